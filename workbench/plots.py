@@ -1,0 +1,51 @@
+"""Figures: every axis labelled with its unit. Matplotlib with the Agg backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from ._io import atomic_write
+
+__all__ = ["plot_trajectories"]
+
+
+def _label(name: str, unit: str) -> str:
+    return f"{name} [{unit}]" if unit else f"{name} [unitless/undeclared]"
+
+
+def plot_trajectories(runs: Mapping[str, pd.DataFrame], outputs: Sequence[str],
+                      path: str | os.PathLike[str], *, logy: bool = False, title: str = "") -> None:
+    """One panel per output, one line per run (e.g. per dose level); written atomically as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    n = len(outputs)
+    ncol = min(n, 2)
+    nrow = (n + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 3.6 * nrow), squeeze=False)
+    try:
+        for k, out in enumerate(outputs):
+            ax = axes[k // ncol][k % ncol]
+            for label, df in runs.items():
+                ax.plot(df["time"], df[out], label=label)
+            units = next(iter(runs.values())).attrs.get("units", {})
+            ax.set_xlabel(_label("time", units.get("time", "")))
+            ax.set_ylabel(_label(out, units.get(out, "")))
+            if logy:
+                ax.set_yscale("symlog", linthresh=1e-6)
+            ax.grid(alpha=0.3)
+            if len(runs) > 1:
+                ax.legend(fontsize=7)
+        for k in range(n, nrow * ncol):
+            axes[k // ncol][k % ncol].set_visible(False)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    finally:
+        plt.close(fig)

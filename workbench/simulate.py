@@ -1,0 +1,253 @@
+"""One simulation: a model under a regimen -> a tidy DataFrame with units.
+
+:func:`simulate` converts the regimen's doses (mg, ug/kg, mg/m2, ...) into the
+dosed species' substance units and the model's time unit, hands them to the
+engine as amounts and infusion rates, and returns ``time`` plus one column per
+output. Units are in ``df.attrs["units"]`` (column -> unit string), and
+:func:`write_trajectory` writes them into the CSV header as ``"id [unit]"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import units as U
+from ._engine import DoseEvent, IntegratorSettings, get_engine
+from .dosing import Regimen, Subject, dose_in_model_units, parse_regimen
+from .errors import DoseError, SimulationError, UnitError
+from .model import Model, load_model
+
+__all__ = ["DoseContext", "doses_to_events", "output_units", "read_trajectory", "resolve_time",
+           "simulate", "write_trajectory"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DoseContext:
+    """What converts doses into model amounts: the drug's molecular weight and the subject."""
+
+    mw: float | str | None = None
+    subject: Subject = field(default_factory=Subject)
+
+
+def _as_model(model: Model | str | os.PathLike[str]) -> Model:
+    return model if isinstance(model, Model) else load_model(model)
+
+
+def resolve_time(value: float | str, model: Model, what: str = "time") -> float:
+    """A time in model units from a number (model units) or a string such as ``"672 h"``."""
+    if isinstance(value, int | float | np.floating | np.integer):
+        return float(value)
+    v, unit = U.parse_quantity(str(value))
+    if not unit:
+        return v
+    mt = model.time_unit
+    if not mt:
+        raise UnitError(f"{what} {value!r} has a unit but the model's time unit is undeclared",
+                        source=model.source, element="timeUnits",
+                        fix="give the time as a plain number in model time units, or declare "
+                            "timeUnits in the model")
+    return U.convert(v, unit, mt)
+
+
+def _regimen_factor(regimen: Regimen, model: Model) -> float:
+    mt = model.time_unit
+    if not mt:
+        log.warning("%s: model time unit undeclared; regimen times are taken as model times",
+                    model.source)
+        return 1.0
+    return U.factor(regimen.time_unit, mt)
+
+
+def doses_to_events(model: Model, regimen: Regimen, ctx: DoseContext | None = None,
+                    target: str | None = None) -> list[DoseEvent]:
+    """Engine dose events (model units) for ``regimen``.
+
+    Raises
+    ------
+    DoseError
+        When a dose has no target species, the target does not exist, or its
+        units cannot be converted.
+    """
+    ctx = ctx or DoseContext()
+    tf = _regimen_factor(regimen, model)
+    sdoc = model.sim_document.getModel()
+    events: list[DoseEvent] = []
+    for d in regimen.doses:
+        tgt = d.target or regimen.target or target
+        if not tgt:
+            raise DoseError("the dose has no target species", source=model.source, element="dose",
+                            fix="name the dosed species (target=..., --into SPECIES, or "
+                                "'into SPECIES' in the dose text)")
+        sp = sdoc.getSpecies(tgt)
+        if sp is None:
+            from .model import _did_you_mean
+
+            species_ids = [sdoc.getSpecies(i).getId() for i in range(sdoc.getNumSpecies())]
+            raise DoseError(f"cannot dose into {tgt!r}: the model has no such species",
+                            source=model.source, element=tgt, fix=_did_you_mean(tgt, species_ids))
+        amount = dose_in_model_units(d, model.units.species_substance(sp), mw=ctx.mw,
+                                     subject=ctx.subject)
+        t = d.time * tf
+        if d.route == "bolus":
+            events.append(DoseEvent(time=t, target=tgt, amount=amount))
+        else:
+            dur = d.duration * tf
+            rate = amount / dur
+            events.append(DoseEvent(time=t, target=tgt, rate=rate))
+            events.append(DoseEvent(time=t + dur, target=tgt, rate=-rate))
+    return events
+
+
+def output_units(model: Model, outputs: Sequence[str]) -> dict[str, str]:
+    """Unit string of each output name (``S``, ``[S]``, ``amount(S)``, parameter ids, ...)."""
+    out = {}
+    m = model.sim_document.getModel()
+    for o in outputs:
+        if o.startswith("[") and o.endswith("]"):
+            s = m.getSpecies(o[1:-1])
+            out[o] = model.units.concentration(s) if s is not None else ""
+        elif o.startswith("amount(") and o.endswith(")"):
+            s = m.getSpecies(o[7:-1])
+            out[o] = model.units.species_substance(s) if s is not None else ""
+        else:
+            try:
+                out[o] = model.unit_of(o)
+            except Exception:
+                out[o] = ""
+    return out
+
+
+def _time_grid(start: float, end: float, points: int | None, times: Sequence[float] | None,
+               src: str) -> np.ndarray:
+    if times is not None:
+        grid = np.asarray(sorted(float(t) for t in times), dtype=float)
+        if grid.size == 0 or not np.all(np.isfinite(grid)):
+            raise SimulationError("the output times are empty or not finite", source=src,
+                                  element="times")
+        if grid[0] > start:
+            grid = np.concatenate([[start], grid])
+        return np.unique(grid)
+    if not (np.isfinite(start) and np.isfinite(end)) or end <= start:
+        raise SimulationError(f"the end time ({end}) must come after the start ({start})",
+                              source=src, element="end")
+    n = 101 if points is None else int(points)
+    if n < 2:
+        raise SimulationError("at least 2 output points are needed", source=src, element="points")
+    return np.linspace(start, end, n)
+
+
+def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | None = None, *,
+             start: float | str = 0.0, end: float | str | None = None, points: int | None = None,
+             times: Sequence[float] | None = None, outputs: Sequence[str] | None = None,
+             parameters: Mapping[str, float] | None = None, target: str | None = None,
+             mw: float | str | None = None, subject: Subject | None = None,
+             integrator: IntegratorSettings | None = None, predose: bool = False) -> pd.DataFrame:
+    """Simulate a model, optionally under a dosing regimen.
+
+    Parameters
+    ----------
+    model
+        A :class:`~workbench.model.Model`, or anything :func:`~workbench.load_model` takes.
+    regimen
+        A :class:`~workbench.dosing.Regimen` or its text form (``"0.1 mg/kg iv q1w x4"``).
+    start, end
+        Time span, as numbers in model time units or strings with a unit (``"672 h"``).
+    points
+        Number of evenly spaced output points from start to end (default 101).
+    times
+        Explicit output times (model units), instead of ``end``/``points``.
+    outputs
+        Output names: a species id (its SBML meaning: a concentration unless
+        hasOnlySubstanceUnits), ``[S]`` (concentration), ``amount(S)``, or any
+        parameter, compartment or reaction id. Default: every species.
+    parameters
+        Values to set before the run (model units): global parameters, species
+        initial values (in the unit of the species symbol), compartment sizes.
+        Initial assignments that depend on them are re-evaluated.
+    target
+        Species receiving doses that do not name their own.
+    mw
+        Molecular weight of the drug (g/mol or ``"150 kDa"``), for mass doses
+        into models that count moles.
+    subject
+        Body weight, height/BSA for ``/kg`` and ``/m2`` doses (default 70 kg, 170 cm).
+    integrator
+        Solver settings (:class:`~workbench.IntegratorSettings`).
+    predose
+        Repeat each output time that is a dose time: first the state just
+        before the dose, then after it (used for troughs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``time`` then one column per output; ``df.attrs["units"]`` maps
+        each column to its unit string, ``df.attrs["regimen"]`` the regimen text.
+
+    Raises
+    ------
+    UnknownIdError, DoseError, UnitError, SimulationError, UnsupportedFeatureError
+    """
+    m = _as_model(model)
+    if isinstance(regimen, str):
+        regimen = parse_regimen(regimen, target=target)
+    t0 = resolve_time(start, m, "start")
+    if times is None:
+        if end is None:
+            raise SimulationError("give the end time (end=...) or the output times (times=...)",
+                                  source=m.source, element="end")
+        t1 = resolve_time(end, m, "end")
+    else:
+        t1 = float(max(times))
+    grid = _time_grid(t0, t1, points, times, m.source)
+    if outputs is None:
+        outputs = list(m.species["id"])
+    outputs = list(outputs)
+    if not outputs:
+        raise SimulationError("no outputs requested and the model has no species", source=m.source,
+                              element="outputs", fix="name outputs, e.g. outputs=['Drug']")
+    events = doses_to_events(m, regimen, DoseContext(mw=mw, subject=subject or Subject()),
+                             target=target) if regimen is not None else []
+    infusion_targets = tuple(sorted({e.target for e in events if e.rate}))
+    engine = get_engine(m.sbml, infusion_targets, m.source)
+    arr = engine.run(grid, outputs, parameters=dict(parameters or {}), doses=events,
+                     settings=integrator, predose=predose)
+    df = pd.DataFrame(arr, columns=["time", *outputs])
+    df.attrs["units"] = {"time": m.time_unit, **output_units(m, outputs)}
+    df.attrs["model"] = m.source
+    df.attrs["regimen"] = str(regimen) if regimen is not None else ""
+    return df
+
+
+def write_trajectory(df: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write a trajectory as CSV with ``"id [unit]"`` headers, atomically."""
+    from ._io import atomic_write_text
+
+    units = df.attrs.get("units", {})
+    header = [f"{c} [{units.get(c, '')}]" if units.get(c, "") else str(c) for c in df.columns]
+    out = df.copy()
+    out.columns = header
+    atomic_write_text(path, out.to_csv(index=False, float_format="%.10g"))
+
+
+def read_trajectory(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV written by :func:`write_trajectory`; units go back to ``attrs["units"]``."""
+    import re
+
+    df = pd.read_csv(path)
+    cols, units = [], {}
+    for c in df.columns:
+        mm = re.match(r"^(.*?) \[(.*)\]$", c)
+        name, unit = (mm.group(1), mm.group(2)) if mm else (c, "")
+        cols.append(name)
+        units[name] = unit
+    df.columns = cols
+    df.attrs["units"] = units
+    return df
