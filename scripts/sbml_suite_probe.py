@@ -207,7 +207,8 @@ def unsupported_features(doc) -> list[str]:
     model = doc.getModel()
     if model is None:
         return feats
-    if any(r.isAlgebraic() for r in model.getListOfRules()):
+    # an <algebraicRule/> without math (case 01244) constrains nothing; roadrunner ignores it
+    if any(r.isAlgebraic() and r.isSetMath() for r in model.getListOfRules()):
         feats.append("algebraic rules")
     if any(rx.isSetFast() and rx.getFast() for rx in model.getListOfReactions()):
         feats.append("fast reactions")

@@ -316,12 +316,13 @@ class Engine:
     def _apply_settings(self, s: IntegratorSettings) -> None:
         if s == self._settings:
             return
-        integ = self.rr.integrator
-        integ.relative_tolerance = s.relative_tolerance
-        integ.absolute_tolerance = s.absolute_tolerance
-        integ.maximum_time_step = s.max_step
-        integ.maximum_num_steps = s.max_num_steps
-        integ.stiff = s.stiff
+        integ = self.rr.getIntegrator()
+        # attribute assignment on the SWIG proxy is silently ignored: use setValue
+        integ.setValue("relative_tolerance", float(s.relative_tolerance))
+        integ.setValue("absolute_tolerance", float(s.absolute_tolerance))
+        integ.setValue("maximum_time_step", float(s.max_step))
+        integ.setValue("maximum_num_steps", int(s.max_num_steps))
+        integ.setValue("stiff", bool(s.stiff))
         self._settings = s
 
     def prepare(self, parameters: dict[str, float] | None) -> None:
