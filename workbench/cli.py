@@ -53,12 +53,12 @@ def cmd_validate(a) -> int:
     from . import validate
 
     df = validate(a.model)
-    n_err = int(df["severity"].isin(["error", "fatal"]).sum())
+    n_err = int(df.loc[df["severity"].isin(["error", "fatal"]), "count"].sum())
     if a.json:
         print(json.dumps({"source": df.attrs.get("source"), "errors": n_err,
                           "findings": json.loads(df.to_json(orient="records"))}, indent=1))
     else:
-        counts = df["severity"].value_counts().to_dict()
+        counts = df.groupby("severity")["count"].sum().to_dict()
         _print_table(df[["severity", "code", "element", "line", "message", "fix"]])
         print(f"\n{a.model}: {n_err} error(s), {counts.get('warning', 0)} warning(s), "
               f"{counts.get('info', 0)} note(s)")

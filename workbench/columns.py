@@ -52,7 +52,8 @@ LINE = "line"
 CODE = "code"                    # libSBML error id
 MESSAGE = "message"
 FIX = "fix"
-VALIDATION_COLUMNS = (SEVERITY, CATEGORY, CODE, ELEMENT, LINE, MESSAGE, FIX)
+COUNT = "count"                  # how many times libSBML reported this same finding
+VALIDATION_COLUMNS = (SEVERITY, CATEGORY, CODE, ELEMENT, LINE, MESSAGE, FIX, COUNT)
 
 # --- exposure / response metrics (workbench.compute_metrics) ----------------
 OUTPUT = "output"

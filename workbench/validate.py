@@ -122,16 +122,16 @@ def validate(model: Model | str | os.PathLike[str],
     }
     for cat, on in groups.items():
         doc.setConsistencyChecks(cat, on)
-    read_errors = [doc.getError(i) for i in range(doc.getNumErrors())]
-    doc.checkConsistency()
-    errors = read_errors + [doc.getError(i) for i in range(doc.getNumErrors())]
+    doc.checkConsistency()  # the error log keeps the read-time findings and adds these
+    errors = [doc.getError(i) for i in range(doc.getNumErrors())]
     lines, ids = _element_index(doc)
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: dict[tuple, dict] = {}
     for e in errors:
         key = (e.getErrorId(), e.getLine(), e.getColumn(), e.getMessage())
         if key in seen:
+            seen[key][C.COUNT] += 1
             continue
-        seen.add(key)
         ln = e.getLine()
         element = ""
         if ln > 0 and lines:
@@ -142,7 +142,8 @@ def validate(model: Model | str | os.PathLike[str],
         rows.append({C.SEVERITY: _SEVERITY.get(e.getSeverity(), str(e.getSeverity())),
                      C.CATEGORY: e.getCategoryAsString(), C.CODE: int(e.getErrorId()),
                      C.ELEMENT: element, C.LINE: int(ln), C.MESSAGE: msg,
-                     C.FIX: _FIXES.get(int(e.getErrorId()), "")})
+                     C.FIX: _FIXES.get(int(e.getErrorId()), ""), C.COUNT: 1})
+        seen[key] = rows[-1]
     order = {"fatal": 0, "error": 1, "warning": 2, "info": 3}
     df = pd.DataFrame(rows, columns=list(C.VALIDATION_COLUMNS))
     if len(df):
