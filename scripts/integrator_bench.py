@@ -130,6 +130,7 @@ def main():
         for grid, points in (("hourly", int(end) + 1), ("daily", int(end / 24) + 1)):
             base_t, ref = None, None
             # a tight reference solution for the deviation column
+            rr.integrator.setValue("stiff", True)
             rr.integrator.setValue("relative_tolerance", 1e-12)
             rr.integrator.setValue("absolute_tolerance", 1e-16)
             rr.integrator.setValue("maximum_time_step", 0.0)
