@@ -7,7 +7,7 @@ and pandas DataFrames whose columns are named in :mod:`workbench.columns`.
 from ._engine import IntegratorSettings
 from .dosing import Dose, Regimen, Subject, body_surface_area, dose_in_model_units, parse_regimen
 from .errors import WorkbenchError
-from .metrics import compute_metrics
+from .metrics import compute_metrics, simulation_metrics
 from .model import Model, load_model
 from .simulate import read_trajectory, simulate, write_trajectory
 from .validate import ValidationOptions, validate
@@ -30,6 +30,7 @@ __all__ = [
     "parse_regimen",
     "read_trajectory",
     "simulate",
+    "simulation_metrics",
     "validate",
     "write_trajectory",
 ]

@@ -93,7 +93,7 @@ def cmd_info(a) -> int:
 def cmd_simulate(a) -> int:
     import pandas as pd
 
-    from . import IntegratorSettings, Subject, load_model, simulate
+    from . import IntegratorSettings, Subject, load_model, simulate, simulation_metrics
     from ._io import atomic_write_text
     from .plots import plot_trajectories
 
@@ -111,6 +111,11 @@ def cmd_simulate(a) -> int:
         runs[d or "no dose"] = df
     first = next(iter(runs.values()))
     units = first.attrs["units"]
+    metrics_table = None
+    if a.metrics:
+        metrics_table = simulation_metrics(m, doses, end=a.end, points=a.points, outputs=outputs,
+                                           parameters=_parse_sets(a.set), target=a.into, mw=a.mw,
+                                           subject=subject, integrator=settings)
     if len(runs) == 1:
         table = first
     else:
@@ -121,6 +126,8 @@ def cmd_simulate(a) -> int:
     if a.plot:
         plot_trajectories(runs, [c for c in first.columns if c != "time"], a.plot,
                           title=os.path.basename(str(a.model)))
+    if metrics_table is not None:
+        atomic_write_text(a.metrics, metrics_table.to_csv(index=False, float_format="%.10g"))
     if a.o:
         atomic_write_text(a.o, csv)
         print(f"wrote {a.o}" + (f" and {a.plot}" if a.plot else ""), file=sys.stderr)
@@ -164,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-step", type=float, default=0.0)
     s.add_argument("-o", help="output CSV (default: stdout)")
     s.add_argument("--plot", help="output PNG")
+    s.add_argument("--metrics", help="output CSV of exposure/occupancy metrics per regimen and output")
     s.set_defaults(func=cmd_simulate)
     return p
 

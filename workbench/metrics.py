@@ -21,7 +21,7 @@ import pandas as pd
 from . import columns as C
 from .errors import SimulationError, UnknownIdError
 
-__all__ = ["auc", "compute_metrics", "lambda_z", "time_above"]
+__all__ = ["auc", "compute_metrics", "is_occupancy_name", "lambda_z", "simulation_metrics", "time_above"]
 
 
 def auc(t: np.ndarray, y: np.ndarray, method: str = "linear-up/log-down") -> float:
@@ -135,7 +135,7 @@ def compute_metrics(traj: pd.DataFrame, output: str, *, dose_times: Sequence[flo
                              fix="simulate with this output first")
     units = traj.attrs.get("units", {})
     yu, tu = units.get(output, ""), units.get("time", "")
-    au = f"{yu}*{tu}" if yu and tu else ""
+    au = (tu if yu == "dimensionless" else f"{yu}*{tu}") if yu and tu else ""
     t = traj["time"].to_numpy(float)
     y = traj[output].to_numpy(float)
     if len(t) < 2:
@@ -179,3 +179,49 @@ def compute_metrics(traj: pd.DataFrame, output: str, *, dose_times: Sequence[flo
     if occupancy and not starts:
         add("trough_occupancy", y[-1], yu or "dimensionless")
     return pd.DataFrame(rows, columns=list(C.METRIC_COLUMNS))
+
+
+def is_occupancy_name(name: str) -> bool:
+    """True for output names that denote a receptor occupancy (``RO``, ``RO_CD3``, ``occupancy``)."""
+    n = name.strip("[]").lower()
+    return n == "ro" or n.startswith("ro_") or n.endswith("_ro") or "occupancy" in n
+
+
+def simulation_metrics(model, regimens, *, outputs=None, threshold: float | None = None,
+                       **simulate_kwargs) -> pd.DataFrame:
+    """Metrics of every output under each regimen (one simulation per regimen).
+
+    Parameters
+    ----------
+    model
+        A model or anything :func:`workbench.load_model` takes.
+    regimens
+        Regimens (objects or text); None means no dose.
+    outputs
+        Outputs to analyse (default: every species).
+    threshold
+        Passed to :func:`compute_metrics` (time above it).
+    **simulate_kwargs
+        Passed to :func:`workbench.simulate` (end, points, target, mw, subject, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``regimen`` then :data:`workbench.columns.METRIC_COLUMNS`. Outputs named
+        like an occupancy (:func:`is_occupancy_name`) also get occupancy metrics.
+    """
+    from .model import Model, load_model
+    from .simulate import dose_times, simulate
+
+    m = model if isinstance(model, Model) else load_model(model)
+    frames = []
+    for reg in regimens:
+        df = simulate(m, reg, outputs=outputs, predose=True, **simulate_kwargs)
+        times = dose_times(m, reg) if reg is not None else []
+        for out in df.columns[1:]:
+            mt = compute_metrics(df, out, dose_times=times, threshold=threshold,
+                                 occupancy=is_occupancy_name(out))
+            mt.insert(0, "regimen", str(reg) if reg is not None else "no dose")
+            frames.append(mt)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["regimen", *C.METRIC_COLUMNS])

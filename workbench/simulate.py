@@ -23,7 +23,7 @@ from .dosing import Regimen, Subject, dose_in_model_units, parse_regimen
 from .errors import DoseError, SimulationError, UnitError
 from .model import Model, load_model
 
-__all__ = ["DoseContext", "doses_to_events", "output_units", "read_trajectory", "resolve_time",
+__all__ = ["DoseContext", "dose_times", "doses_to_events", "output_units", "read_trajectory", "resolve_time",
            "simulate", "write_trajectory"]
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,14 @@ def doses_to_events(model: Model, regimen: Regimen, ctx: DoseContext | None = No
             events.append(DoseEvent(time=t, target=tgt, rate=rate))
             events.append(DoseEvent(time=t + dur, target=tgt, rate=-rate))
     return events
+
+
+def dose_times(model: Model, regimen: Regimen | str) -> list[float]:
+    """Start times of the regimen's doses in model time units."""
+    if isinstance(regimen, str):
+        regimen = parse_regimen(regimen)
+    tf = _regimen_factor(regimen, model)
+    return sorted({d.time * tf for d in regimen.doses})
 
 
 def output_units(model: Model, outputs: Sequence[str]) -> dict[str, str]:

@@ -11,8 +11,8 @@ import csv
 
 import numpy as np
 import pytest
-
 from conftest import PUBLISHED, require
+
 from workbench import load_model, simulate, validate
 from workbench.errors import UnsupportedFeatureError
 
