@@ -4,6 +4,7 @@ The pipeline's verbs are plain functions; stages exchange frozen dataclasses
 and pandas DataFrames whose columns are named in :mod:`workbench.columns`.
 """
 
+from . import mabel  # traditional MABEL calculators: workbench.mabel.occupancy, ...
 from ._engine import IntegratorSettings
 from .dosing import Dose, Regimen, Subject, body_surface_area, dose_in_model_units, parse_regimen
 from .errors import WorkbenchError
@@ -27,6 +28,7 @@ __all__ = [
     "compute_metrics",
     "dose_in_model_units",
     "load_model",
+    "mabel",
     "parse_regimen",
     "read_trajectory",
     "simulate",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import MODELS
+
 from workbench import load_model, simulate, validate
 
 BUNDLED = {  # file: (dose species, occupancy output)
