@@ -311,6 +311,7 @@ def run_case(case: int, profile_name: str = "suite", profile: dict | None = None
         import numpy as np
         import roadrunner
 
+        setup_roadrunner()
         profile = profile or PROFILES[profile_name]
         settings = read_settings(case)
         path = pick_sbml(case)
@@ -376,10 +377,19 @@ def exp_time(case, row):
 # ----------------------------------------------------------------------------------
 # parallel driver with per-case timeout (workers are killed and replaced on timeout)
 
-def _worker(conn, profile_name, profile):
+def setup_roadrunner():
+    """Process-wide roadrunner configuration; call before creating any RoadRunner.
+    Dynamic properties must be off: otherwise every model id becomes a *class-level*
+    property of roadrunner.RoadRunner, so a model with a parameter called "reset"
+    (case 00952) replaces RoadRunner.reset for every later instance in the process."""
     import roadrunner
 
+    roadrunner.Config.setValue(roadrunner.Config.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES, True)
     roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
+
+
+def _worker(conn, profile_name, profile):
+    setup_roadrunner()
     while True:
         case = conn.recv()
         if case is None:

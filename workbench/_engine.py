@@ -23,7 +23,8 @@ import numpy as np
 
 from .errors import ModelLoadError, SimulationError, UnknownIdError, UnsupportedFeatureError
 
-__all__ = ["Engine", "IntegratorSettings", "get_engine", "unsupported_features", "versions"]
+__all__ = ["BatchEngine", "BatchRunner", "Engine", "IntegratorSettings", "SegmentPlan", "get_batch_engine",
+           "get_engine", "unsupported_features", "versions"]
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,13 @@ def _add_infusion_inputs(sbml: str, targets: tuple[str, ...]) -> str:
     return libsbml.writeSBMLToString(doc)
 
 
+def libsbml_text(doc) -> str:
+    """SBML text of a libSBML document."""
+    import libsbml
+
+    return libsbml.writeSBMLToString(doc)
+
+
 class Engine:
     """One RoadRunner for one SBML text, reused across runs.
 
@@ -240,6 +248,11 @@ class Engine:
         self.infusion_targets = tuple(infusion_targets)
         text = _add_infusion_inputs(sbml, self.infusion_targets) if infusion_targets else sbml
         roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
+        # libRoadRunner's Python layer installs each model id as a property on the
+        # RoadRunner *class* and deletes them at the next load: a model with an element
+        # named `reset` or `simulate` would delete those methods for the whole process.
+        roadrunner.Config.setValue(roadrunner.Config.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES,
+                                   True)
         try:
             self.rr = roadrunner.RoadRunner(text)
         except Exception as exc:
@@ -312,6 +325,25 @@ class Engine:
                              fix="`workbench info MODEL` lists the settable ids (local reaction "
                                  "parameters cannot be set)")
 
+    @functools.cached_property
+    def _parameter_ias(self):
+        from ._initial_assignments import ParameterInitialAssignments
+
+        return ParameterInitialAssignments(libsbml_text(self._doc))
+
+    def _ia_base(self) -> dict[str, float]:
+        """Loaded values of every symbol the parameter initial assignments read."""
+        if not hasattr(self, "_ia_base_cache"):
+            rr = self.rr
+            base = {}
+            for name in self._parameter_ias.reads:
+                try:
+                    base[name] = float(rr.getValue(self.selection(name)))
+                except Exception:  # a function name, a reaction, time: not a stored value
+                    continue
+            self._ia_base_cache = base
+        return self._ia_base_cache
+
     # -- runs -------------------------------------------------------------------
     def _apply_settings(self, s: IntegratorSettings) -> None:
         if s == self._settings:
@@ -345,6 +377,11 @@ class Engine:
                     globals_.append((sel, float(v)))
             for sel, v in globals_:
                 rr.setValue(sel, v)
+            # libRoadRunner re-evaluates species initial assignments on reset() but not
+            # those of global parameters: evaluate the ones that read a value set here
+            for pid, v in self._parameter_ias.dependent_values(parameters,
+                                                               self._ia_base()).items():
+                rr.setValue(pid, v)
         rr.reset()
         if parameters:  # a value the user set wins over the model's initial assignment
             for sid, v in parameters.items():
@@ -366,7 +403,9 @@ class Engine:
             rr = self.rr
             self._apply_settings(settings)
             self.prepare(parameters)
-            if sels != self._selections:
+            # setting some initial values regenerates the model, which resets the
+            # selections: compare with the live list, not a cached one
+            if sels != self._selections or list(rr.timeCourseSelections) != ["time", *sels]:
                 rr.timeCourseSelections = ["time", *sels]
                 self._selections = sels
             try:
@@ -454,8 +493,482 @@ class Engine:
                                       "parameter values")
         return res
 
+    # -- calibration support (workbench.petab_problem) -----------------------------
+    # PEtab semantics: an optional pre-equilibration (the steady state under its own
+    # values), then the simulation condition's values set on that state (no reset),
+    # then integration from t = 0; a time of inf asks for the steady state.
+
+    def run_condition(self, times: np.ndarray, outputs: list[str], *,
+                      parameters: dict[str, float] | None = None,
+                      preequilibration: dict[str, float] | None = None,
+                      settings: IntegratorSettings | None = None,
+                      max_steady_time: float = 1e10) -> np.ndarray:
+        """Simulate one PEtab condition; array (len(times), 1 + len(outputs)), possibly NaN.
+
+        ``times`` sorted, unique, >= 0; ``inf`` (last) is the steady state.
+        Without ``preequilibration``, ``parameters`` are set as in :meth:`prepare`
+        (species and compartments: initial values). With it, ``preequilibration``
+        is set that way, the model is run to steady state, then ``parameters``
+        set on that state (species and compartments: current values).
+        """
+        settings = settings or IntegratorSettings()
+        sels = tuple(self.selection(o) for o in outputs)
+        times = np.asarray(times, dtype=float)
+        finite = times[np.isfinite(times)]
+        with self.lock:
+            rr = self.rr
+            self._apply_settings(settings)
+            try:
+                if preequilibration is None:
+                    self._prepare_fast(parameters or {})
+                else:
+                    self._prepare_fast(preequilibration)
+                    self._to_steady_state(settings, max_steady_time)
+                    self._set_current(parameters or {})
+                # setting some initial values regenerates the model, which resets the
+                # selections: set them every time
+                rr.timeCourseSelections = ["time", *sels]
+                self._selections = sels
+                rows = []
+                if len(finite):
+                    grid = [0.0, *[float(t) for t in finite if t > 0]]
+                    res = (np.array(rr.simulate(times=grid)) if len(grid) > 1
+                           else self._snapshot(0.0))
+                    rows.append(res if finite[0] == 0 else res[1:])
+                if len(finite) < len(times):
+                    self._to_steady_state(settings, max_steady_time)
+                    rows.append(self._snapshot(math.inf))
+                out = np.vstack(rows)
+            except SimulationError:
+                raise
+            except Exception as exc:
+                msg = " ".join(str(exc).split())[:400]
+                raise SimulationError(f"the solver failed: {msg}", source=self.source or None,
+                                      fix="check the parameter values and bounds; try other "
+                                          "tolerances") from None
+        return out  # not checked: an output the caller does not need may be NaN (0/0 at t=0)
+
+    def loaded_values(self, ids) -> dict[str, float]:
+        """Values of ``ids`` in the model as loaded (species as their symbols mean)."""
+        with self.lock:
+            self._prepare_fast({})
+            return {i: float(self.rr.getValue(self.selection(i))) for i in ids}
+
+    def _prepare_fast(self, values: dict[str, float]) -> None:
+        """:meth:`prepare` through the executable model's index setters (as
+        :class:`BatchRunner` does; setting ``init(...)`` selections regenerates the
+        model, ~30 ms each). Initial values changed by the previous call are restored
+        first. A species or compartment value wins over its initial assignment.
+        Use on a private engine: the changed initial values persist between calls."""
+        rr = self.rr
+        mod = rr.model
+        if not hasattr(self, "_cal_original"):
+            self._cal_original: dict[tuple[str, int], float] = {}
+            self._cal_index: dict[str, tuple[str, int]] = {}
+            m = self._doc.getModel()
+            self._cal_ia = {m.getInitialAssignment(i).getSymbol()
+                            for i in range(m.getNumInitialAssignments())}
+        for (kind, i), v in self._cal_original.items():
+            _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
+        self._cal_original.clear()
+        gidx, gval, after = [], [], []
+        for sid, v in values.items():
+            v = float(v)
+            if not math.isfinite(v):
+                raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
+            key = self._cal_index.get(sid)
+            if key is None:
+                key = self._cal_index[sid] = self._fast_key(sid)
+            kind, i = key
+            if kind == "global":
+                gidx.append(i)
+                gval.append(v)
+                continue
+            rk = _RESTORE_KIND[kind]
+            if (rk, i) not in self._cal_original:
+                self._cal_original[(rk, i)] = float(np.asarray(_INIT_GETTERS[rk](mod))[i])
+            _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
+            if sid in self._cal_ia:
+                after.append((sid, v))
+        rr.resetAll()
+        if gidx:
+            gi, gv = np.array(gidx, np.int32), np.array(gval)
+            mod.setGlobalParameterValues(gi, gv)
+            rr.reset()
+            mod.setGlobalParameterValues(gi, gv)
+        else:
+            rr.reset()
+        for sid, v in after:
+            rr.setValue(self.selection(sid) if sid in self._species else sid, v)
+
+    def _fast_key(self, sid: str) -> tuple[str, int]:
+        mod = self.rr.model
+        if sid in self._parameters:
+            return "global", list(mod.getGlobalParameterIds()).index(sid)
+        if sid in self._compartments:
+            return "compartment", list(mod.getCompartmentIds()).index(sid)
+        if sid in self._species:
+            conc = not self._species[sid]
+            fids = list(mod.getFloatingSpeciesIds())
+            if sid in fids:
+                return ("float_conc" if conc else "float_amount"), fids.index(sid)
+            bids = list(mod.getBoundarySpeciesIds())
+            return ("boundary_conc" if conc else "boundary_amount"), bids.index(sid)
+        self.init_selection(sid)  # UnknownIdError
+        raise UnknownIdError(f"cannot set {sid!r}", element=sid)
+
+    def _set_current(self, values: dict[str, float]) -> None:
+        """Set current values: global parameters; species (as the symbol means) and compartments."""
+        rr = self.rr
+        for sid, v in values.items():
+            if not math.isfinite(float(v)):
+                raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
+            if sid in self._species:
+                rr.setValue(self.selection(sid), float(v))
+            elif sid in self._compartments or sid in self._parameters:
+                rr.setValue(sid, float(v))
+            else:
+                self.init_selection(sid)  # UnknownIdError
+
+    def _to_steady_state(self, settings: IntegratorSettings, max_time: float) -> None:
+        """Integrate from the current state over doubling spans until every state's rate of
+        change is below ``atol + rtol |x|`` in root-mean-square (the simulation-based
+        steady-state criterion of AMICI; Fröhlich et al. 2017, doi:10.1371/journal.pcbi.1005331)."""
+        rr = self.rr
+        names = [n.rstrip("'") for n in rr.getRatesOfChangeNamedArray().colnames]
+        rtol, atol = settings.relative_tolerance, settings.absolute_tolerance
+        t, dt = 0.0, 1.0
+        while True:
+            rates = np.asarray(rr.getRatesOfChange(), dtype=float)
+            x = np.array([rr.getValue(n) for n in names], dtype=float)
+            if not len(x) or np.sqrt(np.mean((rates / (atol + rtol * np.abs(x))) ** 2)) < 1.0:
+                return
+            if not (np.all(np.isfinite(rates)) and np.all(np.isfinite(x))):
+                raise SimulationError("non-finite values while running to steady state",
+                                      source=self.source or None)
+            if t >= max_time:
+                raise SimulationError(f"no steady state reached by t={t:g}",
+                                      source=self.source or None,
+                                      fix="check that the pre-equilibration condition has a "
+                                          "steady state")
+            rr.simulate(t, t + dt, 2)
+            t += dt
+            dt *= 2.0
+
+    # -- verification support (workbench.verify) ----------------------------------
+    def state_rates(self, parameters: dict[str, float] | None = None
+                    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The state at the start (after :meth:`prepare`, no dose) and its rates of change.
+
+        Returns
+        -------
+        (ids, values, rates)
+            State variables (floating species, rate-rule variables), their
+            values (species as amounts) and time derivatives (``getRatesOfChange``).
+        """
+        with self.lock:
+            rr = self.rr
+            self.prepare(parameters)
+            arr = rr.getRatesOfChangeNamedArray()
+            ids = [n.rstrip("'") for n in arr.colnames]
+            rates = np.asarray(arr, dtype=float).ravel()
+            values = np.array([rr.getValue(n) for n in ids], dtype=float)
+        return ids, values, rates
+
+    def run_gillespie(self, times: np.ndarray, outputs: list[str], seeds: list[int], *,
+                      parameters: dict[str, float] | None = None,
+                      doses: list[DoseEvent] | None = None) -> np.ndarray:
+        """Stochastic replicates with libRoadRunner's Gillespie direct method.
+
+        Species amounts are taken as molecule counts. One replicate per seed;
+        returns an array (len(seeds), len(times), 1 + len(outputs)). CVODE is
+        restored afterwards.
+        """
+        sels = tuple(self.selection(o) for o in outputs)
+        times = np.asarray(times, dtype=float)
+        out = []
+        with self.lock:
+            rr = self.rr
+            try:
+                rr.setIntegrator("gillespie")
+                integ = rr.getIntegrator()
+                integ.setValue("variable_step_size", False)
+                rr.timeCourseSelections = ["time", *sels]
+                self._selections = sels
+                for seed in seeds:
+                    self.prepare(parameters)
+                    integ.setValue("seed", int(seed))
+                    out.append(self._integrate(times, list(doses or []), False))
+            except SimulationError:
+                raise
+            except Exception as exc:
+                msg = " ".join(str(exc).split())[:400]
+                raise SimulationError(f"the stochastic simulation failed: {msg}",
+                                      source=self.source or None) from None
+            finally:
+                rr.setIntegrator("cvode")
+                self._settings = None
+        return np.stack(out)
+
 
 @functools.lru_cache(maxsize=16)
 def get_engine(sbml: str, infusion_targets: tuple[str, ...] = (), source: str = "") -> Engine:
     """A cached :class:`Engine` for this SBML text and set of infusion targets."""
     return Engine(sbml, infusion_targets, source)
+
+
+# ---------------------------------------------------------------------------
+# batch runs: one RoadRunner, many samples with the same times, outputs and doses
+# (workbench.ensemble). Values are set through index arrays on the executable
+# model (setGlobalParameterValues & co.: no model regeneration, ~1 us), and the
+# integration segments between doses are planned once. A run gives the same
+# numbers as Engine.run with the same parameters (tests/integration/test_ensemble.py).
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Segment:
+    doses: tuple[DoseEvent, ...]     # applied at the segment start
+    sim_times: list[float]            # one element: a snapshot, no integration
+    keep: np.ndarray                 # rows of the segment's result that are output rows
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """The integration segments of :meth:`Engine.run` for fixed times and doses, planned once."""
+
+    segments: tuple[_Segment, ...]
+    end_doses: tuple[DoseEvent, ...]  # doses exactly at the last time point
+    predose: bool
+
+    @classmethod
+    def build(cls, times: np.ndarray, doses: list[DoseEvent], predose: bool) -> SegmentPlan:
+        """Same segmentation as :meth:`Engine._integrate` (``times`` sorted)."""
+        times = np.asarray(times, dtype=float)
+        t0, tend = float(times[0]), float(times[-1])
+        if not doses:
+            return cls((_Segment((), times.tolist(), np.ones(len(times), bool)),), (), predose)
+        by_time: dict[float, list[DoseEvent]] = {}
+        for d in doses:
+            if d.time < t0 - 1e-12:
+                raise SimulationError(f"a dose at t={d.time:g} comes before the simulation start "
+                                      f"t={t0:g}", element=d.target, fix="start the simulation at "
+                                      "or before the first dose")
+            if d.time <= tend:
+                by_time.setdefault(float(d.time), []).append(d)
+        bounds = [*sorted(t for t in by_time if t0 < t < tend), tend]
+        seg_all = set(times.tolist())
+        segs = []
+        t = t0
+        for b in bounds:
+            mask = (times >= t) & ((times < b) | (b == tend))
+            seg = times[mask]
+            sim_t = [t, *[x for x in seg.tolist() if x > t]]
+            if sim_t[-1] < b:
+                sim_t.append(b)
+            keep = np.isin(np.asarray(sim_t), seg)
+            if predose and b != tend and b in seg_all:
+                keep[-1] = True
+            segs.append(_Segment(tuple(by_time.get(t, [])), sim_t, keep))
+            t = b
+        end = tuple(by_time[tend]) if tend in by_time and tend > t0 else ()
+        return cls(tuple(segs), end, predose)
+
+
+class BatchEngine:
+    """A private :class:`Engine` for batch runs (never shared with :func:`get_engine`).
+
+    It remembers the loaded initial values that batch runs overwrite, so each
+    new :class:`BatchRunner` starts from the model as loaded.
+    """
+
+    def __init__(self, sbml: str, infusion_targets: tuple[str, ...] = (), source: str = "") -> None:
+        self.engine = Engine(sbml, infusion_targets, source)
+        self.lock = self.engine.lock
+        self._original: dict[tuple[str, int], float] = {}
+
+    def _restore(self) -> None:
+        mod = self.engine.rr.model
+        for (kind, i), v in self._original.items():
+            _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
+
+    def runner(self, ids: list[str], times: np.ndarray, outputs: list[str],
+               doses: list[DoseEvent], predose: bool = False) -> BatchRunner:
+        """A :class:`BatchRunner` setting ``ids`` (in this order) for each sample."""
+        return BatchRunner(self, ids, times, outputs, doses, predose)
+
+
+# kind -> setter of initial values (index array, values); restores use amounts and volumes
+_INIT_SETTERS = {
+    "compartment": lambda m, i, v: m.setCompartmentInitVolumes(i, v),
+    "float_conc": lambda m, i, v: m.setFloatingSpeciesInitConcentrations(i, v),
+    "float_amount": lambda m, i, v: m.setFloatingSpeciesInitAmounts(i, v),
+    "boundary_conc": lambda m, i, v: m.setBoundarySpeciesInitConcentrations(i, v),
+    "boundary_amount": lambda m, i, v: m.setBoundarySpeciesInitAmounts(i, v),
+}
+_RESTORE_KIND = {"compartment": "compartment", "float_conc": "float_amount",
+                 "float_amount": "float_amount", "boundary_conc": "boundary_amount",
+                 "boundary_amount": "boundary_amount"}
+_INIT_GETTERS = {
+    "compartment": lambda m: m.getCompartmentInitVolumes(),
+    "float_amount": lambda m: m.getFloatingSpeciesInitAmounts(),
+    "boundary_amount": lambda m: m.getBoundarySpeciesInitAmounts(),
+}
+
+
+class BatchRunner:
+    """Runs samples of one :class:`BatchEngine`: the same ids set, times, outputs and doses.
+
+    Per sample: initial volumes and species values through index setters,
+    ``resetAll`` (globals, infusion inputs and event-changed values back to
+    their loaded values; skipped when no run can change them), global
+    parameters through ``setGlobalParameterValues``,
+    ``reset`` (initial assignments see the new values), the global parameters
+    again (a set value wins over an initial assignment, as in :meth:`Engine.prepare`),
+    then the planned segments.
+
+    Raises
+    ------
+    UnknownIdError
+        An id is not a global parameter, species or compartment of the model.
+    SimulationError
+        An id is set by a rule, or a species or compartment has an initial assignment.
+    """
+
+    def __init__(self, be: BatchEngine, ids: list[str], times: np.ndarray, outputs: list[str],
+                 doses: list[DoseEvent], predose: bool) -> None:
+        eng = be.engine
+        self.be = be
+        self.ids = list(ids)
+        self.outputs = list(outputs)
+        self.selections = ["time", *(eng.selection(o) for o in outputs)]
+        self.plan = SegmentPlan.build(np.asarray(times, float), list(doses), predose)
+        for d in [*(d for s in self.plan.segments for d in s.doses), *self.plan.end_doses]:
+            if d.amount and d.target not in eng._species:
+                raise UnknownIdError(f"cannot dose into {d.target!r}: no such species",
+                                     source=eng.source or None, element=d.target)
+        m = eng._doc.getModel()
+        rule_vars = {m.getRule(i).getVariable(): m.getRule(i).isAssignment()
+                     for i in range(m.getNumRules())}
+        ia_vars = {m.getInitialAssignment(i).getSymbol() for i in range(m.getNumInitialAssignments())}
+        mod = eng.rr.model
+        gids = list(mod.getGlobalParameterIds())
+        fids = list(mod.getFloatingSpeciesIds())
+        bids = list(mod.getBoundarySpeciesIds())
+        cids = list(mod.getCompartmentIds())
+        groups: dict[str, tuple[list[int], list[int]]] = {}
+        gpos, gidx = [], []
+        for pos, sid in enumerate(self.ids):
+            eng.init_selection(sid)  # UnknownIdError for ids that cannot be set
+            if rule_vars.get(sid):
+                raise SimulationError(f"cannot set {sid!r}: an assignment rule defines it",
+                                      source=eng.source or None, element=sid,
+                                      fix="set the parameters its rule uses instead")
+            if sid in eng._parameters:
+                gpos.append(pos)
+                gidx.append(gids.index(sid))
+                continue
+            if sid in ia_vars:
+                raise SimulationError(f"cannot set the initial value of {sid!r}: an initial "
+                                      "assignment defines it", source=eng.source or None,
+                                      element=sid, fix="set the values its initial assignment uses")
+            if sid in eng._compartments:
+                kind, idx = "compartment", cids.index(sid)
+            else:
+                conc = not eng._species[sid]
+                if sid in fids:
+                    kind, idx = ("float_conc" if conc else "float_amount"), fids.index(sid)
+                else:
+                    kind, idx = ("boundary_conc" if conc else "boundary_amount"), bids.index(sid)
+            groups.setdefault(kind, ([], []))
+            groups[kind][0].append(pos)
+            groups[kind][1].append(idx)
+        order = ["compartment", "float_amount", "float_conc", "boundary_amount", "boundary_conc"]
+        self._init = [(_INIT_SETTERS[k], np.array(groups[k][0], np.intp),
+                       np.array(groups[k][1], np.int32)) for k in order if k in groups]
+        self._gpos = np.array(gpos, np.intp)
+        self._gidx = np.array(gidx, np.int32)
+        # reset() restores floating species and re-evaluates initial assignments; resetAll()
+        # also restores compartments and global parameters, needed when a run can change
+        # them (events, rate rules, infusion inputs) or a sample sets a compartment
+        self._reset_all = bool(m.getNumEvents() or any(m.getRule(i).isRate()
+                                                       for i in range(m.getNumRules()))
+                               or eng.infusion_targets or "compartment" in groups)
+        with be.lock:
+            be._restore()
+            for k in order:
+                if k in groups:
+                    rk = _RESTORE_KIND[k]
+                    for i in groups[k][1]:
+                        key = (rk, int(i))
+                        if key not in be._original:
+                            be._original[key] = float(np.asarray(_INIT_GETTERS[rk](mod))[i])
+
+    def run(self, values: np.ndarray, settings: IntegratorSettings | None = None) -> np.ndarray:
+        """One sample (values in the order of ``ids``) -> array (rows, 1 + len(outputs)).
+
+        Raises
+        ------
+        SimulationError
+            The solver failed, a value is not finite, or the result is not finite.
+        """
+        eng = self.be.engine
+        values = np.asarray(values, dtype=float)
+        if not np.all(np.isfinite(values)):
+            bad = [self.ids[i] for i in np.flatnonzero(~np.isfinite(values))]
+            raise SimulationError(f"value of {', '.join(map(repr, bad))} is not finite",
+                                  element=bad[0])
+        with self.be.lock:
+            rr = eng.rr
+            eng._apply_settings(settings or IntegratorSettings())
+            sels = tuple(self.selections[1:])
+            if sels != eng._selections:
+                rr.timeCourseSelections = self.selections
+                eng._selections = sels
+            try:
+                mod = rr.model
+                for setter, pos, idx in self._init:
+                    setter(mod, idx, values[pos])
+                if self._reset_all:
+                    rr.resetAll()
+                if len(self._gidx):
+                    gv = values[self._gpos]
+                    mod.setGlobalParameterValues(self._gidx, gv)
+                    rr.reset()
+                    mod.setGlobalParameterValues(self._gidx, gv)
+                else:
+                    rr.reset()
+                return eng._check(self._integrate(rr))
+            except SimulationError:
+                raise
+            except Exception as exc:
+                msg = " ".join(str(exc).split())[:400]
+                raise SimulationError(f"the solver failed: {msg}", source=eng.source or None,
+                                      fix="try tighter tolerances, a limited max_step, or a larger "
+                                          "max_num_steps (IntegratorSettings)") from None
+
+    def _integrate(self, rr) -> np.ndarray:
+        eng = self.be.engine
+        rows = []
+        for s in self.plan.segments:
+            for d in s.doses:
+                eng._apply_dose(d)
+            if len(s.sim_times) == 1:
+                res = eng._snapshot(s.sim_times[0])
+            else:
+                res = np.array(rr.simulate(times=s.sim_times))
+            rows.append(res[s.keep])
+        if self.plan.end_doses:
+            tend = self.plan.segments[-1].sim_times[-1]
+            for d in self.plan.end_doses:
+                eng._apply_dose(d)
+            last = rows[-1]
+            if len(last) and last[-1, 0] == tend:
+                post = eng._snapshot(tend)
+                rows[-1] = np.vstack([last, post]) if self.plan.predose else np.vstack([last[:-1], post])
+        return rows[0] if len(rows) == 1 else np.vstack(rows)
+
+
+@functools.lru_cache(maxsize=4)
+def get_batch_engine(sbml: str, infusion_targets: tuple[str, ...] = (), source: str = "") -> BatchEngine:
+    """A cached :class:`BatchEngine` for in-process batch runs."""
+    return BatchEngine(sbml, infusion_targets, source)

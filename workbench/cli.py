@@ -136,6 +136,213 @@ def cmd_simulate(a) -> int:
     return 0
 
 
+def cmd_sensitivity(a) -> int:
+    from . import IntegratorSettings, Subject, read_parameter_space, run_sensitivity
+
+    integ = IntegratorSettings(**{k: v for k, v in (("relative_tolerance", a.rtol),
+                                                    ("absolute_tolerance", a.atol)) if v is not None})
+    times = [float(t) for t in a.times.split(",")] if a.times else None
+    outputs = [o.strip() for o in a.outputs.split(",")] if a.outputs else None
+    res = run_sensitivity(a.model, read_parameter_space(a.params), a.method, n=a.n,
+                          metrics=a.metric, outputs=outputs, times=times, regimen=a.dose,
+                          target=a.into, mw=a.mw, subject=Subject(weight=a.weight), end=a.end,
+                          points=a.points, integrator=integ, workers=a.workers, backend=a.backend,
+                          scheduler=a.scheduler, seed=a.seed, second_order=a.second_order,
+                          check_convergence=a.convergence, levels=a.levels, progress=True)
+    paths = res.write(a.out)
+    _print_table(res.indices[res.indices["rank"] <= 5])
+    print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
+    return 0
+
+
+def _verify_options(a):
+    from . import IntegratorSettings, VerifyOptions
+
+    skip = dict(x.split("=", 1) if "=" in x else (x, "") for x in a.skip or [])
+    kw = dict(skip=skip, end=a.end, n_doses=a.n_doses, stochastic=a.stochastic,
+              integrator=IntegratorSettings(relative_tolerance=a.rtol, absolute_tolerance=a.atol))
+    if a.doses:
+        kw["doses"] = tuple(d.strip() for d in a.doses.split(","))
+    if a.dose_range:
+        kw["dose_range"] = tuple(a.dose_range)
+    return VerifyOptions(**kw)
+
+
+def cmd_verify(a) -> int:
+    import textwrap
+
+    from . import Subject, verify, write_verification
+
+    res = verify(a.model, a.drug, a.effect, a.occupancy, mw=a.mw, subject=Subject(weight=a.weight),
+                 options=_verify_options(a), seed=a.seed)
+    df = res.to_frame()
+    if a.json:
+        print(df.to_json(orient="records", indent=1))
+    else:
+        fmt = {c: df[c].map(lambda v: "" if v != v else f"{v:.3g}") for c in ("value", "limit")}
+        _print_table(df[["check", "status", "value", "limit", "unit"]].assign(**fmt))
+        for _, r in df.iterrows():
+            text = r["evidence"] + (f" -- {r['status'].upper()}: {r['reason']}" if r["reason"] else "")
+            print("\n" + textwrap.fill(f"{r['check']}: {text}", 100, subsequent_indent="    "))
+    if a.out:
+        paths = write_verification(res, a.out)
+        print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
+    return 0 if res.passed else 1
+
+
+def cmd_uncertainty(a) -> int:
+    from . import IntegratorSettings, Subject, build_uncertainty, propagate, write_uncertainty
+
+    unc = build_uncertainty(a.model, params=a.param or [], table=a.params,
+                            provenance=a.provenance, correlations=a.corr or [])
+    res = propagate(a.model, unc, a.dose or [None], metrics=a.metric,
+                    outputs=a.outputs.split(",") if a.outputs else None,
+                    times=[float(t) for t in a.times.split(",")] if a.times else None,
+                    n=a.n, method=a.method, seed=a.seed,
+                    percentiles=[float(p) for p in a.percentiles.split(",")], target=a.into,
+                    mw=a.mw, subject=Subject(weight=a.weight), end=a.end, points=a.points,
+                    integrator=IntegratorSettings(relative_tolerance=a.rtol,
+                                                  absolute_tolerance=a.atol),
+                    workers=a.workers, progress=True)
+    paths = write_uncertainty(res, a.out)
+    b = res.bands
+    _print_table(b[b["time"].isna()] if b["time"].isna().any() else res.convergence)
+    print(f"convergence (n/2 vs n): {'converged' if res.converged else 'NOT converged'}; "
+          f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_variants(a) -> int:
+    from . import DoseFor, Subject, Variant, compare_variants, read_variants, write_variants
+
+    vs = read_variants(a.variants) if a.variants else (
+        [Variant("base", target=a.into)] if a.into else [])
+    for text in a.variant or []:
+        name, _, rest = text.partition("=")
+        path, _, tgt = rest.partition("@")
+        vs.append(Variant(name.strip(), path.strip() or None, tgt.strip() or None))
+    dose_for = [DoseFor(t.rsplit("=", 1)[0].strip(), float(t.rsplit("=", 1)[1]))
+                for t in a.dose_for or []]
+    res = compare_variants(a.model, vs, regimens=a.dose or [], metrics=a.metric or [],
+                           dose_for=dose_for, target=a.into, mw=a.mw,
+                           subject=Subject(weight=a.weight), end=a.end, points=a.points)
+    _print_table(res.to_wide())
+    if a.out:
+        paths = write_variants(res, a.out)
+        print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_provenance(a) -> int:
+    from . import lint_provenance, provenance_template, write_provenance
+    from .errors import WorkbenchError
+
+    args = a.args
+    if args[0] == "lint" and len(args) == 3:
+        df = lint_provenance(args[1], args[2])
+        n_err = int((df["severity"] == "error").sum())
+        if a.json:
+            print(json.dumps({"errors": n_err, "findings": json.loads(df.to_json(orient="records"))},
+                             indent=1))
+        else:
+            _print_table(df)
+            print(f"\n{args[2]}: {n_err} error(s), {len(df) - n_err} warning(s)")
+        return 1 if n_err else 0
+    if len(args) != 1:
+        raise WorkbenchError("expected `workbench provenance MODEL [-o FILE]` or `workbench "
+                             "provenance lint MODEL TABLE`", element="provenance")
+    table = provenance_template(args[0])
+    if a.o:
+        write_provenance(table, a.o)
+        print(f"wrote {a.o} ({table[['id', 'scope']].drop_duplicates().shape[0]} entries)",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(table.to_csv(index=False, lineterminator="\n"))
+    return 0
+
+
+def cmd_export(a) -> int:
+    from . import Creator, Subject, export_archive, export_sbml
+
+    kw = dict(provenance=a.provenance, target=a.into, mw=a.mw,
+              subject=Subject(weight=a.weight, height=a.height),
+              creators=[Creator.parse(c) for c in a.creator or []],
+              infer_units=not a.no_infer_units, lossy=a.lossy)
+    if a.sbml:
+        rep = export_sbml(a.model, a.sbml, regimen=a.dose, **kw)
+        written = a.sbml
+    else:
+        outputs = [o.strip() for o in a.outputs.split(",")] if a.outputs else None
+        res = export_archive(a.model, a.out, regimens=a.dose, outputs=outputs, end=a.end,
+                             points=a.points, **kw)
+        rep = res.sbml
+        written = ", ".join(os.path.join(a.out, f) for f, _ in res.files)
+    print(f"wrote {written}", file=sys.stderr)
+    for label, items in (("not converted", rep.not_converted), ("libSBML error", rep.errors),
+                         ("unit warning", rep.unit_warnings), ("without units", rep.missing_units),
+                         ("lost", rep.lost)):
+        if items:
+            print(f"{len(items)} {label}: " + "; ".join(items[:5])
+                  + (" ..." if len(items) > 5 else ""), file=sys.stderr)
+    if rep.history:
+        print(rep.history, file=sys.stderr)
+    return 0
+
+
+def cmd_calibrate(a) -> int:
+    from . import IntegratorSettings, calibrate, lint_petab, write_calibration
+    from .errors import SpecError
+
+    if not a.check and not a.out:
+        raise SpecError("--out DIR is required (or --check to only check the problem)",
+                        element="--out")
+    if a.check:
+        df = lint_petab(a.problem)
+        _print_table(df, a.json)
+        return 1 if (df["severity"] == "error").any() else 0
+    prof = "all" if a.profile == "all" else [p.strip() for p in (a.profile or "").split(",") if p]
+    r = calibrate(a.problem, starts=a.starts, seed=a.seed, workers=a.workers, method=a.method,
+                  profile=prof or None, include_nominal=a.include_nominal, polish=a.polish,
+                  max_evaluations=a.max_evaluations,
+                  settings=IntegratorSettings(relative_tolerance=a.rtol, absolute_tolerance=a.atol))
+    files = write_calibration(r, a.out, plots=not a.no_plots)
+    if a.provenance:
+        from . import read_provenance, update_provenance, write_provenance
+
+        files.append(os.path.join(a.out, "provenance_calibrated.csv"))
+        write_provenance(update_provenance(read_provenance(a.provenance), r, a.justification or ""),
+                         files[-1])
+    _print_table(r.parameters[r.parameters["estimated"]][["parameter", "scale", "initial_value",
+                 "final_value", "ci_low", "ci_high", "ci_method", "identifiable"]])
+    print(f"\nbest objective {r.objective_best:.6g} (nominal {r.objective_nominal:.6g}); "
+          f"-llh {r.nllh_best:.6g} (nominal {r.nllh_nominal:.6g}); wrote {len(files)} files "
+          f"to {a.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_check_data(a) -> int:
+    from . import Subject, check_data, refine, write_data_check, write_refinement
+
+    kw = dict(parameters=_parse_sets(a.set), level=a.level, target=a.into, mw=a.mw,
+              subject=Subject(weight=a.weight, height=a.height), workers=a.workers)
+    if a.refine:
+        r = refine(a.model, a.data, a.samples, next_regimens=a.next_dose or [],
+                   metrics=a.metric or [], sd_log=a.sd_log, seed=a.seed, end=a.end, **kw)
+        files, check = write_refinement(r, a.out), r.prior_check
+        print(f"effective sample size {r.ess:.1f} of {len(r.weights)}", file=sys.stderr)
+        if len(r.dose_response):
+            _print_table(r.dose_response)
+    else:
+        check = check_data(a.model, a.data, samples=a.samples, **kw)
+        files = write_data_check(check, a.out)
+    _print_table(check.summary)
+    if len(check.outside):
+        print(f"\n{len(check.outside)} observation(s) outside the {a.level:.0%} prediction band: "
+              "a trigger for model revision", file=sys.stderr)
+    print(f"wrote {len(files)} files to {a.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per API verb)."""
     p = argparse.ArgumentParser(prog="workbench", description="QSP workbench: load, validate, "
@@ -173,6 +380,194 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--plot", help="output PNG")
     s.add_argument("--metrics", help="output CSV of exposure/occupancy metrics per regimen and output")
     s.set_defaults(func=cmd_simulate)
+
+    e = sub.add_parser("sensitivity", help="local, Morris or Sobol sensitivity of metrics "
+                       "(tables as CSV, plots as PNG)")
+    e.add_argument("model")
+    e.add_argument("--params", required=True, help="parameter-space CSV: id, distribution, low, "
+                   "high, nominal, fold, sd, unit")
+    e.add_argument("--method", choices=["sobol", "morris", "local"], default="sobol")
+    e.add_argument("--n", type=int, default=1024, help="Sobol base sample size, or Morris "
+                   "trajectories (default 1024)")
+    e.add_argument("--metric", action="append", help="e.g. 'max(RO)', 'auc(L)', "
+                   "'value(IL6, 168 h)' (repeatable)")
+    e.add_argument("--outputs", help="comma-separated outputs for time-resolved indices (with --times)")
+    e.add_argument("--times", help="comma-separated times (model units) for --outputs")
+    e.add_argument("--dose", help="regimen text, e.g. '0.1 mg/kg iv q1w x4'")
+    e.add_argument("--into", help="species receiving the doses")
+    e.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
+    e.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    e.add_argument("--end", help="end time, e.g. '672 h' (a bare number: model units)")
+    e.add_argument("--points", type=int, default=201, help="output points for metrics (default 201)")
+    e.add_argument("--levels", type=int, default=4, help="Morris: grid levels (default 4)")
+    e.add_argument("--second-order", action="store_true", help="Sobol: also S2 indices")
+    e.add_argument("--convergence", action="store_true", help="Sobol: repeat with 2N and "
+                   "report whether the top parameters keep their order")
+    e.add_argument("--rtol", type=float, help="relative tolerance (default: the engine's)")
+    e.add_argument("--atol", type=float, help="absolute tolerance (default: the engine's)")
+    e.add_argument("--workers", type=int, help="processes (default: every core)")
+    e.add_argument("--backend", choices=["processes", "dask"], default="processes")
+    e.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
+                   "(default with --backend dask: a local cluster)")
+    e.add_argument("--seed", type=int, help="seed of the sampling and bootstrap")
+    e.add_argument("--out", required=True, help="output directory")
+    e.set_defaults(func=cmd_sensitivity)
+
+    f = sub.add_parser("verify", help="verification checks (no drug -> no effect, saturation, "
+                       "units, solver, conservation, ...): a pass/fail/warn table")
+    f.add_argument("model")
+    f.add_argument("--drug", required=True, help="species receiving the doses")
+    f.add_argument("--effect", required=True, help="output measuring the effect, e.g. IL6")
+    f.add_argument("--occupancy", help="target-occupancy output, e.g. RO_CD3")
+    f.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
+    f.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    f.add_argument("--doses", help="comma-separated grid doses, e.g. '0.01 ug/kg,1 ug/kg,100 ug/kg'")
+    f.add_argument("--dose-range", nargs=2, metavar=("LOW", "HIGH"),
+                   help="grid range (default 0.001 ug/kg to 100 mg/kg)")
+    f.add_argument("--n-doses", type=int, default=9, help="log-spaced grid doses (default 9)")
+    f.add_argument("--end", default="672 h", help="simulated span (default '672 h')")
+    f.add_argument("--skip", action="append", help="CHECK=reason (repeatable)")
+    f.add_argument("--stochastic", action=argparse.BooleanOptionalAction, default=None,
+                   help="force (or switch off) the Gillespie check; default: by molecule counts")
+    f.add_argument("--rtol", type=float, default=1e-8)
+    f.add_argument("--atol", type=float, default=1e-12)
+    f.add_argument("--seed", type=int, default=0, help="seed of the stochastic replicates")
+    f.add_argument("--out", help="directory for the CSV tables and figures")
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=cmd_verify)
+
+    u = sub.add_parser("uncertainty", help="Monte Carlo prediction bands (time courses, "
+                       "dose-response) with a convergence report")
+    u.add_argument("model")
+    u.add_argument("--param", action="append", help="id=lognormal,cv=0.3 | id=loguniform,low=..,"
+                   "high=.. | id=normal,sd=..[,low=..,high=..] (repeatable)")
+    u.add_argument("--params", help="parameter-space CSV (id, distribution, low, high, nominal, "
+                   "fold, sd, unit)")
+    u.add_argument("--provenance", help="provenance table: log-uniform between the lowest and "
+                   "highest candidate of each entry")
+    u.add_argument("--corr", action="append", help="id1,id2=rho (repeatable)")
+    u.add_argument("--dose", action="append", help="regimen text (repeat for dose levels)")
+    u.add_argument("--into", help="species receiving the doses")
+    u.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
+    u.add_argument("--weight", type=float, default=70.0)
+    u.add_argument("--outputs", help="comma-separated outputs for time-course bands")
+    u.add_argument("--times", help="comma-separated times (model units); default: --points "
+                   "times up to --end")
+    u.add_argument("--metric", action="append", help="dose-response metric, e.g. 'max(IL6)'")
+    u.add_argument("--end", help="end time, e.g. '672 h'")
+    u.add_argument("--points", type=int, help="output points (default 101)")
+    u.add_argument("--n", type=int, default=256, help="samples (default 256)")
+    u.add_argument("--method", choices=["lhs", "sobol", "random"], default="lhs")
+    u.add_argument("--seed", type=int, default=0)
+    u.add_argument("--percentiles", default="5,50,95")
+    u.add_argument("--rtol", type=float, default=1e-8)
+    u.add_argument("--atol", type=float, default=1e-12)
+    u.add_argument("--workers", type=int, help="processes (default: every core)")
+    u.add_argument("--out", required=True, help="output directory")
+    u.set_defaults(func=cmd_uncertainty)
+
+    w = sub.add_parser("variants", help="the same quantities on alternative model structures, "
+                       "side by side")
+    w.add_argument("model", help="the base model")
+    w.add_argument("--variants", help="TOML file with [[variant]] tables (name, model, target, "
+                   "set, remove, antimony)")
+    w.add_argument("--variant", action="append", help="NAME=FILE[@TARGET] (repeatable)")
+    w.add_argument("--metric", action="append", help="e.g. 'max(RO)' (at each --dose)")
+    w.add_argument("--dose", action="append", help="regimen text (repeatable)")
+    w.add_argument("--dose-for", action="append", help="METRIC=LEVEL, e.g. 'max(RO)=0.1': "
+                   "the dose reaching it")
+    w.add_argument("--into", help="species receiving the doses (base model)")
+    w.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
+    w.add_argument("--weight", type=float, default=70.0)
+    w.add_argument("--end", help="end time, e.g. '672 h'")
+    w.add_argument("--points", type=int, help="output points for metrics (default 201)")
+    w.add_argument("--out", help="directory for the CSV tables and the figure")
+    w.set_defaults(func=cmd_variants)
+
+    pv = sub.add_parser("provenance", help="parameter provenance table: write the template "
+                        "(provenance MODEL -o prov.csv) or check one (provenance lint MODEL TABLE)",
+                        description="`workbench provenance MODEL [-o prov.csv|prov.xlsx]` writes "
+                        "the provenance template seeded from the model's annotations; "
+                        "`workbench provenance lint MODEL TABLE` lists every finding and exits 1 "
+                        "when there are errors.")
+    pv.add_argument("args", nargs="+", metavar="MODEL | lint MODEL TABLE")
+    pv.add_argument("-o", help="output .csv or .xlsx (default: CSV on stdout)")
+    pv.add_argument("--json", action="store_true", help="lint: machine-readable output")
+    pv.set_defaults(func=cmd_provenance)
+
+    x = sub.add_parser("export", help="exchange-ready SBML L3V2 with provenance, SED-ML and a "
+                       "COMBINE archive (or the SBML only with --sbml)")
+    x.add_argument("model")
+    x.add_argument("--provenance", help="provenance table (.csv/.xlsx), checked against the model")
+    x.add_argument("--dose", action="append", help="regimen text (repeatable): SBML events and "
+                   "one SED-ML time course each")
+    x.add_argument("--into", help="species receiving the doses")
+    x.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
+    x.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    x.add_argument("--height", type=float, default=170.0, help="height in cm (default 170)")
+    x.add_argument("--outputs", help="comma-separated outputs of the time courses (default: "
+                   "every species)")
+    x.add_argument("--end", help="end of the time courses, e.g. '672 h' (default: 4 weeks after "
+                   "the last dose)")
+    x.add_argument("--points", type=int, default=101)
+    x.add_argument("--creator", action="append", help="'Family, Given, email, organisation' "
+                   "(repeatable): model history and archive metadata")
+    x.add_argument("--no-infer-units", action="store_true", help="do not infer undeclared "
+                   "parameter units from the equations")
+    x.add_argument("--lossy", action="store_true", help="export fast reactions as ordinary "
+                   "reactions (SBML L3V2 has no fast reactions); refused otherwise")
+    out = x.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", help="output directory (model.xml, provenance.csv/.xlsx, "
+                     "simulation.sedml, versions.txt, archive.omex)")
+    out.add_argument("--sbml", help="write only the SBML to this file")
+    x.set_defaults(func=cmd_export)
+
+    cb = sub.add_parser("calibrate", help="fit a PEtab problem (multi-start), write the "
+                        "calibration record, goodness of fit and plots")
+    cb.add_argument("problem", help="PEtab v1 YAML file")
+    cb.add_argument("--out", help="output directory (required unless --check)")
+    cb.add_argument("--starts", type=int, default=20, help="Latin-hypercube starts (default 20)")
+    cb.add_argument("--seed", type=int, default=0)
+    cb.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    cb.add_argument("--method", default="auto", choices=["auto", "least_squares", "lbfgsb"])
+    cb.add_argument("--max-evaluations", type=int, default=20000, help="per start")
+    cb.add_argument("--include-nominal", action="store_true", help="also start from the nominal "
+                    "values of the parameter table")
+    cb.add_argument("--polish", type=int, default=3, help="refine the best N starts with "
+                    "1e4 times tighter solver tolerances (default 3)")
+    cb.add_argument("--profile", help="comma-separated parameter ids to profile, or 'all'")
+    cb.add_argument("--provenance", help="provenance table to update with the calibrated values "
+                    "(written to OUT/provenance_calibrated.csv)")
+    cb.add_argument("--justification", help="why the parameters were calibrated (provenance)")
+    cb.add_argument("--rtol", type=float, default=1e-8)
+    cb.add_argument("--atol", type=float, default=1e-12)
+    cb.add_argument("--no-plots", action="store_true")
+    cb.add_argument("--check", action="store_true", help="only check the problem; list findings")
+    cb.add_argument("--json", action="store_true", help="--check: machine-readable output")
+    cb.set_defaults(func=cmd_calibrate)
+
+    cd = sub.add_parser("check-data", help="predictions vs independent data (fold errors, "
+                        "prediction-interval coverage); --refine: update with early clinical data")
+    cd.add_argument("model")
+    cd.add_argument("data", help="CSV: subject, regimen, output, time, time_unit, value, unit")
+    cd.add_argument("--out", required=True, help="output directory")
+    cd.add_argument("--samples", help="parameter sample CSV (one column per id): prediction bands")
+    cd.add_argument("--set", action="append", help="id=value (model units); repeatable")
+    cd.add_argument("--level", type=float, default=0.9, help="prediction-interval level (0.9)")
+    cd.add_argument("--into", help="species receiving the doses")
+    cd.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
+    cd.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    cd.add_argument("--height", type=float, default=170.0, help="height in cm (default 170)")
+    cd.add_argument("--workers", type=int, default=1)
+    cd.add_argument("--refine", action="store_true", help="reweight --samples with the data "
+                    "(importance sampling) and re-predict --next-dose")
+    cd.add_argument("--next-dose", action="append", help="regimen of the next cohort (repeatable)")
+    cd.add_argument("--metric", action="append", help="metric to re-predict, e.g. 'max(RO)'")
+    cd.add_argument("--sd-log", type=float, default=0.3, help="residual sd of ln(obs/pred)")
+    cd.add_argument("--end", help="end of the re-predicted runs, e.g. '672 h' (default: the "
+                    "last observation)")
+    cd.add_argument("--seed", type=int, default=0)
+    cd.set_defaults(func=cmd_check_data)
     return p
 
 
@@ -192,6 +587,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("workbench: interrupted; no output written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except Exception as exc:  # never a traceback for the user
         if os.environ.get("WORKBENCH_DEBUG"):
             raise

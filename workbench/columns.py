@@ -71,3 +71,203 @@ DOSE_ROUTE = "route"             # bolus | infusion
 DOSE_DURATION = "duration"
 DOSE_TARGET = "target"
 SCHEDULE_COLUMNS = (DOSE_TIME, DOSE_AMOUNT, DOSE_UNIT, DOSE_ROUTE, DOSE_DURATION, DOSE_TARGET)
+
+# --- parameter provenance (workbench.provenance) -----------------------------
+# One row per candidate value; the row with chosen=True holds the value the model
+# uses. Entry-level fields (rationale, calibration) are filled on the chosen row.
+SCOPE = "scope"                  # "" for model-wide ids, the reaction id for local parameters
+CHOSEN = "chosen"                # True on the one row per entry whose value the model uses
+SOURCE_TYPE = "source_type"      # in vitro human | in vitro animal | in vivo animal | clinical |
+                                 # literature | calibrated | assumed | derived
+REFERENCE = "reference"          # "doi:10..." / "pmid:123" / URL; several separated by "; "
+CITATION = "citation"            # citation text (authors, year, journal, table)
+ORGANISM = "organism"            # species of origin of the value (human, cynomolgus, mouse)
+ASSAY = "assay"                  # assay or experimental system (SPR, flow cytometry, popPK)
+NOTES = "notes"
+RATIONALE = "rationale"          # why the chosen value was chosen over the other candidates
+INITIAL_VALUE = "initial_value"  # calibration: value before fitting (same unit as the row)
+CALIBRATED_VALUE = "calibrated_value"
+CALIBRATION_METHOD = "calibration_method"
+CALIBRATION_JUSTIFICATION = "calibration_justification"
+PROVENANCE_COLUMNS = (KIND, ID, SCOPE, NAME, CHOSEN, VALUE, UNIT, SOURCE_TYPE, REFERENCE,
+                      CITATION, ORGANISM, ASSAY, NOTES, RATIONALE, INITIAL_VALUE,
+                      CALIBRATED_VALUE, CALIBRATION_METHOD, CALIBRATION_JUSTIFICATION)
+# provenance lint findings (workbench.lint_provenance); CODE is a short word here
+PROVENANCE_LINT_COLUMNS = (SEVERITY, CODE, ELEMENT, LINE, MESSAGE, FIX)
+# spread of the candidate values of each entry, in the model's unit (candidate_ranges)
+LOW = "low"
+HIGH = "high"
+FOLD = "fold"                    # high / low over positive candidate values
+N_CANDIDATES = "n_candidates"
+HIGH_UNCERTAINTY = "high_uncertainty"   # fold > 10
+CANDIDATE_RANGE_COLUMNS = (KIND, ID, SCOPE, UNIT, VALUE, LOW, HIGH, FOLD, N_CANDIDATES,
+                           HIGH_UNCERTAINTY)
+
+# --- SBML export metadata counts (workbench.export_sbml) ---------------------
+WHAT = "what"                    # annotations | cv_terms | notes | unit_definitions | sbo_terms
+BEFORE = "before"
+AFTER = "after"
+METADATA_COUNT_COLUMNS = (WHAT, BEFORE, AFTER)
+
+# --- ensembles (workbench.run_ensemble) --------------------------------------
+# One row per sample: SAMPLE, the sample's ids, one column per metric (named by
+# the metric text, e.g. "max(RO)"; units in attrs["units"]), then STATUS.
+SAMPLE = "sample"                # row label of the sample table
+STATUS = "status"                # "ok" or "failed: <reason>"
+STATUS_OK = "ok"
+
+# --- sensitivity (workbench.sensitivity) -------------------------------------
+# parameter space: one row per varied id (ParameterSpace.to_frame / read_parameter_space)
+DISTRIBUTION = "distribution"    # uniform | loguniform | normal | lognormal | triangular
+NOMINAL = "nominal"              # model value (normal: mean; lognormal: median; triangular: mode)
+SD = "sd"                        # normal: standard deviation; lognormal: sd of ln(value)
+PARAMETER_SPACE_COLUMNS = (ID, DISTRIBUTION, LOW, HIGH, NOMINAL, FOLD, SD, UNIT)
+# index tables: one row per (metric, parameter); OUTPUT and TIME (value(X, t) metrics,
+# else NaN) let time-resolved indices be plotted over time; RANK 1 = most influential
+PARAMETER = "parameter"
+RANK = "rank"
+SENSITIVITY = "sensitivity"      # local: normalized coefficient d ln(metric) / d ln(parameter)
+LOCAL_COLUMNS = (METRIC, OUTPUT, TIME, PARAMETER, NOMINAL, VALUE, UNIT, SENSITIVITY, RANK)
+MU = "mu"
+MU_STAR = "mu_star"
+SIGMA = "sigma"
+MU_STAR_CONF = "mu_star_conf"    # half-width of the bootstrap confidence interval of mu_star
+MORRIS_COLUMNS = (METRIC, OUTPUT, TIME, PARAMETER, MU, MU_STAR, SIGMA, MU_STAR_CONF, UNIT, RANK)
+S1 = "S1"
+S1_CONF = "S1_conf"              # half-width of the bootstrap confidence interval
+ST = "ST"
+ST_CONF = "ST_conf"
+SOBOL_COLUMNS = (METRIC, OUTPUT, TIME, PARAMETER, S1, S1_CONF, ST, ST_CONF, RANK)
+PARAMETER_1 = "parameter_1"
+PARAMETER_2 = "parameter_2"
+S2 = "S2"
+S2_CONF = "S2_conf"
+SOBOL2_COLUMNS = (METRIC, OUTPUT, TIME, PARAMETER_1, PARAMETER_2, S2, S2_CONF)
+# Sobol convergence check: the analysis repeated with twice the base sample size
+N_BASE = "n"                     # base sample size N (runs: N (D + 2), or N (2 D + 2) with S2)
+TOP_PARAMETERS = "top_parameters"        # top parameters by ST at N, "; "-separated
+TOP_PARAMETERS_2N = "top_parameters_2n"  # the same at 2 N
+STABLE = "stable"                # same top parameters in the same order
+MAX_ST_CHANGE = "max_st_change"  # largest |ST(2N) - ST(N)| over the parameters
+CONVERGENCE_COLUMNS = (METRIC, N_BASE, TOP_PARAMETERS, TOP_PARAMETERS_2N, STABLE, MAX_ST_CHANGE)
+
+# --- calibration (workbench.petab_problem, workbench.calibrate) --------------
+# findings of lint_petab (all at once); TABLE: yaml | model | measurement | condition |
+# observable | parameter
+TABLE = "table"
+CALIBRATION_LINT_COLUMNS = (SEVERITY, CODE, TABLE, ELEMENT, LINE, MESSAGE, FIX)
+# calibration record: one row per parameter of the PEtab parameter table; values linear
+SCALE = "scale"                  # lin | log | log10 (parameter scale of the optimisation)
+LOWER_BOUND = "lower_bound"
+UPPER_BOUND = "upper_bound"
+ESTIMATED = "estimated"
+FINAL_VALUE = "final_value"      # best fit (fixed parameters: the nominal value)
+SE_SCALED = "se_scaled"          # standard error in the parameter scale (Fisher information)
+CI_LOW = "ci_low"                # 95 % confidence interval (linear values)
+CI_HIGH = "ci_high"
+CI_METHOD = "ci_method"          # profile | wald
+IDENTIFIABLE = "identifiable"    # profile CI bounded on both sides (wald: finite and inside bounds)
+AT_BOUND = "at_bound"            # final value within 1e-3 (scaled) of a bound
+CALIBRATION_PARAMETER_COLUMNS = (PARAMETER, SCALE, LOWER_BOUND, UPPER_BOUND, ESTIMATED, NOMINAL,
+                                 INITIAL_VALUE, FINAL_VALUE, SE_SCALED, CI_LOW, CI_HIGH,
+                                 CI_METHOD, IDENTIFIABLE, AT_BOUND)
+# multi-start table: one row per start, best first; then one column per estimated parameter
+START = "start"
+OBJECTIVE_START = "objective_start"  # negative log-posterior at the start point
+OBJECTIVE = "objective"              # negative log-posterior at the end point
+N_EVALUATIONS = "n_evaluations"
+SECONDS = "seconds"
+STARTS_COLUMNS = (START, STATUS, OBJECTIVE_START, OBJECTIVE, N_EVALUATIONS, SECONDS, MESSAGE)
+# fit table: one row per measurement
+OBSERVABLE = "observable"
+PREEQUILIBRATION = "preequilibration"
+CONDITION = "condition"
+MEASUREMENT = "measurement"
+SIMULATION = "simulation"
+TRANSFORMATION = "transformation"    # lin | log | log10 (observableTransformation)
+NOISE = "noise"                      # normal | laplace
+RESIDUAL = "residual"                # simulation - measurement, linear
+WEIGHTED_RESIDUAL = "weighted_residual"  # (h(sim) - h(meas)) / sigma, h the transformation
+NLLH = "nllh"                        # this measurement's negative log-likelihood
+FIT_COLUMNS = (OBSERVABLE, PREEQUILIBRATION, CONDITION, TIME, MEASUREMENT, SIMULATION, SIGMA,
+               TRANSFORMATION, NOISE, RESIDUAL, WEIGHTED_RESIDUAL, NLLH)
+# profile likelihood: one row per profile point
+SCALED_VALUE = "scaled_value"
+DELTA_OBJECTIVE = "delta_objective"  # objective - best objective
+PROFILE_COLUMNS = (PARAMETER, SCALED_VALUE, VALUE, OBJECTIVE, DELTA_OBJECTIVE, STATUS)
+SUMMARY_COLUMNS = (WHAT, VALUE)      # key/value summaries (goodness of fit, check-data)
+
+# --- validation against independent data, refinement (workbench.validation_data) ---
+# observed data (input): value in `unit`, time in `time_unit` (empty: model time unit)
+SUBJECT = "subject"
+REGIMEN = "regimen"              # dose text ("0.3 mg/kg iv"), empty for no dose
+TIME_UNIT = "time_unit"
+OBSERVED_DATA_COLUMNS = (SUBJECT, REGIMEN, OUTPUT, TIME, TIME_UNIT, VALUE, UNIT)
+# check table: one row per observation; times in model units, values in `unit`
+OBSERVED = "observed"
+PREDICTED = "predicted"          # median of the sample's predictions (nominal without samples)
+LOWER = "lower"                  # prediction interval at the requested level
+UPPER = "upper"
+FOLD_ERROR = "fold_error"        # predicted / observed
+WITHIN_2FOLD = "within_2fold"
+WITHIN_3FOLD = "within_3fold"
+INSIDE_BAND = "inside_band"      # observed within [lower, upper]; False flags model revision
+CHECK_COLUMNS = (SUBJECT, REGIMEN, OUTPUT, TIME, UNIT, OBSERVED, PREDICTED, LOWER, UPPER,
+                 FOLD_ERROR, WITHIN_2FOLD, WITHIN_3FOLD, INSIDE_BAND)
+# refinement: prior vs posterior of each sampled parameter, and the re-predicted dose-response
+PRIOR_MEDIAN = "prior_median"
+PRIOR_LOWER = "prior_lower"
+PRIOR_UPPER = "prior_upper"
+POSTERIOR_MEDIAN = "posterior_median"
+POSTERIOR_LOWER = "posterior_lower"
+POSTERIOR_UPPER = "posterior_upper"
+REFINED_PARAMETER_COLUMNS = (PARAMETER, PRIOR_LOWER, PRIOR_MEDIAN, PRIOR_UPPER, POSTERIOR_LOWER,
+                             POSTERIOR_MEDIAN, POSTERIOR_UPPER)
+DOSE_RESPONSE_UPDATE_COLUMNS = (REGIMEN, METRIC, UNIT, PRIOR_LOWER, PRIOR_MEDIAN, PRIOR_UPPER,
+                                POSTERIOR_LOWER, POSTERIOR_MEDIAN, POSTERIOR_UPPER)
+
+# --- verification (workbench.verify) -----------------------------------------
+# one row per check; STATUS is pass | fail | warn | skip; VALUE is the check's key
+# number and LIMIT its acceptance limit (both in UNIT); EVIDENCE states the numbers,
+# REASON why a check warned, failed or was skipped; PLOT the file of its small figure
+CHECK = "check"
+LIMIT = "limit"
+EVIDENCE = "evidence"
+REASON = "reason"
+PLOT = "plot"
+VERIFY_COLUMNS = (CHECK, STATUS, VALUE, LIMIT, UNIT, EVIDENCE, REASON, PLOT)
+# the dose-response behind the checks: one row per (dose, output, metric)
+DOSE = "dose"
+VERIFY_DOSE_RESPONSE_COLUMNS = (DOSE, DOSE_UNIT, OUTPUT, METRIC, VALUE, UNIT)
+
+# --- uncertainty propagation (workbench.uncertainty) --------------------------
+# parameter distributions: one row per uncertain id; lognormal: NOMINAL is the median
+# and SD the sd of ln(value) (CV = sqrt(exp(SD^2) - 1)); normal: mean and sd;
+# uniform/loguniform: LOW..HIGH; LOW/HIGH truncate normal and lognormal when set
+CV = "cv"
+ORIGIN = "origin"                # provenance | user
+DISTRIBUTION_COLUMNS = (ID, DISTRIBUTION, NOMINAL, SD, CV, LOW, HIGH, UNIT, ORIGIN)
+CORRELATION = "correlation"      # between the normal scores (lognormal: of ln values)
+CORRELATION_COLUMNS = (PARAMETER_1, PARAMETER_2, CORRELATION)
+# prediction bands: QUANTITY is an output id (time courses, TIME set) or a metric text
+# (dose-response, TIME NaN); N_OK the successful samples behind the percentile
+QUANTITY = "quantity"
+PERCENTILE = "percentile"
+N_OK = "n_ok"
+BAND_COLUMNS = (REGIMEN, QUANTITY, TIME, PERCENTILE, VALUE, UNIT, N_OK)
+# convergence: percentiles from the first half of the samples against all of them;
+# SHIFT = largest |value(N) - value(N/2)| over time / largest band width (p_high - p_low)
+N_HALF = "n_half"
+SHIFT = "shift"
+CONVERGED = "converged"
+BAND_CONVERGENCE_COLUMNS = (REGIMEN, QUANTITY, PERCENTILE, N_HALF, N_OK, SHIFT, CONVERGED)
+
+# --- alternative model structures (workbench.variants) ------------------------
+# one row per (variant, quantity, regimen); REL_DIFF relative to the reference variant
+VARIANT = "variant"
+REL_DIFF = "rel_diff"
+VARIANT_COLUMNS = (VARIANT, QUANTITY, REGIMEN, VALUE, UNIT, REL_DIFF)
+# the variants themselves: where each comes from and what it changes
+MODEL = "model"
+CHANGES = "changes"
+VARIANT_SPEC_COLUMNS = (VARIANT, MODEL, DOSE_TARGET, CHANGES)

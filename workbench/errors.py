@@ -14,10 +14,13 @@ The message of every error is one readable paragraph: what is wrong, where
 from __future__ import annotations
 
 __all__ = [
+    "CalibrationError",
     "DoseError",
     "InputFileError",
     "ModelLoadError",
+    "ProvenanceError",
     "SimulationError",
+    "SpecError",
     "UnitError",
     "UnknownIdError",
     "UnsupportedFeatureError",
@@ -133,3 +136,29 @@ class DoseError(WorkbenchError, ValueError):
 
 class SimulationError(WorkbenchError, RuntimeError):
     """The ODE solver failed or produced non-finite values."""
+
+
+class SpecError(WorkbenchError, ValueError):
+    """An analysis specification is invalid: a metric text, a parameter-space table,
+    sensitivity or ensemble settings."""
+
+
+class ProvenanceError(WorkbenchError, ValueError):
+    """A provenance table is invalid; the message lists every finding at once.
+
+    ``findings`` (when set) is the lint table, columns
+    :data:`workbench.columns.PROVENANCE_LINT_COLUMNS`.
+    """
+
+    findings = None
+
+
+class CalibrationError(WorkbenchError, ValueError):
+    """A calibration problem (PEtab) or a data table is invalid; the message lists every
+    finding at once, and no fit is run.
+
+    ``findings`` (when set) is the findings table, columns
+    :data:`workbench.columns.CALIBRATION_LINT_COLUMNS`.
+    """
+
+    findings = None

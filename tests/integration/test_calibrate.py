@@ -1,0 +1,138 @@
+"""Calibration: known parameters recovered, profiles, the record, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from petab_factory import decay_problem
+
+from workbench import calibrate, write_calibration
+from workbench import columns as C
+from workbench.calibrate import PROFILE_THRESHOLD, latin_hypercube
+from workbench.cli import main
+
+TRUE = {"a0": 10.0, "k": 0.3, "sigma": 0.3}
+
+
+@pytest.fixture(scope="module")
+def decay_fit(tmp_path_factory):
+    yaml = decay_problem(tmp_path_factory.mktemp("decay"), seed=2)
+    return calibrate(yaml, starts=4, seed=0, profile=["k", "a0"])
+
+
+def test_parameters_recovered_within_their_confidence_intervals(decay_fit):
+    p = decay_fit.parameters.set_index(C.PARAMETER)
+    for pid, v in TRUE.items():
+        assert p.at[pid, C.CI_LOW] < v < p.at[pid, C.CI_HIGH], pid
+        assert p.at[pid, C.ESTIMATED]
+    assert p.at["k", C.CI_METHOD] == "profile" and p.at["sigma", C.CI_METHOD] == "wald"
+    assert not p.at["scale", C.ESTIMATED] and p.at["scale", C.FINAL_VALUE] == 1.0
+    # the fit is at least as good as the truth (the data were simulated from it)
+    assert decay_fit.nllh_best <= decay_fit.nllh_nominal + 1e-6
+
+
+def test_profile_of_identifiable_parameter_is_bounded(decay_fit):
+    p = decay_fit.parameters.set_index(C.PARAMETER)
+    assert p.at["k", C.IDENTIFIABLE] is True or p.at["k", C.IDENTIFIABLE] == True  # noqa: E712
+    prof = decay_fit.profiles[decay_fit.profiles[C.PARAMETER] == "k"]
+    best = p.at["k", C.FINAL_VALUE]
+    assert prof[C.DELTA_OBJECTIVE].min() == pytest.approx(0.0, abs=1e-6)
+    below, above = prof[prof[C.VALUE] < best], prof[prof[C.VALUE] > best]
+    assert below[C.DELTA_OBJECTIVE].max() > PROFILE_THRESHOLD
+    assert above[C.DELTA_OBJECTIVE].max() > PROFILE_THRESHOLD
+    # Wald and profile intervals of a well-determined parameter nearly agree
+    se = p.at["k", C.SE_SCALED]
+    wald = (best * 10 ** (-1.96 * se), best * 10 ** (1.96 * se))
+    assert p.at["k", C.CI_LOW] == pytest.approx(wald[0], rel=0.05)
+    assert p.at["k", C.CI_HIGH] == pytest.approx(wald[1], rel=0.05)
+
+
+def test_profile_of_non_identifiable_parameter_is_flat(tmp_path):
+    """observed = scale * A with A(0) = a0: only scale * a0 is determined."""
+    yaml = decay_problem(tmp_path, seed=1, scale_estimated=True)
+    r = calibrate(yaml, starts=3, seed=0, profile=["scale"])
+    prof = r.profiles[r.profiles[C.PARAMETER] == "scale"]
+    assert prof[C.DELTA_OBJECTIVE].max() < PROFILE_THRESHOLD  # flat: never leaves the 95 % region
+    assert prof[C.VALUE].max() / prof[C.VALUE].min() > 100  # across most of the range
+    p = r.parameters.set_index(C.PARAMETER)
+    assert not p.at["scale", C.IDENTIFIABLE]
+    # the Fisher information says the same: infinite standard error
+    assert not math.isfinite(p.at["a0", C.SE_SCALED]) or p.at["a0", C.SE_SCALED] > 10
+
+
+def test_starts_are_seeded_latin_hypercube():
+    lb, ub = np.array([-1.0, 0.0]), np.array([1.0, 5.0])
+    a = latin_hypercube(lb, ub, 10, 3)
+    assert np.array_equal(a, latin_hypercube(lb, ub, 10, 3))
+    assert not np.array_equal(a, latin_hypercube(lb, ub, 10, 4))
+    for j in range(2):  # one point per stratum in every dimension
+        strata = np.floor((a[:, j] - lb[j]) / (ub[j] - lb[j]) * 10).astype(int)
+        assert sorted(strata) == list(range(10))
+
+
+def test_record_written(decay_fit, tmp_path):
+    files = write_calibration(decay_fit, tmp_path / "rec")
+    names = {f.name for f in files}
+    assert {"parameters.csv", "starts.csv", "fit.csv", "goodness_of_fit.csv", "profiles.csv",
+            "parameters_fitted.tsv", "calibration.json", "waterfall.png", "fit.png",
+            "observed_vs_predicted.png", "residuals.png", "profiles.png"} <= names
+    g = pd.read_csv(tmp_path / "rec" / "goodness_of_fit.csv").set_index(C.WHAT)[C.VALUE]
+    n, k, nllh = g["n_measurements"], g["n_estimated"], g["nllh"]
+    assert g["aic"] == pytest.approx(2 * k + 2 * nllh)
+    assert g["bic"] == pytest.approx(k * math.log(n) + 2 * nllh)
+    fitted = pd.read_csv(tmp_path / "rec" / "parameters_fitted.tsv", sep="\t")
+    assert fitted.set_index("parameterId").at["k", "nominalValue"] == pytest.approx(
+        decay_fit.parameters.set_index(C.PARAMETER).at["k", C.FINAL_VALUE])
+    summary = json.loads((tmp_path / "rec" / "calibration.json").read_text())
+    assert summary["nllh_best"] <= summary["nllh_nominal"] + 1e-6 and "libroadrunner" in \
+        summary["versions"]
+
+
+def test_same_seed_same_tables(tmp_path):
+    yaml = decay_problem(tmp_path, seed=2)
+    a = calibrate(yaml, starts=2, seed=5)
+    b = calibrate(yaml, starts=2, seed=5)
+    cols = [C.START, C.STATUS, C.OBJECTIVE_START, C.OBJECTIVE]
+    pd.testing.assert_frame_equal(a.starts[cols], b.starts[cols])
+    pd.testing.assert_frame_equal(a.parameters, b.parameters)
+
+
+def test_provenance_updated(decay_fit):
+    from workbench import load_model, update_provenance
+    from workbench.provenance import provenance_template
+
+    table = provenance_template(load_model(decay_fit.problem.model_source))
+    out = update_provenance(table, decay_fit, "no direct measurement of k")
+    row = out[(out[C.ID] == "k") & out[C.CHOSEN].astype(bool)].iloc[0]
+    k = decay_fit.parameters.set_index(C.PARAMETER).at["k", C.FINAL_VALUE]
+    assert row[C.SOURCE_TYPE] == "calibrated" and row[C.CALIBRATED_VALUE] == pytest.approx(k)
+    assert row[C.VALUE] == pytest.approx(k) and row[C.INITIAL_VALUE] == pytest.approx(0.3)
+    assert "Latin-hypercube" in row[C.CALIBRATION_METHOD]
+    assert row[C.CALIBRATION_JUSTIFICATION] == "no direct measurement of k"
+
+
+def test_cli_calibrate_and_check(tmp_path, capsys):
+    yaml = decay_problem(tmp_path / "p", seed=1)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(yaml), "--out", str(out), "--starts", "2", "--no-plots"]) == 0
+    assert (out / "parameters.csv").exists() and (out / "calibration.json").exists()
+    assert main(["calibrate", str(yaml), "--check"]) == 0
+    (yaml.parent / "measurements.tsv").unlink()
+    assert main(["calibrate", str(yaml), "--out", str(tmp_path / "o2")]) == 1
+    assert "measurement" in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()
+
+
+@pytest.mark.slow
+def test_boehm_fit_reaches_nominal_likelihood():
+    """Done-when of the calibration issue: 30 seeded starts reach the published optimum."""
+    from conftest import PETAB_BENCH, require
+
+    d = require(PETAB_BENCH / "Boehm_JProteomeRes2014")
+    r = calibrate(d / "Boehm_JProteomeRes2014.yaml", starts=30, seed=0, workers=2)
+    assert r.nllh_nominal == pytest.approx(138.22199693517703, rel=1e-6)  # AMICI reference
+    assert r.nllh_best <= r.nllh_nominal + 1e-6

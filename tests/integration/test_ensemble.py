@@ -1,0 +1,219 @@
+"""Ensembles (workbench.run_ensemble): rows equal single simulations exactly, metrics match
+closed forms, failures are recorded, results do not depend on workers or back end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA
+
+import workbench as wb
+from workbench import _engine
+from workbench.errors import SpecError, UnknownIdError
+from workbench.metrics import auc
+
+V, CL = 5.0, 0.5
+
+
+@pytest.fixture(scope="module")
+def onecomp(onecomp_text):
+    return wb.load_model(onecomp_text)
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return wb.load_model(DATA / "bench_tmdd_il6.ant")
+
+
+def _simulate_fresh(model, regimen, **kw):
+    # Engine.prepare regenerates the model when a species/compartment initial value is set,
+    # which drops the cached output selections of the shared engine: use a fresh one each time
+    _engine.get_engine.cache_clear()
+    return wb.simulate(model, regimen, **kw)
+
+
+@pytest.mark.parametrize("regimen, ids", [
+    ("0.1 mg/kg iv q1w x2", ["CL", "R0", "kon", "S1", "central"]),
+    ("0.1 mg/kg iv q1w x2", ["CL", "R0", "kon", "S1"]),  # reset() only: nothing else changes
+    ("0.1 mg/kg iv infusion 2 h q1w x2", ["CL", "R0", "kon", "S1", "central"]),
+    ("1 mg iv at 336 h", ["CL", "R0", "kon", "S1", "central"]),
+    (None, ["CL", "R0", "kon", "S1", "central"])])
+def test_rows_equal_simulate_exactly(bench, regimen, ids):
+    samples = pd.DataFrame({"CL": [0.01, 0.02], "R0": [2.0, 0.5], "kon": [1.0, 3.0],
+                            "S1": [0.5, 0.0], "central": [3.0, 3.61]})[ids]
+    grid = np.linspace(0, 336, 57)  # dose times 0 and 168 are on the grid
+    outs = ["L", "RO", "IL6", "central"]
+    kw = dict(target="L", mw="150 kDa")
+    res = wb.run_ensemble(bench, samples, regimen, outputs=outs, times=grid,
+                          metrics=["max(RO)", "auc(L)", "ctrough(L)"], workers=1, **kw)
+    assert (res["status"] == "ok").all()
+    for i, row in samples.iterrows():
+        ref = _simulate_fresh(bench, regimen, times=grid, outputs=outs, parameters=row.to_dict(),
+                              predose=True, **kw)
+        post = ref.groupby("time").last()  # value(X, t) is the state after a dose at t
+        for o in outs:
+            got = np.array([res.loc[i, f"value({o}, {t:.10g})"] for t in grid])
+            np.testing.assert_array_equal(got, post[o].to_numpy())
+        assert res.loc[i, "max(RO)"] == ref["RO"].max()
+        assert res.loc[i, "auc(L)"] == auc(ref["time"].to_numpy(), ref["L"].to_numpy())
+        assert res.loc[i, "ctrough(L)"] == ref["L"].iloc[-1]
+
+
+def test_metrics_match_closed_form(onecomp):
+    cl = np.array([0.25, 0.5, 1.0])
+    v = np.array([4.0, 5.0, 8.0])
+    res = wb.run_ensemble(onecomp, pd.DataFrame({"CL": cl, "central": v}), "100 nmol iv q24h x3",
+                          target="Drug", end="72 h", points=721, workers=1,
+                          metrics=["max(Drug)", "value(Drug, 30 h)", "ctrough(Drug, 0)",
+                                   "ctrough(Drug)", "time_above(Drug, 5)", "auc(Drug, 0, 24)",
+                                   "tmax(Drug, 30, 60)", "min(Drug, 0, 24)"])
+    k = cl / v
+    r = np.exp(-24 * k)
+    rel = dict(rel=1e-6)
+    assert res["max(Drug)"].to_numpy() == pytest.approx(100 / v * (1 + r + r**2), **rel)
+    assert res["value(Drug, 30 h)"].to_numpy() == pytest.approx(
+        100 / v * (np.exp(-30 * k) + np.exp(-6 * k)), **rel)
+    assert res["ctrough(Drug, 0)"].to_numpy() == pytest.approx(100 / v * r, **rel)
+    assert res["ctrough(Drug)"].to_numpy() == pytest.approx(100 / v * (r + r**2 + r**3), **rel)
+    assert res["min(Drug, 0, 24)"].to_numpy() == pytest.approx(100 / v * r, **rel)
+    assert res["tmax(Drug, 30, 60)"].to_numpy() == pytest.approx([48, 48, 48])
+    # AUC over one interval after one bolus: D / CL (1 - e^{-k tau}); grid 0.1 h
+    assert res["auc(Drug, 0, 24)"].to_numpy() == pytest.approx(100 / cl * (1 - r), rel=1e-4)
+    assert res.attrs["units"]["auc(Drug, 0, 24)"] == "nmol/L*h"
+    assert res.attrs["units"]["tmax(Drug, 30, 60)"] == "h"
+    # time above 5 nM: each interval starts at C0_n and decays with k; total from the closed form
+    c = 100 / v
+    above = 0.0
+    for n in range(3):
+        c0 = c * sum(r**j for j in range(n + 1))
+        above += np.clip(np.log(c0 / 5) / k, 0, 24)
+    assert res["time_above(Drug, 5)"].to_numpy() == pytest.approx(above, rel=1e-3)
+
+
+def test_failed_sample_is_recorded_and_batch_continues():
+    m = wb.load_model("model blowup\n  x' = k * x^2\n  x = 1\n  k = 0.01\nend\n")
+    res = wb.run_ensemble(m, pd.DataFrame({"k": [0.01, 1.0, 0.05, np.inf]}),
+                          metrics=["value(x, 10)"], end=10, points=11, workers=1)
+    assert list(res["status"].str[:7]) == ["ok", "failed:", "ok", "failed:"]
+    assert "solver failed" in res.loc[1, "status"]
+    assert "not finite" in res.loc[3, "status"]
+    assert np.isnan(res.loc[1, "value(x, 10)"])
+    # x(t) = 1 / (1 - k t)
+    assert res.loc[[0, 2], "value(x, 10)"].to_numpy() == pytest.approx([1 / 0.9, 1 / 0.5], rel=1e-6)
+
+
+def test_same_seed_same_results_across_workers_and_dask(onecomp):
+    space = wb.ParameterSpace((wb.ParameterRange("CL", "lognormal", nominal=0.5, sd=0.3),
+                               wb.ParameterRange("central", "uniform", 3.0, 7.0)))
+    samples = space.sample(240, seed=7)
+    pd.testing.assert_frame_equal(samples, space.sample(240, seed=7))
+    kw = dict(regimen="100 nmol iv q12h x2", target="Drug", end=48, points=49,
+              metrics=["max(Drug)", "auc(Drug)", "ctrough(Drug, 0)"], progress=False)
+    one = wb.run_ensemble(onecomp, samples, workers=1, **kw)
+    two = wb.run_ensemble(onecomp, samples, workers=2, **kw)
+    pd.testing.assert_frame_equal(one, two)
+    assert (one["status"] == "ok").all()
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        dask = wb.run_ensemble(onecomp, samples, workers=2, backend="dask", scheduler=client,
+                               chunk_size=10, **kw)
+        pd.testing.assert_frame_equal(one, dask)
+        # 24 tasks, one RoadRunner per worker process
+        built = client.run(lambda: len(__import__("workbench.ensemble").ensemble._DASK_RUNNERS))
+        assert sorted(built.values()) == [1, 1]
+
+
+@pytest.mark.slow
+def test_dask_default_local_cluster(onecomp):
+    s = pd.DataFrame({"CL": [0.25, 0.5, 1.0]})
+    kw = dict(regimen="100 nmol iv", target="Drug", end=24, points=25, metrics=["max(Drug)"])
+    dask = wb.run_ensemble(onecomp, s, workers=2, backend="dask", **kw)  # LocalCluster, 127.0.0.1
+    pd.testing.assert_frame_equal(wb.run_ensemble(onecomp, s, workers=1, **kw), dask)
+
+
+def test_bad_specs_fail_before_running(onecomp):
+    s = pd.DataFrame({"CL": [0.5]})
+    with pytest.raises(SpecError, match="unknown metric"):
+        wb.run_ensemble(onecomp, s, metrics=["peak(Drug)"], end=1)
+    with pytest.raises(UnknownIdError):
+        wb.run_ensemble(onecomp, s, metrics=["max(Drog)"], end=1)
+    with pytest.raises(UnknownIdError):
+        wb.run_ensemble(onecomp, pd.DataFrame({"Cl": [0.5]}), metrics=["max(Drug)"], end=1)
+    with pytest.raises(SpecError, match="dosing interval"):
+        wb.run_ensemble(onecomp, s, "1 nmol iv", target="Drug", metrics=["ctrough(Drug, 3)"], end=1)
+    tmdd = wb.load_model(DATA.parent.parent / "models" / "mab_tmdd.ant")
+    with pytest.raises(SpecError, match="initial assignment"):
+        wb.run_ensemble(tmdd, pd.DataFrame({"R": [1.0]}), metrics=["max(RO)"], end=1)
+    with pytest.raises(SpecError, match="assignment rule"):
+        wb.run_ensemble(tmdd, pd.DataFrame({"ksyn": [1.0]}), metrics=["max(RO)"], end=1)
+
+
+def test_parse_metric():
+    m = wb.parse_metric("auc( Drug , 0, 168 )")
+    assert (m.text, m.kind, m.output, m.window) == ("auc(Drug, 0, 168)", "auc", "Drug", (0, 168))
+    assert wb.parse_metric("max(amount(L))").output == "amount(L)"
+    assert wb.parse_metric("ctrough(L, -2)").interval == -2
+    assert wb.parse_metric("time_above(RO, 0.9)").threshold == 0.9
+    for bad in ["max", "max()", "value(L)", "auc(L, 5, 1)", "time_above(L, x)", "foo(L)"]:
+        with pytest.raises(SpecError):
+            wb.parse_metric(bad)
+
+
+def test_ctrl_c_stops_workers_and_writes_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    params = tmp_path / "params.csv"
+    params.write_text("id,distribution,fold\nCL,loguniform,2\nkon,loguniform,3\nR0,loguniform,3\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench.cli", "sensitivity", str(DATA / "bench_tmdd_il6.ant"),
+         "--params", str(params), "--method", "sobol", "--n", "4096", "--metric", "max(RO)",
+         "--dose", "0.1 mg/kg iv q1w x2", "--into", "L", "--mw", "150 kDa", "--end", "672",
+         "--workers", "2", "--seed", "1", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(proc.pid)
+    deadline = time.time() + 60
+    while len(parent.children(recursive=True)) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)
+    workers = parent.children(recursive=True)
+    assert workers, "no worker processes started"
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+    time.sleep(1.0)
+    alive = [p for p in workers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+             and "forkserver" not in " ".join(p.cmdline())]
+    assert not alive, [p.cmdline() for p in alive]
+
+
+def test_event_changed_values_do_not_leak_between_samples():
+    # the event halves k during each run; every sample must start again from k = 0.2
+    m = wb.load_model("model ev\n  x' = -k * x\n  x = 10\n  k = 0.2\n  a = 1\n"
+                      "  E: at time > 5: k = k / 2, x = x + a\nend\n")
+    res = wb.run_ensemble(m, pd.DataFrame({"a": [1.0, 2.0, 1.0]}), metrics=["value(x, 10)"],
+                          end=10, points=11, workers=1)
+    # x(10) = (10 e^{-1} + a) e^{-0.5}
+    exact = (10 * np.exp(-1.0) + np.array([1.0, 2.0, 1.0])) * np.exp(-0.5)
+    assert res["value(x, 10)"].to_numpy() == pytest.approx(exact, rel=1e-6)
+
+
+def test_initial_assignments_follow_the_sampled_values(bench):
+    # R = R0 and IL6 = IL6_0 are initial assignments; a compartment size changes amounts
+    s = pd.DataFrame({"R0": [0.5, 2.0], "IL6_0": [1e-4, 3e-4], "central": [2.0, 5.0]})
+    res = wb.run_ensemble(bench, s, metrics=["value(R, 0)", "value(IL6, 0)", "value(amount(R), 0)"],
+                          workers=1)
+    assert res["value(R, 0)"].to_numpy() == pytest.approx([0.5, 2.0])
+    assert res["value(IL6, 0)"].to_numpy() == pytest.approx([1e-4, 3e-4])
+    assert res["value(amount(R), 0)"].to_numpy() == pytest.approx([0.5 * 2.0, 2.0 * 5.0])

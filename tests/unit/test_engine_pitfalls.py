@@ -1,0 +1,63 @@
+"""Regression tests for libRoadRunner pitfalls the engine works around."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from workbench import load_model, simulate
+
+IA_MODEL = """model m
+  compartment c = 1
+  species S in c
+  S = 2 * Nt
+  Nt = 4
+  bet = 2 / Nt
+  gam = bet * 3
+  J: S -> ; bet * S
+end"""
+
+
+def test_parameter_initial_assignments_follow_set_values():
+    # libRoadRunner 2.10 does not re-evaluate parameter initial assignments on reset()
+    df = simulate(IA_MODEL, times=[0, 1], outputs=["bet", "gam", "S"], parameters={"Nt": 8})
+    assert df.bet.iloc[0] == pytest.approx(0.25) and df.gam.iloc[0] == pytest.approx(0.75)
+    # S(0) = 2 Nt = 16, dS/dt = -bet S  (c = 1)
+    assert df.S.iloc[1] == pytest.approx(16 * math.exp(-0.25), rel=1e-6)
+    back = simulate(IA_MODEL, times=[0, 1], outputs=["bet", "S"])
+    assert back.bet.iloc[0] == 0.5 and back.S.iloc[0] == 8.0
+    own = simulate(IA_MODEL, times=[0, 1], outputs=["bet", "gam"], parameters={"bet": 1.0})
+    assert own.bet.iloc[0] == 1.0 and own.gam.iloc[0] == pytest.approx(3.0)
+
+
+def test_selections_survive_model_regeneration():
+    # setting a species' initial value can regenerate the model and reset its selections
+    m = load_model(IA_MODEL)
+    for _ in range(2):
+        df = simulate(m, times=[0, 1], outputs=["S"], parameters={"S": 3.0})
+        assert list(df.columns) == ["time", "S"]
+        assert df.S.iloc[1] == pytest.approx(3 * math.exp(-0.5), rel=1e-6)
+
+
+def test_element_named_like_a_roadrunner_method():
+    # libRoadRunner installs model ids as class attributes; an id `reset` used to delete
+    # RoadRunner.reset for every later model in the process
+    clash = load_model("model r\n compartment c = 1\n species S in c = 1\n reset = 0.5\n"
+                       " simulate = 2\n J: S -> ; reset * S\nend")
+    df = simulate(clash, times=[0, 2], outputs=["S", "reset"])
+    assert df.S.iloc[1] == pytest.approx(math.exp(-1.0), rel=1e-6)
+    other = simulate(IA_MODEL, times=[0, 1], outputs=["S"])
+    assert other.S.iloc[1] == pytest.approx(8 * math.exp(-0.5), rel=1e-6)
+
+
+def test_sedml_export_leaves_libsbml_math_intact():
+    # importing python-libsedml next to python-libsbml breaks ASTNode.getType(); the
+    # SED-ML writer therefore runs in a child process
+    import libsbml
+
+    from workbench.sedml import sedml_document
+
+    text = sedml_document(load_model(IA_MODEL).sbml, ["S"], end=1.0, points=3)
+    assert "sedML" in text
+    assert isinstance(libsbml.parseL3Formula("x + 1").getType(), int)

@@ -1,0 +1,696 @@
+"""Many simulations of one model: a process pool on all cores, or a Dask cluster.
+
+:func:`run_ensemble` runs one simulation per row of a sample table (global
+parameters, initial species values, compartment sizes) under one regimen and
+returns one row per sample: the requested metrics, and a ``status`` column
+(``"ok"`` or ``"failed: <reason>"``). A solver failure is recorded in its row
+and never stops the batch.
+
+How it is fast (libRoadRunner 2.10; see scripts/bench_ensemble.py):
+
+* one RoadRunner per worker process, built once from the SBML text (never a
+  pickled instance: an unpickled RoadRunner applies a t=0 bolus twice unless reset);
+* per sample, values are set through index arrays on the executable model
+  (``setGlobalParameterValues``), then ``reset`` re-evaluates initial
+  assignments; output selections are set once; the integration segments
+  between doses are planned once (:class:`workbench._engine.BatchRunner`);
+* metrics are computed inside the worker, so only a few numbers per sample
+  travel back; samples travel in chunks;
+* each output point costs integration time: request only the points the
+  metrics need (``points``/``times``).
+
+Doses go through the same conversion (:func:`workbench.simulate.doses_to_events`)
+and the same segment logic as :func:`workbench.simulate`, so each row equals
+the corresponding single simulation exactly.
+
+Metric language (:func:`parse_metric`; ``X`` is an output: a species, ``[S]``,
+``amount(S)``, or a parameter, compartment or reaction id; ``a, b`` an optional
+time window; times are numbers in model units or strings with a unit, ``"168 h"``):
+
+=====================  ===================================================
+``max(X[, a, b])``     largest value (``cmax`` is the same)
+``min(X[, a, b])``     smallest value (``cmin`` is the same)
+``tmax(X[, a, b])``    time of the largest value
+``mean(X[, a, b])``    time-average (AUC / duration)
+``auc(X[, a, b])``     area under the curve, linear-up/log-down
+``ctrough(X[, i])``    value at the end of dosing interval ``i`` (just before
+                       the next dose); default the last interval (the end)
+``value(X, t)``        value at ``t`` (after a dose given at ``t``)
+``time_above(X, c)``   time with ``X > c``
+=====================  ===================================================
+
+Windows start after a dose given at ``a`` and end before a dose given at ``b``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import pickle
+import re
+import signal
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from ._engine import DoseEvent, IntegratorSettings
+from .dosing import Regimen, Subject, parse_regimen
+from .errors import SimulationError, SpecError, UnknownIdError
+from .metrics import auc, time_above
+from .model import Model, load_model
+
+__all__ = ["METRIC_KINDS", "Metric", "parse_metric", "run_ensemble"]
+
+log = logging.getLogger(__name__)
+
+#: metric kind -> (number of extra arguments allowed, description)
+METRIC_KINDS: dict[str, tuple[tuple[int, ...], str]] = {
+    "max": ((0, 2), "largest value"),
+    "cmax": ((0, 2), "largest value"),
+    "min": ((0, 2), "smallest value"),
+    "cmin": ((0, 2), "smallest value"),
+    "tmax": ((0, 2), "time of the largest value"),
+    "mean": ((0, 2), "time-average value"),
+    "auc": ((0, 2), "area under the curve (linear-up/log-down)"),
+    "ctrough": ((0, 1), "value at the end of a dosing interval"),
+    "value": ((1,), "value at a time"),
+    "time_above": ((1,), "time above a threshold"),
+}
+_WINDOWED = {"max", "cmax", "min", "cmin", "tmax", "mean", "auc"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One scalar metric of one output (parsed by :func:`parse_metric`).
+
+    Attributes
+    ----------
+    text
+        Canonical text, also the column name: ``"auc(Drug, 0, 168 h)"``.
+    kind
+        A key of :data:`METRIC_KINDS`.
+    output
+        The output it reads (``X``).
+    window
+        ``(a, b)`` in model time units, or None for the whole run.
+    time
+        For ``value``: the time (model units).
+    threshold
+        For ``time_above``: the threshold (output units).
+    interval
+        For ``ctrough``: the dosing interval index (negative counts from the end).
+    """
+
+    text: str
+    kind: str
+    output: str
+    window: tuple[float, float] | None = None
+    time: float | None = None
+    threshold: float | None = None
+    interval: int = -1
+
+    def needed_times(self) -> tuple[float, ...]:
+        """Output times this metric needs on the grid."""
+        if self.time is not None:
+            return (self.time,)
+        return self.window or ()
+
+    def unit(self, output_unit: str, time_unit: str) -> str:
+        """Unit of the metric's value."""
+        if self.kind in ("tmax", "time_above"):
+            return time_unit
+        if self.kind == "auc":
+            return f"{output_unit}*{time_unit}" if output_unit and time_unit else ""
+        return output_unit
+
+
+def _split_args(s: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in s:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur.strip())
+    return out
+
+
+def _check_output(model: Model, output: str) -> None:
+    o = output.strip()
+    inner = o[1:-1] if o.startswith("[") and o.endswith("]") else (
+        o[7:-1] if o.startswith("amount(") and o.endswith(")") else None)
+    if inner is not None:
+        if model.kind_of(inner) != "species":
+            raise UnknownIdError(f"{output!r}: {inner!r} is not a species", source=model.source,
+                                 element=output)
+        return
+    if o != "time":
+        model.kind_of(o)  # UnknownIdError with suggestions
+
+
+def parse_metric(text: str, model: Model | None = None) -> Metric:
+    """Parse a metric such as ``"max(RO)"``, ``"auc(Drug, 0, 168 h)"``, ``"value(IL6, 168)"``.
+
+    Parameters
+    ----------
+    text
+        The metric (grammar in the module docstring).
+    model
+        When given, the output id is checked and times with units are converted
+        to model time units.
+
+    Raises
+    ------
+    SpecError
+        When the text does not parse.
+    UnknownIdError
+        When the output is not in the model.
+    """
+    from .simulate import resolve_time
+
+    m = re.match(r"^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", str(text))
+    if not m:
+        raise _metric_error(text, "it is not of the form kind(output, ...)")
+    kind = m.group(1).lower()
+    if kind not in METRIC_KINDS:
+        raise _metric_error(text, f"unknown metric {kind!r}")
+    args = _split_args(m.group(2))
+    if not args[0]:
+        raise _metric_error(text, "the output is missing")
+    output, extra = args[0], args[1:]
+    if len(extra) not in METRIC_KINDS[kind][0]:
+        raise _metric_error(text, f"{kind} takes {' or '.join(map(str, METRIC_KINDS[kind][0]))} "
+                            "argument(s) after the output")
+    if model is not None:
+        _check_output(model, output)
+
+    def num(s: str, what: str, cast=float):
+        try:
+            return cast(s)
+        except ValueError:
+            raise _metric_error(text, f"the {what} {s!r} is not a number") from None
+
+    def tm(s: str) -> float:
+        try:
+            v = float(s)
+        except ValueError:
+            if model is None:
+                raise _metric_error(text, f"the time {s!r} is not a number") from None
+            return resolve_time(s, model, "metric time")
+        return v
+
+    canon = f"{kind}({', '.join(args)})"
+    if kind in _WINDOWED and extra:
+        a, b = tm(extra[0]), tm(extra[1])
+        if not b > a:
+            raise _metric_error(text, "the window end must come after its start")
+        return Metric(canon, kind, output, window=(a, b))
+    if kind == "value":
+        return Metric(canon, kind, output, time=tm(extra[0]))
+    if kind == "time_above":
+        return Metric(canon, kind, output, threshold=num(extra[0], "threshold"))
+    if kind == "ctrough" and extra:
+        return Metric(canon, kind, output, interval=num(extra[0], "interval index", int))
+    return Metric(canon, kind, output)
+
+
+def _metric_error(text: str, why: str) -> SpecError:
+    return SpecError(f"cannot read the metric {text!r}: {why}", element="metric",
+                     fix="write e.g. 'max(RO)', 'auc(Drug)', 'auc(Drug, 0, 168 h)', "
+                         "'ctrough(Drug)', 'value(IL6, 168 h)', 'time_above(Drug, 1.0)'; kinds: "
+                         + ", ".join(METRIC_KINDS))
+
+
+# ---------------------------------------------------------------------------
+# what travels to the workers
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Spec:
+    """Everything a worker needs, picklable; ``token`` identifies it in worker caches."""
+
+    sbml: str
+    infusion_targets: tuple[str, ...]
+    source: str
+    ids: tuple[str, ...]
+    times: np.ndarray
+    outputs: tuple[str, ...]
+    doses: tuple[DoseEvent, ...]
+    dose_starts: tuple[float, ...]
+    metrics: tuple[Metric, ...]
+    token: str = field(default="", compare=False)
+
+    def with_token(self) -> _Spec:
+        h = hashlib.sha256(pickle.dumps((self.sbml, self.infusion_targets, self.ids,
+                                         self.times.tobytes(), self.outputs, self.doses,
+                                         self.metrics)))
+        return replace(self, token=h.hexdigest())
+
+
+class _ChunkRunner:
+    """Worker side: one :class:`BatchRunner` and the compiled metrics."""
+
+    def __init__(self, spec: _Spec, in_process: bool = False) -> None:
+        from ._engine import BatchEngine, get_batch_engine
+
+        be = (get_batch_engine(spec.sbml, spec.infusion_targets, spec.source) if in_process
+              else BatchEngine(spec.sbml, spec.infusion_targets, spec.source))
+        self.runner = be.runner(list(spec.ids), spec.times, list(spec.outputs), list(spec.doses),
+                                predose=bool(spec.doses))
+        self.spec = spec
+        self.col = {o: j + 1 for j, o in enumerate(spec.outputs)}
+        self._plan: list[tuple] | None = None
+
+    def _compile(self, t: np.ndarray) -> list[tuple]:
+        """Per metric: (kind, column, row slice, times of the slice, threshold)."""
+        plan = []
+        starts = [d for d in self.spec.dose_starts if t[0] <= d < t[-1]] or [float(t[0])]
+        for mt in self.spec.metrics:
+            if mt.window is not None:
+                a, b = mt.window
+                sl = slice(int(np.flatnonzero(t == a)[-1]), int(np.flatnonzero(t == b)[0]) + 1)
+            elif mt.kind == "value":
+                r = int(np.flatnonzero(t == mt.time)[-1])
+                sl = slice(r, r + 1)
+            elif mt.kind == "ctrough":
+                i = mt.interval if mt.interval >= 0 else len(starts) + mt.interval
+                r = int(np.flatnonzero(t == starts[i + 1])[0]) if i + 1 < len(starts) else len(t) - 1
+                sl = slice(r, r + 1)
+            else:
+                sl = slice(None)
+            plan.append((mt.kind, self.col[mt.output], sl, t[sl], mt.threshold))
+        return plan
+
+    @staticmethod
+    def _evaluate(plan: list[tuple], res: np.ndarray) -> list[float]:
+        vals = []
+        for kind, j, sl, tt, c in plan:
+            y = res[sl, j]
+            if kind in ("max", "cmax"):
+                v = y.max()
+            elif kind in ("min", "cmin"):
+                v = y.min()
+            elif kind == "tmax":
+                v = tt[int(np.argmax(y))]
+            elif kind == "auc":
+                v = auc(tt, y)
+            elif kind == "mean":
+                v = auc(tt, y) / (tt[-1] - tt[0])
+            elif kind == "time_above":
+                v = time_above(tt, y, c)
+            else:  # value, ctrough: one row
+                v = y[0]
+            vals.append(float(v))
+        return vals
+
+    def run_chunk(self, values: np.ndarray, settings: IntegratorSettings | None
+                  ) -> tuple[np.ndarray, list[tuple[int, str]]]:
+        out = np.full((len(values), len(self.spec.metrics)), np.nan)
+        failed: list[tuple[int, str]] = []
+        for i, v in enumerate(values):
+            try:
+                res = self.runner.run(v, settings)
+                if self._plan is None:
+                    self._plan = self._compile(res[:, 0].copy())
+                out[i] = self._evaluate(self._plan, res)
+            except SimulationError as exc:
+                failed.append((i, exc.message.strip()))
+                out[i] = np.nan
+        return out, failed
+
+
+# below this many samples per worker, starting a pool costs more than it saves
+_MIN_PER_WORKER = 100
+
+# process-pool worker state (one per worker process)
+_POOL: dict[str, object] = {}
+
+
+def _pool_init(spec: _Spec, settings: IntegratorSettings | None, values: np.ndarray) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool on Ctrl-C
+    _POOL["runner"] = _ChunkRunner(spec)
+    _POOL["settings"] = settings
+    _POOL["values"] = values
+
+
+def _pool_chunk(start: int, end: int):
+    # tasks carry indices only: a task never blocks the pipe, so Ctrl-C stops the pool at once
+    runner: _ChunkRunner = _POOL["runner"]  # type: ignore[assignment]
+    values: np.ndarray = _POOL["values"]  # type: ignore[assignment]
+    out, failed = runner.run_chunk(values[start:end], _POOL["settings"])  # type: ignore[arg-type]
+    return start, out, failed
+
+
+# Dask worker state: runners by (spec token, thread), so a worker builds its
+# RoadRunner once per ensemble, not once per task
+_DASK_RUNNERS: dict[tuple[str, int], _ChunkRunner] = {}
+_DASK_LOCK = threading.Lock()
+
+
+def _dask_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int, values: np.ndarray):
+    key = (spec.token, threading.get_ident())
+    with _DASK_LOCK:
+        runner = _DASK_RUNNERS.get(key)
+    if runner is None:
+        runner = _ChunkRunner(spec)
+        with _DASK_LOCK:
+            if len(_DASK_RUNNERS) >= 8:
+                _DASK_RUNNERS.pop(next(iter(_DASK_RUNNERS)))
+            _DASK_RUNNERS[key] = runner
+    out, failed = runner.run_chunk(values, settings)
+    return start, out, failed
+
+
+# ---------------------------------------------------------------------------
+# back ends
+# ---------------------------------------------------------------------------
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def _collect(out, status, start, block, failed):
+    out[start:start + len(block)] = block
+    for i, reason in failed:
+        status[start + i] = "failed: " + reason
+
+
+def _run_in_process(spec, values, settings, out, status, chunk, bar):
+    runner = _ChunkRunner(spec, in_process=True)
+    for s, e in _chunks(len(values), chunk):
+        block, failed = runner.run_chunk(values[s:e], settings)
+        _collect(out, status, s, block, failed)
+        bar.update(e - s)
+
+
+def _run_pool(spec, values, settings, out, status, chunk, workers, bar):
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["workbench.ensemble"])
+    else:  # pragma: no cover - Windows, macOS without forkserver
+        ctx = mp.get_context("spawn")
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init,
+                             initargs=(spec, settings, values))
+    try:
+        pending = {ex.submit(_pool_chunk, s, e) for s, e in _chunks(len(values), chunk)}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                s, block, failed = fut.result()
+                _collect(out, status, s, block, failed)
+                bar.update(len(block))
+    except BrokenProcessPool:
+        raise SimulationError("a worker process died (crashed or was killed); no result",
+                              source=spec.source or None,
+                              fix="run with workers=1 to see the error of the failing sample") from None
+    except BaseException:
+        _terminate(ex)
+        raise
+    ex.shutdown(wait=True)
+
+
+def _terminate(ex) -> None:
+    """Stop a process pool now (Ctrl-C): end the workers, drop the queued chunks."""
+    stop = getattr(ex, "terminate_workers", None)  # Python >= 3.14
+    if stop is not None:
+        stop()
+        return
+    procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    ex.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.join(timeout=5)
+
+
+def _run_dask(spec, values, settings, out, status, chunk, workers, scheduler, bar):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    own_client = True
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+    elif isinstance(scheduler, Client):
+        client, own_client = scheduler, False
+    else:
+        client = Client(str(scheduler))
+    futs = []
+    try:
+        [spec_f] = client.scatter([spec], broadcast=True, hash=False)
+        futs = [client.submit(_dask_chunk, spec_f, settings, s, values[s:e], pure=False)
+                for s, e in _chunks(len(values), chunk)]
+        for fut in as_completed(futs):
+            s, block, failed = fut.result()
+            _collect(out, status, s, block, failed)
+            bar.update(len(block))
+    except BaseException:
+        if futs:
+            client.cancel(futs)
+        raise
+    finally:
+        if own_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ---------------------------------------------------------------------------
+# the verb
+# ---------------------------------------------------------------------------
+
+def _sample_table(samples, n, seed) -> pd.DataFrame:
+    if isinstance(samples, pd.DataFrame):
+        return samples
+    if isinstance(samples, Mapping):
+        return pd.DataFrame(dict(samples))
+    from .sensitivity import ParameterSpace
+
+    if isinstance(samples, ParameterSpace):
+        if n is None:
+            raise SpecError("give n (the number of samples) to draw from a ParameterSpace",
+                            element="n")
+        return samples.sample(n, seed=seed)
+    raise TypeError("samples must be a DataFrame, a mapping id -> values, or a ParameterSpace")
+
+
+def _time_grid(metrics, start, end, points, times, dose_starts) -> np.ndarray:
+    needed = {float(x) for mt in metrics for x in mt.needed_times()}
+    grid: set[float] = set()
+    if end is not None:
+        n = 201 if points is None else int(points)
+        if n < 2:
+            raise SpecError("at least 2 output points are needed", element="points")
+        if not end > start:
+            raise SpecError(f"the end time ({end:g}) must come after the start ({start:g})",
+                            element="end")
+        grid |= set(np.linspace(start, end, n).tolist())
+    if times is not None:
+        grid |= {float(x) for x in times}
+    if not grid and not (needed and all(mt.kind == "value" for mt in metrics)):
+        raise SpecError("give the end time (end=...) or the output times (times=...)",
+                        element="end")
+    arr = np.array(sorted(grid | needed | {float(start)}), dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise SpecError("the output times are not finite", element="times")
+    arr = arr[arr >= start]
+    extra = [d for d in dose_starts if arr[0] <= d <= arr[-1]]
+    return np.unique(np.concatenate([arr, extra])) if extra else arr
+
+
+def run_ensemble(model: Model | str | os.PathLike[str], samples,
+                 regimen: Regimen | str | None = None, *,
+                 metrics: Sequence[str | Metric] | None = None,
+                 outputs: Sequence[str] | None = None, times: Sequence[float] | None = None,
+                 start: float | str = 0.0, end: float | str | None = None, points: int | None = None,
+                 target: str | None = None, mw: float | str | None = None,
+                 subject: Subject | None = None, integrator: IntegratorSettings | None = None,
+                 workers: int | None = None, backend: str = "processes", scheduler=None,
+                 chunk_size: int | None = None, n: int | None = None, seed: int | None = None,
+                 progress: bool | None = None) -> pd.DataFrame:
+    """Simulate a model once per sample and return metrics per sample.
+
+    Parameters
+    ----------
+    model
+        A :class:`~workbench.Model` or anything :func:`~workbench.load_model` takes.
+    samples
+        A DataFrame with one column per id to set (global parameters, species
+        initial values in the unit of the species symbol, compartment sizes;
+        model units) and one row per sample; or a mapping id -> values; or a
+        :class:`~workbench.sensitivity.ParameterSpace` with ``n`` and ``seed``.
+        Initial assignments that depend on the set values are re-evaluated.
+    regimen
+        Doses, as for :func:`~workbench.simulate` (with ``target``, ``mw``, ``subject``).
+    metrics
+        Metric texts (module docstring), e.g. ``["max(RO)", "auc(Drug)"]``.
+    outputs, times
+        Trajectories: adds ``value(X, t)`` for each output ``X`` and time ``t``.
+        ``times`` alone sets the output grid of the metrics.
+    start, end, points
+        Output grid (``points`` evenly spaced, default 201) for metrics over
+        the run; the times metrics need and dose times are added. Each point
+        costs integration time: ask for the points the metrics need.
+    integrator
+        Solver settings (:class:`~workbench.IntegratorSettings`).
+    workers
+        Processes (default: every core). With ``backend="processes"`` and 1
+        worker, or fewer than 100 samples per worker, the runs happen in this
+        process (starting a pool would cost more than it saves).
+    backend
+        ``"processes"`` (a local process pool) or ``"dask"`` (dask.distributed:
+        a LocalCluster on 127.0.0.1, or the cluster at ``scheduler``).
+    scheduler
+        Address of a running Dask scheduler (``"tcp://host:8786"``) or a
+        ``distributed.Client``; default: a new LocalCluster.
+    chunk_size
+        Samples per task (default: about 20 tasks per worker).
+    n, seed
+        Number of samples and seed when ``samples`` is a ParameterSpace.
+    progress
+        Show a progress bar (default: when stderr is a terminal).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sample`` (the row label of ``samples``), the sample's ids,
+        one column per metric (named by its text), and ``status`` (``"ok"`` or
+        ``"failed: <reason>"``; failed rows have NaN metrics). ``attrs["units"]``
+        maps each metric column to its unit.
+
+    Raises
+    ------
+    UnknownIdError, DoseError, UnitError, SimulationError
+        For a problem shared by every sample (unknown id, bad dose, bad metric).
+        Ctrl-C stops the workers and raises KeyboardInterrupt; nothing is written.
+    """
+    from tqdm.auto import tqdm
+
+    from .simulate import DoseContext, doses_to_events, output_units, resolve_time
+
+    m = model if isinstance(model, Model) else load_model(model)
+    table = _sample_table(samples, n, seed)
+    if isinstance(regimen, str):
+        regimen = parse_regimen(regimen, target=target)
+    mlist = [mt if isinstance(mt, Metric) else parse_metric(mt, m) for mt in (metrics or [])]
+    if outputs is not None:
+        if times is None:
+            raise SpecError("trajectories need both outputs=... and times=...",
+                            element="outputs")
+        for o in outputs:
+            _check_output(m, o)
+        mlist += [Metric(f"value({o}, {float(t):.10g})", "value", o, time=float(t))
+                  for o in outputs for t in times]
+    if not mlist:
+        raise SpecError("no metrics requested", source=m.source, element="metrics",
+                              fix="pass metrics=['max(RO)', ...] or outputs=[...] with times=[...]")
+    if len({mt.text for mt in mlist}) != len(mlist):
+        raise SpecError("a metric is requested twice", element="metrics")
+    ids = [str(c) for c in table.columns]
+    for sid in ids:
+        _check_settable(m, sid)
+    try:
+        values = table.to_numpy(dtype=float, copy=True)
+    except (TypeError, ValueError):
+        raise SpecError("the sample table has non-numeric values", element="samples") from None
+    events = doses_to_events(m, regimen, DoseContext(mw=mw, subject=subject or Subject()),
+                             target=target) if regimen is not None else []
+    dose_starts = tuple(sorted({e.time for e in events if e.amount > 0 or e.rate > 0}))
+    t0 = resolve_time(start, m, "start")
+    t1 = resolve_time(end, m, "end") if end is not None else None
+    grid = _time_grid(mlist, t0, t1, points, times, dose_starts)
+    _check_metric_times(mlist, grid, dose_starts)
+    outs = tuple(dict.fromkeys(mt.output for mt in mlist))
+    spec = _Spec(sbml=m.sbml, infusion_targets=tuple(sorted({e.target for e in events if e.rate})),
+                 source=m.source, ids=tuple(ids), times=grid, outputs=outs, doses=tuple(events),
+                 dose_starts=dose_starts, metrics=tuple(mlist)).with_token()
+    nrow = len(values)
+    out = np.full((nrow, len(mlist)), np.nan)
+    status = np.full(nrow, C.STATUS_OK, dtype=object)
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    workers = min(workers, max(1, nrow))
+    if backend not in ("processes", "dask"):
+        raise SpecError(f"unknown backend {backend!r}", element="backend",
+                              fix="use 'processes' or 'dask'")
+    per_task = 20 if backend == "processes" else 8
+    chunk = int(chunk_size or min(1024, max(8, math.ceil(nrow / (workers * per_task)))))
+    bar = tqdm(total=nrow, unit="sim", desc="ensemble", leave=False,
+               disable=None if progress is None else not progress)
+    try:
+        if nrow == 0:
+            pass
+        elif backend == "dask":
+            _run_dask(spec, values, integrator, out, status, chunk, workers, scheduler, bar)
+        elif workers == 1 or nrow < _MIN_PER_WORKER * workers:
+            _run_in_process(spec, values, integrator, out, status, chunk, bar)
+        else:
+            _run_pool(spec, values, integrator, out, status, chunk, workers, bar)
+    finally:
+        bar.close()
+    n_failed = int(np.count_nonzero(status != C.STATUS_OK))
+    if n_failed:
+        log.warning("%s: %d of %d samples failed", m.source, n_failed, nrow)
+    cols: dict[str, np.ndarray] = {C.SAMPLE: table.index.to_numpy()}
+    cols.update({sid: values[:, j] for j, sid in enumerate(ids)})
+    cols.update({mt.text: out[:, j] for j, mt in enumerate(mlist)})
+    cols[C.STATUS] = status
+    res = pd.DataFrame(cols)
+    ounits = output_units(m, list(outs))
+    res.attrs["units"] = {mt.text: mt.unit(ounits.get(mt.output, ""), m.time_unit)
+                          for mt in mlist}
+    res.attrs["model"] = m.source
+    res.attrs["time_unit"] = m.time_unit
+    res.attrs["regimen"] = str(regimen) if regimen is not None else ""
+    return res
+
+
+def _check_metric_times(mlist: list[Metric], grid: np.ndarray, dose_starts) -> None:
+    starts = [d for d in dose_starts if grid[0] <= d < grid[-1]] or [float(grid[0])]
+    for mt in mlist:
+        if any(x < grid[0] for x in mt.needed_times()):
+            raise SpecError(f"{mt.text}: the time is before the simulation start ({grid[0]:g})",
+                            element=mt.text)
+        if mt.kind == "ctrough" and not -len(starts) <= mt.interval < len(starts):
+            raise SpecError(f"{mt.text}: there are only {len(starts)} dosing interval(s)",
+                            element=mt.text, fix="count intervals from 0, or from -1 at the end")
+
+
+def _check_settable(model: Model, sid: str) -> None:
+    """Raise unless ``sid`` is a global parameter, species or compartment a sample may set."""
+    kind = model.kind_of(sid)
+    if kind not in ("parameter", "species", "compartment"):
+        raise UnknownIdError(f"cannot set {sid!r}: it is a {kind.replace('_', ' ')}",
+                             source=model.source, element=sid,
+                             fix="sample global parameters, species or compartments")
+    rules = model.rules
+    hit = rules[(rules[C.VARIABLE] == sid) & (rules[C.RULE_TYPE] == "assignment")]
+    if len(hit):
+        raise SpecError(f"cannot set {sid!r}: the assignment rule {sid} := "
+                              f"{hit.iloc[0][C.FORMULA]} defines it", source=model.source,
+                              element=sid, fix="sample the parameters the rule uses")
+    if kind in ("species", "compartment"):
+        tab = model.species if kind == "species" else model.compartments
+        ia = tab.loc[tab[C.ID] == sid, C.INITIAL_ASSIGNMENT]
+        if len(ia) and ia.iloc[0]:
+            raise SpecError(f"cannot set the initial value of {sid!r}: the initial "
+                                  f"assignment {sid} = {ia.iloc[0]} defines it",
+                                  source=model.source, element=sid,
+                                  fix="sample the parameters the initial assignment uses")

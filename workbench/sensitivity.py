@@ -1,0 +1,773 @@
+"""Sensitivity analysis: local coefficients, Morris screening, Sobol indices.
+
+The parameters varied and their ranges form a :class:`ParameterSpace`, a
+table with columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`:
+
+=============  ==========================================================
+``id``         a global parameter, species (initial value) or compartment
+``distribution``  ``uniform``, ``loguniform``, ``normal``, ``lognormal``, ``triangular``
+``low, high``  bounds (uniform, loguniform, triangular), or truncation bounds
+               (normal, lognormal; default: 3 standard deviations)
+``nominal``    the model value when empty; the mean (normal), median
+               (lognormal) or mode (triangular)
+``fold``       range ``[nominal / fold, nominal * fold]`` when ``low, high``
+               are empty; for lognormal without ``sd``: 95 % of the mass in it
+``sd``         normal: standard deviation; lognormal: sd of ln(value)
+``unit``       documentation (values are in model units)
+=============  ==========================================================
+
+Every method maps points of the unit hypercube through each parameter's
+inverse distribution function, runs the ensemble (:func:`workbench.run_ensemble`)
+and computes indices of scalar metrics (``"max(RO)"``, ``"auc(Drug)"``) or of
+trajectories at chosen times (``outputs`` and ``times``: time-resolved indices).
+
+* :func:`local_sensitivity`: normalized coefficients d ln y / d ln p by central
+  differences in log space (p e^{+h}, p e^{-h}).
+* :func:`morris`: elementary effects (Morris 1991, Technometrics 33:161;
+  mu* of Campolongo, Cariboni & Saltelli 2007, Environ Model Softw 22:1509),
+  computed on the unit hypercube, so mu, mu* and sigma are in the metric's unit
+  per unit of quantile; SALib does the sampling and analysis.
+* :func:`sobol`: first-order and total indices (Saltelli 2002, Comput Phys
+  Commun 145:280; Saltelli et al. 2010, Comput Phys Commun 181:259), optional
+  second-order indices, bootstrap confidence intervals; SALib Sobol' sequences.
+  ``check_convergence`` repeats the analysis with twice the base sample (the
+  first half re-used) and reports whether the top parameters keep their order.
+
+Every analysis needs every row: samples that fail are counted, retried once
+with tolerances 100x tighter, and if any still fail the analysis stops with a
+:class:`~workbench.errors.SimulationError` (rows are never dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from ._engine import IntegratorSettings
+from .ensemble import Metric, parse_metric, run_ensemble
+from .errors import InputFileError, SimulationError, SpecError
+from .model import Model, load_model
+
+__all__ = ["DISTRIBUTIONS", "ParameterRange", "ParameterSpace", "SensitivityResult",
+           "local_sensitivity", "morris", "read_parameter_space", "run_sensitivity", "sobol"]
+
+log = logging.getLogger(__name__)
+
+DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular")
+_ALIASES = {"log-uniform": "loguniform", "log_uniform": "loguniform", "log uniform": "loguniform",
+            "log-normal": "lognormal", "log_normal": "lognormal", "gaussian": "normal",
+            "triang": "triangular"}
+
+
+# ---------------------------------------------------------------------------
+# parameter space
+# ---------------------------------------------------------------------------
+
+def _num(v) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+@dataclass(frozen=True)
+class ParameterRange:
+    """One varied id and its distribution (see the module docstring for the fields)."""
+
+    id: str
+    distribution: str = "uniform"
+    low: float | None = None
+    high: float | None = None
+    nominal: float | None = None
+    fold: float | None = None
+    sd: float | None = None
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        d = _ALIASES.get(self.distribution.strip().lower(), self.distribution.strip().lower())
+        object.__setattr__(self, "distribution", d)
+        if d not in DISTRIBUTIONS:
+            raise SpecError(f"unknown distribution {self.distribution!r}", element=self.id,
+                            fix="use one of " + ", ".join(DISTRIBUTIONS))
+        if self.fold is not None and not self.fold > 1:
+            raise SpecError(f"the fold range must be > 1, got {self.fold}", element=self.id)
+        if self.sd is not None and not self.sd > 0:
+            raise SpecError(f"the sd must be > 0, got {self.sd}", element=self.id)
+
+    def with_nominal(self, value: float) -> ParameterRange:
+        """The same range with ``nominal`` filled when it was empty."""
+        if self.nominal is not None:
+            return self
+        return ParameterRange(self.id, self.distribution, self.low, self.high, float(value),
+                              self.fold, self.sd, self.unit)
+
+    def _bounds(self) -> tuple[float, float]:
+        """(low, high) of the support actually sampled."""
+        d, nom = self.distribution, self.nominal
+        if self.low is not None and self.high is not None:
+            lo, hi = self.low, self.high
+        elif d in ("normal", "lognormal"):
+            sd = self._sd()
+            if d == "normal":
+                lo, hi = nom - 3 * sd, nom + 3 * sd
+            else:
+                lo, hi = nom * math.exp(-3 * sd), nom * math.exp(3 * sd)
+            lo = self.low if self.low is not None else lo
+            hi = self.high if self.high is not None else hi
+        elif self.fold is not None and nom is not None:
+            lo, hi = nom / self.fold, nom * self.fold
+            if nom < 0:
+                lo, hi = hi, lo
+        else:
+            raise SpecError("give low and high, or a fold range around the nominal value",
+                            element=self.id, fix="fill low and high, or fold (e.g. 10)")
+        if not (math.isfinite(lo) and math.isfinite(hi)) or not hi > lo:
+            raise SpecError(f"the range [{lo}, {hi}] is empty or not finite", element=self.id)
+        if d in ("loguniform", "lognormal") and lo <= 0:
+            raise SpecError(f"a {d} range must be positive, got low = {lo}", element=self.id)
+        return lo, hi
+
+    def _sd(self) -> float:
+        if self.nominal is None:
+            raise SpecError(f"a {self.distribution} distribution needs the nominal value",
+                            element=self.id)
+        if self.sd is not None:
+            return self.sd
+        if self.distribution == "lognormal" and self.fold is not None:
+            return math.log(self.fold) / 1.959963984540054
+        raise SpecError(f"a {self.distribution} distribution needs sd", element=self.id,
+                        fix="fill the sd column (lognormal: sd of ln(value), or a fold range)")
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse distribution function: points in [0, 1] -> values."""
+        from scipy.special import ndtr, ndtri
+
+        u = np.asarray(u, dtype=float)
+        lo, hi = self._bounds()
+        d = self.distribution
+        if d == "uniform":
+            return lo + u * (hi - lo)
+        if d == "loguniform":
+            return np.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+        if d == "triangular":
+            mode = self.nominal if self.nominal is not None and lo <= self.nominal <= hi \
+                else (lo + hi) / 2
+            c = (mode - lo) / (hi - lo)
+            return np.where(u < c, lo + np.sqrt(u * (hi - lo) * (mode - lo)),
+                            hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode)))
+        sd = self._sd()
+        if d == "normal":
+            mu, a, b = self.nominal, lo, hi
+        else:
+            mu, a, b = math.log(self.nominal), math.log(lo), math.log(hi)
+        pa, pb = ndtr((a - mu) / sd), ndtr((b - mu) / sd)
+        z = mu + sd * ndtri(pa + np.clip(u, 0, 1) * (pb - pa))
+        z = np.clip(z, a, b)
+        return z if d == "normal" else np.exp(z)
+
+
+@dataclass(frozen=True)
+class ParameterSpace:
+    """The varied ids and their distributions: a table of :class:`ParameterRange` rows."""
+
+    ranges: tuple[ParameterRange, ...]
+
+    def __post_init__(self) -> None:
+        ids = [r.id for r in self.ranges]
+        if not ids:
+            raise SpecError("the parameter space is empty", element="params")
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise SpecError(f"ids listed twice in the parameter space: {', '.join(dup)}",
+                            element=dup[0])
+
+    @property
+    def ids(self) -> list[str]:
+        """The varied ids, in table order."""
+        return [r.id for r in self.ranges]
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> ParameterSpace:
+        """From a table with columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`
+        (only ``id`` is required; ``distribution`` defaults to uniform)."""
+        if C.ID not in df.columns:
+            raise SpecError("the parameter table has no 'id' column", element="id",
+                            fix="columns: " + ", ".join(C.PARAMETER_SPACE_COLUMNS))
+        ranges = []
+        for _, row in df.iterrows():
+            dist = row.get(C.DISTRIBUTION, "uniform")
+            dist = "uniform" if not isinstance(dist, str) or not dist.strip() else dist
+            unit = row.get(C.UNIT, "")
+            ranges.append(ParameterRange(
+                id=str(row[C.ID]).strip(), distribution=dist, low=_num(row.get(C.LOW)),
+                high=_num(row.get(C.HIGH)), nominal=_num(row.get(C.NOMINAL)),
+                fold=_num(row.get(C.FOLD)), sd=_num(row.get(C.SD)),
+                unit=unit if isinstance(unit, str) else ""))
+        return cls(tuple(ranges))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`."""
+        rows = [{C.ID: r.id, C.DISTRIBUTION: r.distribution, C.LOW: r.low, C.HIGH: r.high,
+                 C.NOMINAL: r.nominal, C.FOLD: r.fold, C.SD: r.sd, C.UNIT: r.unit}
+                for r in self.ranges]
+        return pd.DataFrame(rows, columns=list(C.PARAMETER_SPACE_COLUMNS))
+
+    def with_model(self, model: Model, check: bool = True) -> ParameterSpace:
+        """Empty nominal values and units filled from the model; ``check``: the ranges too."""
+        out = []
+        for r in self.ranges:
+            nom = r.nominal if r.nominal is not None else _model_value(model, r.id)
+            rr = r.with_nominal(nom)
+            if not rr.unit:
+                try:
+                    unit = model.unit_of(r.id)
+                except Exception:
+                    unit = ""
+                rr = ParameterRange(rr.id, rr.distribution, rr.low, rr.high, rr.nominal,
+                                    rr.fold, rr.sd, unit)
+            out.append(rr)
+        space = ParameterSpace(tuple(out))
+        for r in space.ranges if check else ():
+            r._bounds()  # errors now rather than in the middle of an analysis
+        return space
+
+    def transform(self, u: np.ndarray) -> pd.DataFrame:
+        """Points of the unit hypercube (rows, one column per id) -> sample table."""
+        u = np.atleast_2d(np.asarray(u, dtype=float))
+        return pd.DataFrame({r.id: r.ppf(u[:, j]) for j, r in enumerate(self.ranges)})
+
+    def sample(self, n: int, seed: int | None = None, method: str = "random") -> pd.DataFrame:
+        """``n`` draws: ``method`` "random" (independent), "lhs" (Latin hypercube) or
+        "sobol" (scrambled Sobol' points); the same seed gives the same table."""
+        d = len(self.ranges)
+        rng = np.random.default_rng(seed)
+        if method == "random":
+            u = rng.random((n, d))
+        elif method in ("lhs", "sobol"):
+            from scipy.stats import qmc
+
+            eng = qmc.LatinHypercube(d=d, seed=rng) if method == "lhs" \
+                else qmc.Sobol(d=d, scramble=True, seed=rng)
+            u = eng.random(n)
+        else:
+            raise SpecError(f"unknown sampling method {method!r}", element="method",
+                            fix="use 'random', 'lhs' or 'sobol'")
+        return self.transform(u)
+
+    def write_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the table as CSV, atomically."""
+        from ._io import atomic_write_text
+
+        atomic_write_text(path, self.to_frame().to_csv(index=False))
+
+
+def read_parameter_space(path: str | os.PathLike[str]) -> ParameterSpace:
+    """Read a parameter-space CSV (columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError("parameter table not found", source=str(p),
+                             fix="give a CSV with columns " + ", ".join(C.PARAMETER_SPACE_COLUMNS))
+    try:
+        df = pd.read_csv(p, skipinitialspace=True, comment="#")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"cannot read the parameter table ({exc})", source=str(p)) from None
+    try:
+        return ParameterSpace.from_frame(df)
+    except SpecError as exc:
+        raise SpecError(exc.message, source=str(p), element=exc.element, fix=exc.fix) from None
+
+
+def _model_value(model: Model, sid: str) -> float:
+    kind = model.kind_of(sid)
+    tab = {"parameter": model.parameters, "species": model.species,
+           "compartment": model.compartments}.get(kind)
+    if tab is None:
+        raise SpecError(f"{sid!r} is a {kind}, not a parameter, species or compartment",
+                        source=model.source, element=sid)
+    if kind == "parameter":
+        tab = tab[tab["scope"] == "global"]
+    v = tab.loc[tab[C.ID] == sid, C.VALUE]
+    if not len(v) or not np.isfinite(v.iloc[0]):
+        raise SpecError(f"{sid!r} has no numeric value in the model", source=model.source,
+                        element=sid, fix="give its nominal value in the parameter table")
+    return float(v.iloc[0])
+
+
+# ---------------------------------------------------------------------------
+# shared machinery
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """The result of one analysis.
+
+    Attributes
+    ----------
+    method
+        ``"local"``, ``"morris"`` or ``"sobol"``.
+    indices
+        :data:`~workbench.columns.LOCAL_COLUMNS`, :data:`~workbench.columns.MORRIS_COLUMNS`
+        or :data:`~workbench.columns.SOBOL_COLUMNS`.
+    samples
+        The ensemble table (one row per run: ids, metrics, status).
+    space
+        The parameter space, nominal values and units filled.
+    second_order
+        Sobol with second-order indices: :data:`~workbench.columns.SOBOL2_COLUMNS`.
+    convergence
+        Sobol with ``check_convergence``: :data:`~workbench.columns.CONVERGENCE_COLUMNS`.
+    n_failed, n_retried_ok
+        Samples that failed at first, and how many of them a retry with
+        tighter tolerances recovered (all of them, or the analysis stops).
+    """
+
+    method: str
+    indices: pd.DataFrame
+    samples: pd.DataFrame
+    space: ParameterSpace
+    second_order: pd.DataFrame | None = None
+    convergence: pd.DataFrame | None = None
+    n_failed: int = 0
+    n_retried_ok: int = 0
+    settings: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The index table."""
+        return self.indices.copy()
+
+    def write(self, out_dir: str | os.PathLike[str], plots: bool = True) -> list[Path]:
+        """Write the tables as CSV (and the plots as PNG) into ``out_dir``; returns the paths.
+
+        Files: ``<method>_indices.csv``, ``samples.csv`` (headers ``"id [unit]"``),
+        ``parameter_space.csv``,
+        ``sobol_second_order.csv``, ``sobol_convergence.csv`` (when computed) and
+        ``tornado.png`` / ``morris.png`` / ``sobol.png`` (+ ``sobol_over_time.png``
+        for time-resolved indices).
+        """
+        from ._io import atomic_write_text
+        from .sensitivity_plots import plot_indices
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+
+        def put(name: str, df: pd.DataFrame) -> None:
+            atomic_write_text(out / name, df.to_csv(index=False, float_format="%.10g"))
+            paths.append(out / name)
+
+        put(f"{self.method}_indices.csv", self.indices)
+        units = {**{r.id: r.unit for r in self.space.ranges},
+                 **self.samples.attrs.get("units", {})}
+        put("samples.csv", self.samples.rename(  # "max(RO) [dimensionless]", as trajectories
+            columns=lambda c: f"{c} [{units[c]}]" if units.get(c) else c))
+        put("parameter_space.csv", self.space.to_frame())
+        if self.second_order is not None:
+            put("sobol_second_order.csv", self.second_order)
+        if self.convergence is not None:
+            put("sobol_convergence.csv", self.convergence)
+        if plots:
+            paths += plot_indices(self, out)
+        return paths
+
+
+def _metrics(model: Model, metrics, outputs, times) -> list[Metric]:
+    mlist = [mt if isinstance(mt, Metric) else parse_metric(mt, model) for mt in (metrics or [])]
+    if outputs is not None:
+        if times is None:
+            raise SpecError("time-resolved indices need both outputs=... and times=...",
+                            element="outputs")
+        mlist += [Metric(f"value({o}, {float(t):.10g})", "value", o, time=float(t))
+                  for o in outputs for t in times]
+    if not mlist:
+        raise SpecError("no metric given", element="metric",
+                        fix="give metrics such as 'max(RO)' or 'auc(Drug)', or outputs and times")
+    return mlist
+
+
+def _evaluate(model: Model, table: pd.DataFrame, mlist: list[Metric], kw: dict
+              ) -> tuple[pd.DataFrame, np.ndarray, int, int]:
+    """Run the ensemble; retry failed rows once with tighter tolerances; stop if any still fail.
+
+    Returns (ensemble table, Y (rows, metrics), number failed at first, number recovered).
+    """
+    res = run_ensemble(model, table, metrics=mlist, **kw)
+    failed = np.flatnonzero(res[C.STATUS].to_numpy() != C.STATUS_OK)
+    n_failed, recovered = len(failed), 0
+    if n_failed:
+        tight = (kw.get("integrator") or IntegratorSettings()).tightened()
+        log.warning("%d of %d samples failed; retrying them with tighter tolerances "
+                    "(rtol %g, atol %g)", n_failed, len(table), tight.relative_tolerance,
+                    tight.absolute_tolerance)
+        kw2 = {**kw, "integrator": tight, "workers": min(kw.get("workers") or 1, max(1, n_failed))}
+        again = run_ensemble(model, table.iloc[failed], metrics=mlist, **kw2)
+        again.index = res.index[failed]
+        cols = [mt.text for mt in mlist]
+        res.loc[res.index[failed], cols] = again[cols].to_numpy(dtype=float)
+        res.loc[res.index[failed], C.STATUS] = again[C.STATUS].to_numpy()
+        still = again[again[C.STATUS] != C.STATUS_OK]
+        recovered = n_failed - len(still)
+        if len(still):
+            first = still.iloc[0]
+            vals = ", ".join(f"{i}={first[i]:.6g}" for i in table.columns)
+            raise SimulationError(
+                f"{n_failed} of {len(table)} samples failed and {len(still)} still failed after "
+                f"a retry with tolerances 100x tighter; the analysis needs every sample, so it "
+                f"stops (no rows are dropped). First failure: sample {first[C.SAMPLE]} ({vals}): "
+                f"{first[C.STATUS]}", source=model.source, element="samples",
+                fix="narrow the parameter ranges, or look at this sample with "
+                    "workbench.simulate(parameters=...)")
+    y = res[[mt.text for mt in mlist]].to_numpy(dtype=float)
+    if not np.all(np.isfinite(y)):
+        bad = [mlist[j].text for j in range(y.shape[1]) if not np.all(np.isfinite(y[:, j]))]
+        raise SimulationError(f"metric(s) {', '.join(bad)} are not finite for some samples",
+                              source=model.source, element=bad[0])
+    return res, y, n_failed, recovered
+
+
+def _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
+                 backend, scheduler, progress, times=None) -> dict:
+    return dict(regimen=regimen, target=target, mw=mw, subject=subject, start=start, end=end,
+                points=points, times=times, integrator=integrator, workers=workers,
+                backend=backend, scheduler=scheduler, progress=progress)
+
+
+def _seeds(seed: int | None, k: int) -> list[int]:
+    """``k`` independent nonzero seeds from one (SALib treats seed 0 as 'unseeded')."""
+    ss = np.random.SeedSequence(seed)
+    return [int(s) % (2**31 - 2) + 1 for s in ss.generate_state(k)]
+
+
+def _meta(mt: Metric) -> tuple[str, float]:
+    return mt.output, (mt.time if mt.kind == "value" else float("nan"))
+
+
+def _rank(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    df[C.RANK] = df.groupby(C.METRIC, sort=False)[by].rank(ascending=False, method="first")
+    df[C.RANK] = df[C.RANK].fillna(len(df)).astype(int)
+    return df
+
+
+def _as_space(model: Model, space, check: bool = True) -> ParameterSpace:
+    if isinstance(space, ParameterSpace):
+        pass
+    elif isinstance(space, pd.DataFrame):
+        space = ParameterSpace.from_frame(space)
+    elif isinstance(space, str | os.PathLike):
+        space = read_parameter_space(space)
+    else:  # a list of ids: uniform over a fold range of 2 (local analysis uses only nominals)
+        space = ParameterSpace(tuple(ParameterRange(str(i), "loguniform", fold=2.0)
+                                     for i in space))
+    return space.with_model(model, check=check)
+
+
+# ---------------------------------------------------------------------------
+# methods
+# ---------------------------------------------------------------------------
+
+_COMMON_DOC = """
+    regimen, target, mw, subject
+        Doses, as for :func:`workbench.simulate`.
+    start, end, points
+        Output grid for metrics over the run (see :func:`workbench.run_ensemble`).
+    integrator
+        Solver settings; failed samples are retried with ``integrator.tightened()``.
+    workers, backend, scheduler
+        Where the runs happen (see :func:`workbench.run_ensemble`).
+    progress
+        Show a progress bar (default: when stderr is a terminal).
+"""
+
+
+def local_sensitivity(model: Model | str | os.PathLike[str], parameters,
+                      regimen=None, *, metrics: Sequence[str | Metric] | None = None,
+                      outputs: Sequence[str] | None = None, times: Sequence[float] | None = None,
+                      step: float = 0.01, target=None, mw=None, subject=None,
+                      start: float | str = 0.0, end=None, points=None,
+                      integrator: IntegratorSettings | None = None, workers: int | None = 1,
+                      backend: str = "processes", scheduler=None,
+                      progress: bool | None = None) -> SensitivityResult:
+    """Normalized local sensitivity coefficients d ln y / d ln p at the nominal values.
+
+    Each parameter is multiplied by ``e^{+step}`` and ``e^{-step}`` (the others at
+    nominal), and the coefficient is ``(ln y+ - ln y-) / (2 step)`` (central
+    differences in log space; error O(step^2)). When ``y+`` and ``y-`` differ in
+    sign or one is zero, ``(y+ - y-) / (2 step y0)`` is used (the same
+    derivative, normalized by the nominal value; NaN when ``y0 = 0``).
+
+    Parameters
+    ----------
+    model
+        A :class:`~workbench.Model` or a path.
+    parameters
+        A :class:`ParameterSpace` (its nominal values; the model's when empty), a
+        parameter-space table or CSV path, or a list of ids (model values).
+    metrics, outputs, times
+        Scalar metrics (``"max(RO)"``), or outputs at times (time-resolved).
+    step
+        Step in ln p (0.01: +-1 %).
+    """ + _COMMON_DOC + """
+    Returns
+    -------
+    SensitivityResult
+        ``indices`` with columns :data:`workbench.columns.LOCAL_COLUMNS`; ``value``
+        is the metric at the nominal values, ``rank`` orders |sensitivity| per metric.
+    """
+    m = model if isinstance(model, Model) else load_model(model)
+    space = _as_space(m, parameters, check=False)
+    mlist = _metrics(m, metrics, outputs, times)
+    if not step > 0:
+        raise SpecError(f"step must be positive, got {step}", element="step")
+    nom = np.array([r.nominal for r in space.ranges], dtype=float)
+    if np.any(nom == 0):
+        zero = [r.id for r in space.ranges if r.nominal == 0]
+        raise SpecError(f"a log-space step cannot move a zero nominal value: {', '.join(zero)}",
+                        source=m.source, element=zero[0], fix="give a nonzero nominal value")
+    d = len(nom)
+    rows = np.tile(nom, (2 * d + 1, 1))
+    for i in range(d):
+        rows[2 * i + 1, i] = nom[i] * math.exp(step)
+        rows[2 * i + 2, i] = nom[i] * math.exp(-step)
+    table = pd.DataFrame(rows, columns=space.ids)
+    kw = _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
+                      backend, scheduler, progress, times)
+    res, y, nf, nr = _evaluate(m, table, mlist, kw)
+    units = res.attrs.get("units", {})
+    out = []
+    for j, mt in enumerate(mlist):
+        y0 = y[0, j]
+        for i, r in enumerate(space.ranges):
+            yp, ym = y[2 * i + 1, j], y[2 * i + 2, j]
+            if yp * ym > 0:
+                s = (math.log(abs(yp)) - math.log(abs(ym))) / (2 * step)
+            elif y0 != 0:
+                s = (yp - ym) / (2 * step * y0)
+            else:
+                s = float("nan")
+            o, t = _meta(mt)
+            out.append({C.METRIC: mt.text, C.OUTPUT: o, C.TIME: t, C.PARAMETER: r.id,
+                        C.NOMINAL: r.nominal, C.VALUE: y0, C.UNIT: units.get(mt.text, ""),
+                        C.SENSITIVITY: s, "_abs": abs(s) if np.isfinite(s) else -1.0})
+    df = _rank(pd.DataFrame(out), "_abs").drop(columns="_abs")
+    return SensitivityResult("local", df[list(C.LOCAL_COLUMNS)], res, space, n_failed=nf,
+                             n_retried_ok=nr, settings={"step": step})
+
+
+def morris(model: Model | str | os.PathLike[str], space, regimen=None, *,
+           metrics: Sequence[str | Metric] | None = None, outputs: Sequence[str] | None = None,
+           times: Sequence[float] | None = None, trajectories: int = 20, levels: int = 4,
+           optimal_trajectories: int | None = None, seed: int | None = None,
+           conf_level: float = 0.95, num_resamples: int = 1000, target=None, mw=None,
+           subject=None, start: float | str = 0.0, end=None, points=None,
+           integrator: IntegratorSettings | None = None, workers: int | None = None,
+           backend: str = "processes", scheduler=None,
+           progress: bool | None = None) -> SensitivityResult:
+    """Morris elementary-effects screening (SALib): mu, mu*, sigma per parameter and metric.
+
+    Morris MD (1991) Factorial sampling plans for preliminary computational
+    experiments. Technometrics 33:161-174; mu* from Campolongo F, Cariboni J,
+    Saltelli A (2007) Environ Model Softw 22:1509-1518.
+
+    Parameters
+    ----------
+    space
+        A :class:`ParameterSpace`, a table or a CSV path.
+    trajectories
+        Number of trajectories r (runs: r (D + 1)).
+    levels
+        Grid levels p of the unit hypercube.
+    optimal_trajectories
+        When given, that many trajectories are chosen out of ``trajectories``
+        to spread them out (Campolongo et al. 2007).
+    seed
+        Seeds the sampling and the bootstrap; the same seed gives the same table.
+    conf_level, num_resamples
+        Bootstrap confidence interval of mu*.
+    """ + _COMMON_DOC + """
+    Returns
+    -------
+    SensitivityResult
+        ``indices``: :data:`workbench.columns.MORRIS_COLUMNS` (in the metric's unit
+        per unit of quantile), ``rank`` by mu*.
+    """
+    from SALib.analyze import morris as morris_analyze
+    from SALib.sample import morris as morris_sample
+
+    m = model if isinstance(model, Model) else load_model(model)
+    space = _as_space(m, space)
+    mlist = _metrics(m, metrics, outputs, times)
+    problem = _problem(space)
+    s_sample, s_boot = _seeds(seed, 2)
+    u = morris_sample.sample(problem, int(trajectories), num_levels=int(levels),
+                             optimal_trajectories=optimal_trajectories, seed=s_sample)
+    kw = _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
+                      backend, scheduler, progress, times)
+    res, y, nf, nr = _evaluate(m, space.transform(u), mlist, kw)
+    units = res.attrs.get("units", {})
+    out = []
+    for j, mt in enumerate(mlist):
+        si = morris_analyze.analyze(problem, u, y[:, j], num_resamples=int(num_resamples),
+                                    conf_level=conf_level, num_levels=int(levels), seed=s_boot)
+        o, t = _meta(mt)
+        for i, r in enumerate(space.ranges):
+            out.append({C.METRIC: mt.text, C.OUTPUT: o, C.TIME: t, C.PARAMETER: r.id,
+                        C.MU: float(si["mu"][i]), C.MU_STAR: float(si["mu_star"][i]),
+                        C.SIGMA: float(si["sigma"][i]),
+                        C.MU_STAR_CONF: float(si["mu_star_conf"][i]),
+                        C.UNIT: units.get(mt.text, "")})
+    df = _rank(pd.DataFrame(out), C.MU_STAR)
+    return SensitivityResult("morris", df[list(C.MORRIS_COLUMNS)], res, space, n_failed=nf,
+                             n_retried_ok=nr,
+                             settings={"trajectories": trajectories, "levels": levels,
+                                       "seed": seed})
+
+
+def _problem(space: ParameterSpace) -> dict:
+    return {"num_vars": len(space.ranges), "names": space.ids,
+            "bounds": [[0.0, 1.0]] * len(space.ranges)}
+
+
+def sobol(model: Model | str | os.PathLike[str], space, regimen=None, *,
+          metrics: Sequence[str | Metric] | None = None, outputs: Sequence[str] | None = None,
+          times: Sequence[float] | None = None, n: int = 1024, second_order: bool = False,
+          seed: int | None = None, conf_level: float = 0.95, num_resamples: int = 100,
+          check_convergence: bool = False, top: int = 5, target=None, mw=None, subject=None,
+          start: float | str = 0.0, end=None, points=None,
+          integrator: IntegratorSettings | None = None, workers: int | None = None,
+          backend: str = "processes", scheduler=None,
+          progress: bool | None = None) -> SensitivityResult:
+    """Sobol variance-based indices (SALib): S1, ST (and S2) with bootstrap confidence intervals.
+
+    Saltelli A (2002) Making best use of model evaluations to compute
+    sensitivity indices. Comput Phys Commun 145:280-297; Saltelli A et al.
+    (2010) Variance based sensitivity analysis of model output. Comput Phys
+    Commun 181:259-270.
+
+    Parameters
+    ----------
+    space
+        A :class:`ParameterSpace`, a table or a CSV path.
+    n
+        Base sample size N, ideally a power of 2; runs: N (D + 2), or N (2 D + 2)
+        with ``second_order``.
+    second_order
+        Also compute S2 for every pair of parameters.
+    seed
+        Seeds the Sobol' scrambling and the bootstrap; the same seed gives the same tables.
+    conf_level, num_resamples
+        Bootstrap confidence intervals (``*_conf`` are half-widths).
+    check_convergence
+        Also analyse with 2 N (the first N re-used) and report in ``convergence``
+        whether the ``top`` parameters by ST keep their order. The indices
+        reported are those at N.
+    """ + _COMMON_DOC + """
+    Returns
+    -------
+    SensitivityResult
+        ``indices``: :data:`workbench.columns.SOBOL_COLUMNS` (rank by ST);
+        ``second_order``: :data:`workbench.columns.SOBOL2_COLUMNS`;
+        ``convergence``: :data:`workbench.columns.CONVERGENCE_COLUMNS`.
+    """
+    from SALib.sample import sobol as sobol_sample
+
+    m = model if isinstance(model, Model) else load_model(model)
+    space = _as_space(m, space)
+    mlist = _metrics(m, metrics, outputs, times)
+    problem = _problem(space)
+    n = int(n)
+    if n < 2:
+        raise SpecError(f"the base sample size must be at least 2, got {n}", element="n")
+    s_sample, s_boot = _seeds(seed, 2)
+    n_total = 2 * n if check_convergence else n
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*power of 2.*")
+        warnings.filterwarnings("ignore", message=".*balance properties.*")
+        u = sobol_sample.sample(problem, n_total, calc_second_order=second_order, seed=s_sample)
+        u_n = sobol_sample.sample(problem, n, calc_second_order=second_order, seed=s_sample) \
+            if check_convergence else u
+    rows_n, offset = len(u_n), 0
+    if check_convergence and not np.array_equal(u[:rows_n], u_n):  # pragma: no cover - SALib change
+        u, offset = np.vstack([u_n, u]), rows_n
+    kw = _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
+                      backend, scheduler, progress, times)
+    res, y, nf, nr = _evaluate(m, space.transform(u), mlist, kw)
+    first, second, conv = [], [], []
+    for j, mt in enumerate(mlist):
+        si = _sobol_analyze(problem, y[:rows_n, j], second_order, conf_level, num_resamples,
+                            s_boot, mt.text)
+        o, t = _meta(mt)
+        for i, r in enumerate(space.ranges):
+            first.append({C.METRIC: mt.text, C.OUTPUT: o, C.TIME: t, C.PARAMETER: r.id,
+                          C.S1: si["S1"][i], C.S1_CONF: si["S1_conf"][i], C.ST: si["ST"][i],
+                          C.ST_CONF: si["ST_conf"][i]})
+        if second_order:
+            for a in range(len(space.ranges)):
+                for b in range(a + 1, len(space.ranges)):
+                    second.append({C.METRIC: mt.text, C.OUTPUT: o, C.TIME: t,
+                                   C.PARAMETER_1: space.ids[a], C.PARAMETER_2: space.ids[b],
+                                   C.S2: si["S2"][a, b], C.S2_CONF: si["S2_conf"][a, b]})
+        if check_convergence:
+            si2 = _sobol_analyze(problem, y[offset:, j], second_order, conf_level, num_resamples, s_boot,
+                                 mt.text)
+            k = min(int(top), len(space.ranges))
+            order1 = [space.ids[i] for i in np.argsort(-np.nan_to_num(si["ST"], nan=-1))[:k]]
+            order2 = [space.ids[i] for i in np.argsort(-np.nan_to_num(si2["ST"], nan=-1))[:k]]
+            conv.append({C.METRIC: mt.text, C.N_BASE: n, C.TOP_PARAMETERS: "; ".join(order1),
+                         C.TOP_PARAMETERS_2N: "; ".join(order2), C.STABLE: order1 == order2,
+                         C.MAX_ST_CHANGE: float(np.nanmax(np.abs(si2["ST"] - si["ST"])))})
+    df = _rank(pd.DataFrame(first), C.ST)
+    return SensitivityResult(
+        "sobol", df[list(C.SOBOL_COLUMNS)], res, space,
+        second_order=pd.DataFrame(second, columns=list(C.SOBOL2_COLUMNS)) if second_order else None,
+        convergence=pd.DataFrame(conv, columns=list(C.CONVERGENCE_COLUMNS))
+        if check_convergence else None,
+        n_failed=nf, n_retried_ok=nr,
+        settings={"n": n, "second_order": second_order, "seed": seed})
+
+
+def _sobol_analyze(problem, y, second_order, conf_level, num_resamples, seed, what) -> dict:
+    from SALib.analyze import sobol as sobol_analyze
+
+    d = problem["num_vars"]
+    if np.var(y) == 0:
+        log.warning("%s is the same for every sample: its Sobol indices are undefined (NaN)", what)
+        nan = np.full(d, np.nan)
+        return {"S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan,
+                "S2": np.full((d, d), np.nan), "S2_conf": np.full((d, d), np.nan)}
+    si = sobol_analyze.analyze(problem, y, calc_second_order=second_order, conf_level=conf_level,
+                               num_resamples=int(num_resamples), seed=seed)
+    return {k: np.asarray(v, dtype=float) for k, v in si.items()}
+
+
+def run_sensitivity(model: Model | str | os.PathLike[str], space, method: str = "sobol", *,
+                    n: int = 1024, **kwargs) -> SensitivityResult:
+    """Dispatch to :func:`local_sensitivity`, :func:`morris` or :func:`sobol` (the CLI's verb).
+
+    ``n`` is the Sobol base sample size, or the number of Morris trajectories;
+    other keyword arguments go to the method.
+    """
+    method = method.lower()
+    only = {"local": ("seed", "second_order", "check_convergence", "levels"),
+            "morris": ("second_order", "check_convergence"), "sobol": ("levels",)}
+    for k in only.get(method, ()):  # options of the other methods
+        kwargs.pop(k, None)
+    if method == "local":
+        return local_sensitivity(model, space, **kwargs)
+    if method == "morris":
+        return morris(model, space, trajectories=n, **kwargs)
+    if method == "sobol":
+        return sobol(model, space, n=n, **kwargs)
+    raise SpecError(f"unknown sensitivity method {method!r}", element="method",
+                    fix="use 'local', 'morris' or 'sobol'")
