@@ -23,6 +23,11 @@ Then: a Sobol analysis with N = 1024 over 20 parameters with second-order
 indices (43,008 runs; metric max(RO) on 50 points), and the peak memory of
 100,000 samples with scalar metrics (in a child process; 20 points).
 Integrator settings: workbench.IntegratorSettings() defaults for every variant.
+
+Run it on an idle machine: Linux shares CPU time between sessions
+(sched_autogroup), so while other sessions keep the cores busy, all workers of
+this session together get about one session's share and the parallel ratios
+(d)/(c) and (e)/(c) say nothing about the code.
 """
 
 from __future__ import annotations
@@ -220,6 +225,9 @@ def main() -> None:
     print(f"model {MODEL.name}: {len(m.species)} species, {table.shape[1]} varied parameters, "
           f"{DOSE}, {POINTS} points; libroadrunner {roadrunner.__version__}; "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {wb.IntegratorSettings()}")
+    if os.getloadavg()[0] > 0.5:
+        print(f"warning: load {os.getloadavg()[0]:.1f}: other work competes for the cores; "
+              "the parallel ratios are not meaningful (see the docstring)")
     rows = []
     rate_a = run_tellurium(m, table.head(a.n_tellurium))
     rows.append(("(a) tellurium te.loada loop", rate_a))

@@ -83,13 +83,15 @@ MODELS = {
 }
 
 PROFILES = {
-    "rr default (stiff, no max step)": dict(stiff=True, max_div=None),
-    "stiff, max_step = interval": dict(stiff=True, max_div=1),
-    "stiff, max_step = interval/4": dict(stiff=True, max_div=4),
-    "stiff, max_step = interval/10": dict(stiff=True, max_div=10),
-    "stiff, rtol 1e-10, max_step = interval/4": dict(stiff=True, max_div=4, rtol=1e-10),
-    "non-stiff, no max step": dict(stiff=False, max_div=None),
-    "non-stiff, max_step = interval/4": dict(stiff=False, max_div=4),
+    "rr default (rtol 1e-6, no max step)": dict(stiff=True, max_div=None),
+    "rtol 1e-6, max_step = interval/5": dict(stiff=True, max_div=5),
+    "rtol 1e-8, no max step": dict(stiff=True, max_div=None, rtol=1e-8),
+    "rtol 1e-8, max_step = interval/5": dict(stiff=True, max_div=5, rtol=1e-8),
+    "rtol 1e-9, max_step = interval/5": dict(stiff=True, max_div=5, rtol=1e-9),
+    "rtol 1e-10, max_step = interval/5": dict(stiff=True, max_div=5, rtol=1e-10),
+    "rtol 1e-10, max_step = interval/2": dict(stiff=True, max_div=2, rtol=1e-10),
+    "rtol 1e-10, no max step": dict(stiff=True, max_div=None, rtol=1e-10),
+    "non-stiff, rtol 1e-6, no max step": dict(stiff=False, max_div=None),
 }
 
 
@@ -124,7 +126,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=20)
     a = ap.parse_args()
     roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
-    print(f"{'model':9s} {'grid':6s} {'profile':42s} {'ms/sim':>8s} {'x default':>9s} {'max rel dev':>11s}")
+    print(f"{'model':9s} {'grid':6s} {'profile':36s} {'ms/sim':>8s} {'x default':>9s} {'max rel dev':>11s}")
     for name, (ant, end) in MODELS.items():
         rr = roadrunner.RoadRunner(to_sbml(ant))
         for grid, points in (("hourly", int(end) + 1), ("daily", int(end / 24) + 1)):
@@ -141,12 +143,12 @@ def main():
             for pname, prof in PROFILES.items():
                 t, out = bench(rr, end, points, prof, a.repeat)
                 if isinstance(out, str):
-                    print(f"{name:9s} {grid:6s} {pname:42s} {out}")
+                    print(f"{name:9s} {grid:6s} {pname:36s} {out}")
                     continue
                 base_t = base_t or t
                 scale = np.maximum(np.abs(ref), 1e-6 * np.abs(ref).max(axis=0) + 1e-12)
                 dev = float(np.max(np.abs(out - ref) / scale))
-                print(f"{name:9s} {grid:6s} {pname:42s} {t * 1e3:8.2f} {t / base_t:9.2f} {dev:11.2e}")
+                print(f"{name:9s} {grid:6s} {pname:36s} {t * 1e3:8.2f} {t / base_t:9.2f} {dev:11.2e}")
         print()
 
 

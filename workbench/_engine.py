@@ -278,10 +278,10 @@ class Engine:
                 for j in range(lst.size()):
                     if lst.get(j).isSetId():
                         self._specrefs.add(lst.get(j).getId())
-        self._changed_init: dict[str, float] = {}
         self._selections: tuple[str, ...] | None = None
         self._settings: IntegratorSettings | None = None
         self.lock = threading.Lock()
+        self._ia_base()  # loaded values the parameter initial assignments read, taken now
 
     # -- names ------------------------------------------------------------------
     def selection(self, output: str) -> str:
@@ -358,35 +358,25 @@ class Engine:
         self._settings = s
 
     def prepare(self, parameters: dict[str, float] | None) -> None:
-        """Restore the loaded state, set ``parameters``, then reset (initial assignments re-evaluated)."""
-        rr = self.rr
-        rr.resetAll()
-        for sel, v in self._changed_init.items():
-            rr.setValue(sel, v)
-        self._changed_init = {}
-        if parameters:
-            globals_ = []
-            for sid, v in parameters.items():
-                sel = self.init_selection(sid)
-                if not math.isfinite(float(v)):
-                    raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
-                if sel.startswith("init("):
-                    self._changed_init.setdefault(sel, rr.getValue(sel))
-                    rr.setValue(sel, float(v))
-                else:
-                    globals_.append((sel, float(v)))
-            for sel, v in globals_:
-                rr.setValue(sel, v)
-            # libRoadRunner re-evaluates species initial assignments on reset() but not
-            # those of global parameters: evaluate the ones that read a value set here
-            for pid, v in self._parameter_ias.dependent_values(parameters,
-                                                               self._ia_base()).items():
-                rr.setValue(pid, v)
-        rr.reset()
-        if parameters:  # a value the user set wins over the model's initial assignment
-            for sid, v in parameters.items():
-                if sid in self._parameters:
-                    rr.setValue(sid, float(v))
+        """Restore the loaded state, set ``parameters``, then reset (initial assignments re-evaluated).
+
+        Species and compartment values go through the executable model's index
+        setters (``init(...)`` selections would regenerate the model and drop the
+        element's initial assignment for good); global parameters through
+        ``setValue``. Parameter initial assignments that read a set value are
+        evaluated here, because libRoadRunner 2.10 re-evaluates only those of
+        species on ``reset``. A value the user set wins over the element's own
+        initial assignment.
+        """
+        values = dict(parameters or {})
+        for sid, v in values.items():
+            if sid not in self._parameters:
+                self.init_selection(sid)  # UnknownIdError for ids that cannot be set
+            if not math.isfinite(float(v)):
+                raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
+        if values:
+            values.update(self._parameter_ias.dependent_values(values, self._ia_base()))
+        self._prepare_fast(values)
 
     def run(self, times: np.ndarray, outputs: list[str], *, parameters: dict[str, float] | None = None,
             doses: list[DoseEvent] | None = None,
@@ -572,7 +562,10 @@ class Engine:
             _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
         self._cal_original.clear()
         gidx, gval, after = [], [], []
-        for sid, v in values.items():
+        # compartments first: a species concentration set before its compartment's new
+        # volume would be converted to an amount with the old volume
+        ordered = sorted(values.items(), key=lambda kv: kv[0] not in self._compartments)
+        for sid, v in ordered:
             v = float(v)
             if not math.isfinite(v):
                 raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
@@ -584,12 +577,15 @@ class Engine:
                 gidx.append(i)
                 gval.append(v)
                 continue
+            if sid in self._cal_ia:
+                # the element's initial assignment would override an initial value (and
+                # libRoadRunner refuses to set one): set the value after the reset
+                after.append((sid, v))
+                continue
             rk = _RESTORE_KIND[kind]
             if (rk, i) not in self._cal_original:
                 self._cal_original[(rk, i)] = float(np.asarray(_INIT_GETTERS[rk](mod))[i])
             _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
-            if sid in self._cal_ia:
-                after.append((sid, v))
         rr.resetAll()
         if gidx:
             gi, gv = np.array(gidx, np.int32), np.array(gval)
@@ -893,8 +889,15 @@ class BatchRunner:
         self._reset_all = bool(m.getNumEvents() or any(m.getRule(i).isRate()
                                                        for i in range(m.getNumRules()))
                                or eng.infusion_targets or "compartment" in groups)
+        # parameter initial assignments that read a sampled value (libRoadRunner 2.10
+        # does not re-evaluate them on reset): evaluated per sample
+        ias = eng._parameter_ias
+        self._ia = ias if ias.reads & set(self.ids) else None
         with be.lock:
             be._restore()
+            # globals and event-changed values left by earlier runs on this cached engine
+            # (another ensemble, other ids) must not leak into this one
+            eng.rr.resetAll()
             for k in order:
                 if k in groups:
                     rk = _RESTORE_KIND[k]
@@ -930,6 +933,11 @@ class BatchRunner:
                     setter(mod, idx, values[pos])
                 if self._reset_all:
                     rr.resetAll()
+                if self._ia is not None:
+                    dep = self._ia.dependent_values(dict(zip(self.ids, values.tolist())),
+                                                    eng._ia_base())
+                    for pid, v in dep.items():
+                        rr.setValue(pid, v)
                 if len(self._gidx):
                     gv = values[self._gpos]
                     mod.setGlobalParameterValues(self._gidx, gv)

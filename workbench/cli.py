@@ -343,6 +343,62 @@ def cmd_check_data(a) -> int:
     return 0
 
 
+def cmd_mabel(a) -> int:
+    from pathlib import Path
+
+    from .report import BUNDLED_STUDY, run_mabel, write_report
+
+    study = a.study or BUNDLED_STUDY
+    out = Path(a.out)
+    run = run_mabel(study, reduced=a.quick, workers=a.workers, package_dir=out / "package")
+    paths = write_report(run, out)
+    _print_table(run.decision.table.drop(columns=["sentence"]))
+    print(f"\nstarting dose: {run.decision.start_dose:.4g} {run.decision.dose_unit} "
+          f"(basis: {run.decision.basis})")
+    print(f"report: {paths['report.html']} and {paths['report.pdf']}; package: {out / 'package'}")
+    return 0
+
+
+def cmd_population(a) -> int:
+    from .population import build_population
+
+    pop = build_population(a.model, a.n, seed=a.seed, covariates=a.covariates, bsv=a.bsv or [],
+                           correlations=a.corr or [], clearances=_ids(a.allometric_cl),
+                           volumes=_ids(a.allometric_v), plausible=a.plausible or [],
+                           workers=a.workers)
+    pop.write_csv(a.out)
+    _print_table(pop.table.describe().T.reset_index().rename(columns={"index": "column"}))
+    print(f"{int(pop.table['plausible'].sum())} of {len(pop)} subjects plausible; wrote {a.out}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_regimens(a) -> int:
+    from .population import _split_range, build_population, read_population
+    from .regimens import Criterion, compare_regimens, parse_subgroups, write_regimens
+
+    pop = read_population(a.population) if a.population else build_population(
+        a.model, a.n, seed=a.seed)
+    sg = parse_subgroups(a.subgroup or [])
+    res = compare_regimens(a.model, pop, a.regimen, exposure=_ids(a.exposure),
+                           effects=dict(e.split("=", 1) if "=" in e else (e, e)
+                                        for e in a.effect or []),
+                           criteria=[*(a.efficacy or []),
+                                     *(Criterion.parse(t, "safety") for t in a.safety or [])],
+                           target=a.into, mw=a.mw, tau=a.tau, points=a.points, subgroups=sg,
+                           level=a.level, workers=a.workers, progress=True)
+    paths = write_regimens(res, a.out, window=_split_range(a.window, "--window")
+                           if a.window else None, subgroups=sg)
+    _print_table(res.attainment if len(res.attainment) else res.summary)
+    print(f"{len(pop)} subjects x {len(res.regimens)} regimens in {res.seconds:.1f} s; "
+          f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
+    return 0
+
+
+def _ids(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per API verb)."""
     p = argparse.ArgumentParser(prog="workbench", description="QSP workbench: load, validate, "
@@ -568,6 +624,54 @@ def build_parser() -> argparse.ArgumentParser:
                     "last observation)")
     cd.add_argument("--seed", type=int, default=0)
     cd.set_defaults(func=cmd_check_data)
+    mb = sub.add_parser("mabel", help="the main job: QSP MABEL, dose decision, report.html/.pdf "
+                        "and exchange package from a study file (default: the bundled CD3 study)")
+    mb.add_argument("study", nargs="?", help="study YAML (default: studies/cd3_bispecific.yaml)")
+    mb.add_argument("--out", default="out/mabel", help="output directory (default out/mabel)")
+    mb.add_argument("--quick", action="store_true", help="reduced sample sizes (indicative only)")
+    mb.add_argument("--workers", type=int, default=1, help="ensemble processes (default 1)")
+    mb.set_defaults(func=cmd_mabel)
+
+    po = sub.add_parser("population", help="virtual population: covariates, between-subject "
+                        "variability, allometry, plausible-patient filter; writes a CSV")
+    po.add_argument("model")
+    po.add_argument("--n", type=int, default=1000, help="number of subjects (default 1000)")
+    po.add_argument("--seed", type=int, default=0)
+    po.add_argument("--covariates", help="CSV of subjects (default: generic adults)")
+    po.add_argument("--bsv", action="append", help="id=CV, e.g. CL=0.3 (repeatable)")
+    po.add_argument("--corr", action="append", help="id1,id2,rho between etas (repeatable)")
+    po.add_argument("--allometric-cl", help="ids scaled by (WT/70)^0.75, e.g. CL,Q")
+    po.add_argument("--allometric-v", help="ids scaled by (WT/70)^1, e.g. central,peripheral")
+    po.add_argument("--plausible", action="append", help="baseline range, e.g. "
+                    "'value(R, 0)=0.5:2' (repeatable)")
+    po.add_argument("--workers", type=int, default=None)
+    po.add_argument("--out", default="population.csv")
+    po.set_defaults(func=cmd_population)
+
+    rg = sub.add_parser("regimens", help="exposure, overlap and target attainment of several "
+                        "regimens across a virtual population; writes tables and figures")
+    rg.add_argument("model")
+    rg.add_argument("--regimen", action="append", required=True,
+                    help="regimen text, lowest dose first (repeatable)")
+    rg.add_argument("--population", help="population CSV (workbench population); default: "
+                    "--n generic adults without variability")
+    rg.add_argument("--n", type=int, default=200)
+    rg.add_argument("--seed", type=int, default=0)
+    rg.add_argument("--into", help="species receiving the doses")
+    rg.add_argument("--mw", help="molecular weight, e.g. '150 kDa'")
+    rg.add_argument("--exposure", help="outputs for Cmax/Ctrough/AUC, e.g. Cfree,Drug")
+    rg.add_argument("--effect", action="append", help="label=metric, e.g. "
+                    "'ro_trough=value(RO_CD3, {end})' (repeatable)")
+    rg.add_argument("--efficacy", action="append", help="e.g. 'ro_trough >= 0.9'")
+    rg.add_argument("--safety", action="append", help="e.g. 'il6_peak > 500'")
+    rg.add_argument("--subgroup", action="append", help="'weight=60,90' or 'sex' (repeatable)")
+    rg.add_argument("--window", help="exposure window, e.g. 'auc_tau(Cfree)=100:1000'")
+    rg.add_argument("--tau", help="interval of single-dose regimens, e.g. '504 h'")
+    rg.add_argument("--points", type=int, default=25, help="output points per dosing interval")
+    rg.add_argument("--level", type=float, default=0.9, help="central interval (default 0.9)")
+    rg.add_argument("--workers", type=int, default=None)
+    rg.add_argument("--out", default="out/regimens")
+    rg.set_defaults(func=cmd_regimens)
     return p
 
 

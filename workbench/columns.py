@@ -271,3 +271,101 @@ VARIANT_COLUMNS = (VARIANT, QUANTITY, REGIMEN, VALUE, UNIT, REL_DIFF)
 MODEL = "model"
 CHANGES = "changes"
 VARIANT_SPEC_COLUMNS = (VARIANT, MODEL, DOSE_TARGET, CHANGES)
+
+# --- virtual populations (workbench.population) -------------------------------
+# one row per subject: SUBJECT, the covariates (WEIGHT kg, HEIGHT cm, BSA m2, AGE years,
+# SEX "F"/"M", then user-defined ones), one column per individual parameter (model
+# units), PLAUSIBLE and PREVALENCE_WEIGHT; units in attrs["units"] and, in the CSV,
+# in the header ("weight [kg]")
+WEIGHT = "weight"
+HEIGHT = "height"
+BSA = "bsa"
+AGE = "age"
+SEX = "sex"
+PLAUSIBLE = "plausible"          # baseline outputs inside the observed ranges
+PREVALENCE_WEIGHT = "prevalence_weight"  # sums to the number of plausible subjects; 0 if not
+POPULATION_COLUMNS = (SUBJECT, WEIGHT, HEIGHT, BSA, AGE, SEX, PLAUSIBLE, PREVALENCE_WEIGHT)
+DOSE_SCALE = "dose_scale"        # run_ensemble: per-sample factor on every dose of the regimen
+
+# --- dose-exposure-response across regimens (workbench.regimens) -------------
+# per-subject table: REGIMEN, SUBJECT, covariates, PREVALENCE_WEIGHT, one column per
+# metric ("cmax_ss(Cfree)", ...; units in attrs["units"]), STATUS
+SUBGROUP = "subgroup"            # "all", "weight [60, 90)", "sex F", ...
+MEAN = "mean"
+GEO_CV = "geo_cv"                # sqrt(exp(var(ln x)) - 1) over positive values
+MEDIAN = "median"
+LEVEL = "level"                  # coverage of [LOWER, UPPER], e.g. 0.9
+REGIMEN_SUMMARY_COLUMNS = (REGIMEN, SUBGROUP, METRIC, UNIT, N_OK, MEAN, GEO_CV, LOWER, MEDIAN,
+                           UPPER, LEVEL)
+# overlap of exposure between two regimens (LOW: the lower, earlier in the list)
+REGIMEN_LOW = "regimen_low"
+REGIMEN_HIGH = "regimen_high"
+ADJACENT = "adjacent"            # consecutive in the regimen list
+LOW_LOWER = "low_lower"          # [LOW_LOWER, LOW_UPPER]: the lower regimen's interval
+LOW_UPPER = "low_upper"
+HIGH_LOWER = "high_lower"
+HIGH_UPPER = "high_upper"
+INTERVAL_OVERLAP = "interval_overlap"  # |intersection| / |union| of the two intervals
+P_EXCEED_MEDIAN = "p_exceed_median"    # P(lower-regimen subject > median of the higher)
+OVERLAP_COLUMNS = (METRIC, UNIT, REGIMEN_LOW, REGIMEN_HIGH, ADJACENT, LEVEL, LOW_LOWER,
+                   LOW_UPPER, HIGH_LOWER, HIGH_UPPER, INTERVAL_OVERLAP, P_EXCEED_MEDIAN)
+# probability of target attainment (efficacy) or of exceeding a limit (safety)
+CRITERION = "criterion"          # "ctrough_ss(RO_CD3) >= 0.9"
+THRESHOLD = "threshold"
+PROBABILITY = "probability"      # CI_LOW/CI_HIGH: Wilson 95 % interval (effective n if weighted)
+ATTAINMENT_COLUMNS = (REGIMEN, SUBGROUP, CRITERION, KIND, METRIC, THRESHOLD, UNIT, N_OK,
+                      PROBABILITY, CI_LOW, CI_HIGH)
+# share of subjects outside an exposure window (flat vs body-size dosing)
+BELOW = "below"
+ABOVE = "above"
+OUTSIDE = "outside"
+WINDOW_COLUMNS = (REGIMEN, SUBGROUP, METRIC, UNIT, LOW, HIGH, N_OK, BELOW, ABOVE, OUTSIDE)
+
+# --- QSP MABEL (workbench.qsp_mabel) -------------------------------------------
+# one row per minimal-effect definition; DOSE is the nominal MABEL (NaN: not reached),
+# MEDIAN/LOWER/UPPER its distribution under parameter uncertainty (inf: not reached)
+EFFECT = "effect"
+DEFINITION = "definition"
+BASELINE = "baseline"
+N_SAMPLES = "n_samples"
+N_NOT_REACHED = "n_not_reached"
+D10 = "d10"
+D50 = "d50"
+STEEPNESS_RATIO = "d50_over_d10"
+HILL = "hill"                    # Hill coefficient equivalent: ln 9 / ln(D50/D10)
+SLOPE = "slope"                  # local d ln(effect change) / d ln(dose) at the MABEL
+STEEPNESS = "steepness"          # steep | shallow | undetermined
+TEXT = "text"
+QSP_MABEL_COLUMNS = (EFFECT, DEFINITION, THRESHOLD, UNIT, BASELINE, STATUS, DOSE, DOSE_UNIT,
+                     MEDIAN, LOWER, UPPER, N_SAMPLES, N_NOT_REACHED, D10, D50, STEEPNESS_RATIO,
+                     HILL, SLOPE, STEEPNESS, TEXT)
+# nominal and percentile metric per grid dose
+QSP_DOSE_RESPONSE_COLUMNS = (DOSE, DOSE_UNIT, METRIC, UNIT, NOMINAL, LOWER, MEDIAN, UPPER)
+
+# --- dose decision (workbench.decision) ------------------------------------------
+# decision table: one row per reasoning step; SENTENCE is the report's sentence
+STEP = "step"
+ITEM = "item"
+RULE = "rule"
+SENTENCE = "sentence"
+DECISION_COLUMNS = (STEP, ITEM, VALUE, UNIT, RULE, SENTENCE)
+# escalation ladder: one row per dose level; *_LOWER/*_UPPER the uncertainty interval
+LADDER_LEVEL = "dose_level"       # 1 = starting dose
+FOLD_FROM_PREVIOUS = "fold_from_previous"
+EXPOSURE = "exposure"
+EXPOSURE_LOWER = "exposure_lower"
+EXPOSURE_UPPER = "exposure_upper"
+EXPOSURE_UNIT = "exposure_unit"
+OCCUPANCY = "occupancy"
+OCCUPANCY_LOWER = "occupancy_lower"
+OCCUPANCY_UPPER = "occupancy_upper"
+EFFECT_LOWER = "effect_lower"
+EFFECT_UPPER = "effect_upper"
+EFFECT_UNIT = "effect_unit"
+LADDER_COLUMNS = (LADDER_LEVEL, DOSE, DOSE_UNIT, FOLD_FROM_PREVIOUS, EXPOSURE, EXPOSURE_LOWER,
+                  EXPOSURE_UPPER, EXPOSURE_UNIT, OCCUPANCY, OCCUPANCY_LOWER, OCCUPANCY_UPPER,
+                  EFFECT, EFFECT_LOWER, EFFECT_UPPER, EFFECT_UNIT, RULE)
+# traditional MABEL estimates (workbench.decision.traditional_estimates)
+METHOD = "method"
+INPUTS = "inputs"
+TRADITIONAL_COLUMNS = (NAME, METHOD, DOSE, DOSE_UNIT, INPUTS)

@@ -250,11 +250,12 @@ class _Spec:
     dose_starts: tuple[float, ...]
     metrics: tuple[Metric, ...]
     token: str = field(default="", compare=False)
+    dose_scaled: bool = False  # per-sample dose factor in the last value column (DOSE_SCALE)
 
     def with_token(self) -> _Spec:
         h = hashlib.sha256(pickle.dumps((self.sbml, self.infusion_targets, self.ids,
                                          self.times.tobytes(), self.outputs, self.doses,
-                                         self.metrics)))
+                                         self.metrics, self.dose_scaled)))
         return replace(self, token=h.hexdigest())
 
 
@@ -271,6 +272,7 @@ class _ChunkRunner:
         self.spec = spec
         self.col = {o: j + 1 for j, o in enumerate(spec.outputs)}
         self._plan: list[tuple] | None = None
+        self._scale = 1.0
 
     def _compile(self, t: np.ndarray) -> list[tuple]:
         """Per metric: (kind, column, row slice, times of the slice, threshold)."""
@@ -320,6 +322,8 @@ class _ChunkRunner:
         failed: list[tuple[int, str]] = []
         for i, v in enumerate(values):
             try:
+                if self.spec.dose_scaled:
+                    v = self._use_dose_scale(v)
                 res = self.runner.run(v, settings)
                 if self._plan is None:
                     self._plan = self._compile(res[:, 0].copy())
@@ -328,6 +332,21 @@ class _ChunkRunner:
                 failed.append((i, exc.message.strip()))
                 out[i] = np.nan
         return out, failed
+
+    # -- per-sample dose scale (DOSE_SCALE column; used by workbench.regimens) ----
+    def _use_dose_scale(self, v: np.ndarray) -> np.ndarray:
+        """Re-plan the doses multiplied by the sample's factor (last value); the other values."""
+        from ._engine import SegmentPlan
+
+        f = float(v[-1])
+        if not (math.isfinite(f) and f >= 0):
+            raise SimulationError(f"the dose scale {f!r} is not a non-negative number",
+                                  element=C.DOSE_SCALE)
+        if f != self._scale:
+            doses = [replace(d, amount=d.amount * f, rate=d.rate * f) for d in self.spec.doses]
+            self.runner.plan = SegmentPlan.build(self.spec.times, doses, self.runner.plan.predose)
+            self._scale = f
+        return v[:-1]
 
 
 # below this many samples per worker, starting a pool costs more than it saves
@@ -538,6 +557,10 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
         model units) and one row per sample; or a mapping id -> values; or a
         :class:`~workbench.sensitivity.ParameterSpace` with ``n`` and ``seed``.
         Initial assignments that depend on the set values are re-evaluated.
+        A column ``dose_scale`` (:data:`workbench.columns.DOSE_SCALE`) is not a
+        model id: it multiplies every dose of ``regimen`` (amounts and infusion
+        rates) for that sample, e.g. the body weight of each subject for a
+        regimen converted per kg (:mod:`workbench.regimens`).
     regimen
         Doses, as for :func:`~workbench.simulate` (with ``target``, ``mw``, ``subject``).
     metrics
@@ -605,7 +628,11 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     if len({mt.text for mt in mlist}) != len(mlist):
         raise SpecError("a metric is requested twice", element="metrics")
     ids = [str(c) for c in table.columns]
-    for sid in ids:
+    scaled = C.DOSE_SCALE in ids  # per-sample dose factor: kept as the last value column
+    if scaled:
+        ids = [*(i for i in ids if i != C.DOSE_SCALE), C.DOSE_SCALE]
+        table = table[ids]
+    for sid in ids[:-1] if scaled else ids:
         _check_settable(m, sid)
     try:
         values = table.to_numpy(dtype=float, copy=True)
@@ -620,8 +647,9 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     _check_metric_times(mlist, grid, dose_starts)
     outs = tuple(dict.fromkeys(mt.output for mt in mlist))
     spec = _Spec(sbml=m.sbml, infusion_targets=tuple(sorted({e.target for e in events if e.rate})),
-                 source=m.source, ids=tuple(ids), times=grid, outputs=outs, doses=tuple(events),
-                 dose_starts=dose_starts, metrics=tuple(mlist)).with_token()
+                 source=m.source, ids=tuple(ids[:-1] if scaled else ids), times=grid,
+                 outputs=outs, doses=tuple(events), dose_starts=dose_starts,
+                 metrics=tuple(mlist), dose_scaled=scaled).with_token()
     nrow = len(values)
     out = np.full((nrow, len(mlist)), np.nan)
     status = np.full(nrow, C.STATUS_OK, dtype=object)

@@ -61,3 +61,18 @@ def test_sedml_export_leaves_libsbml_math_intact():
     text = sedml_document(load_model(IA_MODEL).sbml, ["S"], end=1.0, points=3)
     assert "sedML" in text
     assert isinstance(libsbml.parseL3Formula("x + 1").getType(), int)
+
+
+def test_setting_a_species_keeps_its_initial_assignment():
+    # an `init(S)` selection would drop S's initial assignment (S = 2 Nt) for good
+    m = load_model(IA_MODEL)
+    assert simulate(m, times=[0, 1], outputs=["S"], parameters={"S": 5.0}).S.iloc[0] == 5.0
+    assert simulate(m, times=[0, 1], outputs=["S"], parameters={"Nt": 10.0}).S.iloc[0] == 20.0
+    assert simulate(m, times=[0, 1], outputs=["S"]).S.iloc[0] == 8.0
+
+
+def test_species_concentration_and_compartment_set_together():
+    m = load_model("model v\n compartment c = 2\n species S in c = 1\n J: S -> ; 0\nend")
+    for params in ({"S": 0.5, "c": 3.0}, {"c": 3.0, "S": 0.5}):
+        df = simulate(m, times=[0, 1], outputs=["S", "amount(S)"], parameters=params)
+        assert df.S.iloc[0] == pytest.approx(0.5) and df["amount(S)"].iloc[0] == pytest.approx(1.5)

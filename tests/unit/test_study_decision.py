@@ -1,0 +1,71 @@
+"""Study-file validation (every error at once) and the dose-decision rules."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from workbench import columns as C
+from workbench.decision import DecisionSettings, decide
+from workbench.errors import SpecError
+from workbench.qsp_mabel import qsp_mabel
+from workbench.study import lint_study, read_study, risk_level
+
+
+def test_study_lists_every_error(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text(
+        "name: x\n"
+        "model_risk: {influence: huge}\n"
+        "model: {file: missing.ant}\n"
+        "drug: {species: Drug, mw: heavy}\n"
+        "effects: ['max(RO) is big']\n"
+        "decision: {severity: awful, escalation: sideways, colour: red}\n"
+        "banana: 1\n")
+    errs = lint_study(p)
+    text = "\n".join(errs)
+    for expected in ("question: required", "context_of_use: required",
+                     "model_risk.influence: 'huge'", "model_risk.consequence: required",
+                     "model.file: file 'missing.ant' not found", "drug.mw:", "outputs: required",
+                     "effects[0]:", "decision.severity: 'awful'", "decision.escalation",
+                     "decision.colour: unknown", "banana: unknown"):
+        assert expected in text, expected
+    with pytest.raises(SpecError) as exc:
+        read_study(p)
+    assert f"{len(errs)} problem(s)" in str(exc.value)
+
+
+def test_bundled_study_is_valid_and_high_risk():
+    s = read_study("studies/cd3_bispecific.yaml")
+    assert s.risk == "high" and "uncertainty" in s.required_analyses
+    assert risk_level("low", "low") == "low"
+
+
+def _qsp():
+    return qsp_mabel("tests/data/onecomp_binding.ant", ["max(RO) >= 0.10"], target="Drug",
+                     dose_range=("0.001 nmol", "1000 nmol"), grid_points=7, end="24 h", points=20)
+
+
+def test_novel_target_lowest_wins_and_safety_factors():
+    q = _qsp()
+    qd = 10 / 9
+    trad = pd.DataFrame([{C.NAME: "RO", C.METHOD: "occupancy", C.DOSE: 0.5, C.DOSE_UNIT: "nmol",
+                          C.INPUTS: ""}], columns=list(C.TRADITIONAL_COLUMNS))
+    d = decide(q, trad, DecisionSettings(severity="severe", reversibility="irreversible",
+                                         novelty="novel", statistic="nominal"))
+    assert d.basis == "RO"                       # lowest wins for a novel target
+    assert d.start_dose == pytest.approx(0.027)  # 0.5 / (3 x 3 x 2) = 0.0278, rounded down
+    d2 = decide(q, trad, DecisionSettings(severity="mild", reversibility="reversible",
+                                          novelty="established", statistic="nominal"))
+    assert d2.basis == "QSP MABEL"               # within 3-fold and established: QSP kept
+    assert d2.start_dose == pytest.approx(1.1, rel=1e-9)      # 1.111 rounded down to 2 digits
+    assert set(d.table.columns) == set(C.DECISION_COLUMNS)
+    assert qd > 0
+
+
+def test_no_estimate_no_dose():
+    q = qsp_mabel("tests/data/onecomp_binding.ant", ["max(RO) >= 0.9999999"], target="Drug",
+                  dose_range=("0.001 nmol", "10 nmol"), grid_points=5, end="24 h", points=20)
+    d = decide(q, pd.DataFrame(columns=list(C.TRADITIONAL_COLUMNS)))
+    assert math.isnan(d.start_dose)
+    assert "not reached up to 10 nmol" in " ".join(d.table[C.SENTENCE])

@@ -1,0 +1,300 @@
+"""The MABEL study: run every analysis of a study file and write the dossier.
+
+:func:`run_mabel` reads a study file (:mod:`workbench.study`) and runs, in
+order: verification (:func:`workbench.verify`), parameter uncertainty from the
+provenance table and the study (:func:`workbench.build_uncertainty`), the QSP
+MABEL with its distribution and steepness (:func:`workbench.qsp_mabel.qsp_mabel`),
+the traditional MABEL estimates and the dose decision with its escalation
+ladder (:mod:`workbench.decision`), local and Sobol sensitivity of the effect
+at the proposed starting dose (:mod:`workbench.sensitivity`), the PK/PD
+profiles at the start and at lower and higher doses, model variants, a virtual
+population (:mod:`workbench.population`, when the study asks for one) and the
+exchange package (:func:`workbench.export_archive`). :func:`write_report`
+(:mod:`workbench.report_render`) writes ``report.html`` (self-contained,
+figures embedded as PNG) and ``report.pdf`` into the same directory, beside the
+tables (CSV) and the package (``package/``: SBML, provenance, SED-ML, OMEX).
+
+``reduced=True`` shrinks every sample size (uncertainty, Sobol, grid) for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from .study import Study, read_study
+
+__all__ = ["BUNDLED_STUDY", "MabelRun", "run_mabel", "software_versions", "write_report"]
+
+log = logging.getLogger(__name__)
+
+#: the bundled CD3 bispecific study, run by ``workbench mabel`` without a study file
+BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "studies" / "cd3_bispecific.yaml"
+
+
+@dataclass(frozen=True, eq=False)
+class MabelRun:
+    """Everything :func:`run_mabel` computed (inputs of the report)."""
+
+    study: Study
+    model: object
+    provenance: pd.DataFrame | None
+    verification: object
+    uncertainty: object | None
+    qsp: object
+    minimal_active: object | None
+    traditional: pd.DataFrame
+    decision: object
+    profiles: dict
+    local: object | None
+    sobol: object | None
+    variants: object | None
+    population: object | None
+    archive: object | None
+    notes: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+def software_versions() -> pd.DataFrame:
+    """Name and version of Python and of every library the analyses used."""
+    from importlib import metadata
+
+    rows = [("python", platform.python_version()), ("platform", platform.platform())]
+    for pkg in ("workbench", "libroadrunner", "python-libsbml", "antimony", "numpy", "scipy",
+                "pandas", "SALib", "matplotlib", "pint", "PyYAML", "tellurium"):
+        try:
+            rows.append((pkg, metadata.version(pkg)))
+        except metadata.PackageNotFoundError:
+            rows.append((pkg, "not installed"))
+    return pd.DataFrame(rows, columns=[C.NAME, C.VALUE])
+
+
+def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
+              progress: bool | None = None, workers: int | None = 1,
+              package_dir: str | os.PathLike[str] | None = None) -> MabelRun:
+    """Run the analyses of a study file (module docstring).
+
+    Parameters
+    ----------
+    study
+        Path of the study YAML, or a :class:`workbench.study.Study`.
+    reduced
+        Small sample sizes (tests, quick looks); the report says so.
+    progress
+        Progress bars (default: when stderr is a terminal).
+    workers
+        Processes of the ensembles (1: in this process).
+    package_dir
+        Where to write the exchange package (``export_archive``); None: not written.
+
+    Returns
+    -------
+    MabelRun
+
+    Raises
+    ------
+    SpecError, InputFileError, UnknownIdError, DoseError, SimulationError, ProvenanceError
+    """
+    from .dosing import Subject
+    from .errors import WorkbenchError
+    from .model import load_model
+    from .provenance import read_provenance
+    from .uncertainty import build_uncertainty
+    from .verify import VerifyOptions, verify
+
+    st = study if isinstance(study, Study) else read_study(study)
+    secs: dict[str, float] = {}
+    notes: dict[str, str] = {}
+    t0 = time.perf_counter()
+
+    def tick(what: str) -> None:
+        nonlocal t0
+        secs[what] = time.perf_counter() - t0
+        log.info("%s: %.1f s", what, secs[what])
+        t0 = time.perf_counter()
+
+    m = load_model(st.model)
+    drug = st.data["drug"]
+    out = st.data["outputs"]
+    sim = st.data["simulation"]
+    subject = Subject(weight=float(drug["body_weight"]))
+    common = dict(target=drug["species"], mw=drug["mw"], subject=subject)
+    prov = read_provenance(st.data["provenance"]) if st.data.get("provenance") else None
+    # --- verification
+    vs = st.data["verification"]
+    vopt = VerifyOptions(n_doses=int(vs.get("n_doses", 9)), stochastic=bool(vs.get("stochastic",
+                                                                                     False)),
+                         skip=dict(vs.get("skip") or {}), end=sim["end"])
+    ver = verify(m, drug["species"], out["effect"], out.get("occupancy"), mw=drug["mw"],
+                 subject=subject, options=vopt)
+    tick("verification")
+    # --- uncertainty
+    us = st.data["uncertainty"]
+    unc = None
+    n_unc = int(us.get("n", 64))
+    if reduced:
+        n_unc = min(n_unc, 8)
+    if us.get("from_provenance", prov is not None) or us.get("params"):
+        try:
+            unc = build_uncertainty(m, params=list(us.get("params") or []),
+                                    provenance=prov if us.get("from_provenance", True) else None)
+        except WorkbenchError as exc:
+            notes["uncertainty"] = f"no parameter uncertainty: {exc.message}"
+    # --- QSP MABEL
+    from .qsp_mabel import qsp_mabel
+
+    grid_points = int(st.data["grid_points"]) if not reduced else min(int(st.data["grid_points"]), 13)
+    run = dict(route=drug["route"], schedule=drug["schedule"], end=sim["end"],
+               points=int(sim["points"]), integrator=None, **common)
+    qsp = qsp_mabel(m, [_effect(e) for e in st.data["effects"]],
+                    dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
+                    uncertainty=unc, n=n_unc, seed=int(us.get("seed", 0)),
+                    method=str(us.get("method", "lhs")), workers=workers, progress=progress,
+                    **{k: v for k, v in run.items() if k != "integrator"})
+    tick("QSP MABEL")
+    minimal = None
+    if st.data.get("minimal_active_effect"):
+        ma = qsp_mabel(m, [st.data["minimal_active_effect"]],
+                       dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
+                       workers=workers, **{k: v for k, v in run.items() if k != "integrator"})
+        minimal = ma.estimates[0]
+    # --- decision
+    from .decision import DecisionSettings, decide, escalation_ladder, traditional_estimates
+
+    unit = drug["dose_unit"]
+    trad = traditional_estimates(st.data["traditional"], dose_unit=unit, mw=drug["mw"],
+                                 subject=subject)
+    ds = {k: v for k, v in st.data["decision"].items() if k != "max_dose"}
+    settings = DecisionSettings(**ds)
+    dec = decide(qsp, trad, settings, minimal_active=minimal)
+    best = qsp.lowest() or qsp.estimates[0]
+    samples = unc.with_model(m).sample(n_unc, seed=int(us.get("seed", 0))) if unc else None
+    max_dose = None
+    if st.data["decision"].get("max_dose"):
+        from . import units as U
+
+        v, u = U.parse_quantity(st.data["decision"]["max_dose"])
+        max_dose = v * U.factor(u, unit)
+    occ = f"max({out['occupancy']})" if out.get("occupancy") else None
+    ladder = escalation_ladder(m, dec.start_dose, unit, effect=best.effect.metric,
+                               exposure=f"max({out['exposure']})", occupancy=occ,
+                               settings=settings, samples=samples, max_dose=max_dose,
+                               effect_span=best.steepness.emax if math.isfinite(
+                                   best.steepness.emax) else None, **run)
+    from .decision import Decision
+
+    dec = Decision(dec.table, dec.start_dose, dec.dose_unit, ladder, dec.basis)
+    tick("decision")
+    # --- PK/PD profiles at the start, below and above
+    from .simulate import simulate
+
+    profiles = {}
+    start = dec.start_dose if math.isfinite(dec.start_dose) else float(qsp.estimates[0].dose_range[0])
+    outs = list(out.get("profiles") or [out["exposure"], out["effect"]])
+    for f in (0.1, 1.0, 10.0, 100.0):
+        d = start * f
+        reg = f"{d:.4g} {unit} {drug['route']} {drug['schedule']}".strip()
+        profiles[reg] = simulate(m, reg, end=sim["end"], points=int(sim["points"]),
+                                 outputs=outs, **common)
+    tick("profiles")
+    # --- sensitivity at the proposed dose
+    from .sensitivity import ParameterSpace, local_sensitivity, sobol
+
+    ss = st.data["sensitivity"]
+    loc = sob = None
+    start_reg = f"{start:.6g} {unit} {drug['route']} {drug['schedule']}".strip()
+    smetrics = list(dict.fromkeys([best.effect.metric, *([occ] if occ else [])]))
+    space = None
+    if unc is not None:
+        ids = ss.get("parameters") or [r.id for r in unc.space.ranges]
+        space = ParameterSpace(tuple(r for r in unc.with_model(m).space.ranges if r.id in ids))
+    times = None
+    from .qsp_mabel import output_times
+    from .simulate import resolve_time
+
+    times = output_times(resolve_time(sim["end"], m, "end"), int(sim["points"])).tolist()
+    if ss.get("local", True) and space is not None:
+        loc = local_sensitivity(m, space, start_reg, metrics=smetrics, times=times, **common)
+    if ss.get("sobol", True) and space is not None:
+        n_sob = int(ss.get("sobol_n", 64)) if not reduced else 8
+        sob = sobol(m, space, start_reg, metrics=smetrics, n=n_sob, seed=int(ss.get("seed", 0)),
+                    times=times, workers=workers, progress=progress, **common)
+    tick("sensitivity")
+    # --- variants (structural uncertainty)
+    var = None
+    if st.data["model"].get("variants"):
+        from .variants import compare_variants, read_variants
+
+        var = compare_variants(m, read_variants(st.data["model"]["variants"]),
+                               regimens=[start_reg], metrics=smetrics,
+                               dose_for={best.effect.metric: best.threshold},
+                               dose_range=tuple(st.data["dose_range"]), route=drug["route"],
+                               end=sim["end"], **common)
+        tick("variants")
+    # --- population (workbench.population, issue 6)
+    pop = None
+    ps = st.data["population"]
+    if ps:
+        try:
+            pop = _population(m, ps, dec, unit, drug, out, best, reduced, workers)
+        except (ImportError, AttributeError, TypeError) as exc:  # API not there (yet)
+            notes["population"] = f"population analysis not run: {type(exc).__name__}: {exc}"
+        tick("population")
+    # --- exchange package
+    arc = None
+    if package_dir is not None:
+        from .combine import export_archive
+
+        arc = export_archive(m, package_dir, provenance=prov, regimens=[start_reg],
+                             outputs=outs, end=sim["end"], **common,
+                             description=f"{st.name}: QSP MABEL study package")
+        tick("package")
+    if reduced:
+        notes["reduced"] = ("reduced run: uncertainty n <= 8, Sobol N = 8, grid <= 13 doses; "
+                            "numbers are indicative only")
+    return MabelRun(st, m, prov, ver, unc, qsp, minimal, trad, dec, profiles, loc, sob, var, pop,
+                    arc, notes, secs)
+
+
+def _effect(e: dict):
+    from .qsp_mabel import parse_effect
+
+    return parse_effect(e["definition"], name=str(e.get("name", "")))
+
+
+def _population(m, ps, dec, unit, drug, out, best, reduced, workers):
+    """Virtual-population exposure/effect at the first ladder levels (issue 6 API)."""
+    from .population import Variability, allometric, sample_population
+    from .regimens import compare_regimens
+
+    n = int(ps.get("n", 100)) if not reduced else 20
+    var = Variability.from_cv(dict(ps["cv"])) if ps.get("cv") else None
+    al = ps.get("allometry") or {}
+    effects = allometric(al.get("clearances", ()), al.get("volumes", ())) if al else ()
+    pop = sample_population(m, n, variability=var, effects=effects, seed=int(ps.get("seed", 0)))
+    doses = list(dec.ladder[C.DOSE])[:3] or [dec.start_dose]
+    regs = [f"{d:.4g} {unit} {drug['route']}" for d in doses]
+    return compare_regimens(m, pop, regs, exposure=[out["exposure"]],
+                            effects={best.effect.label: best.effect.metric},
+                            target=drug["species"], mw=drug["mw"],
+                            tau=ps.get("tau", "672 h"), workers=workers, progress=False)
+
+
+def write_report(result: MabelRun, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write the tables (CSV), ``report.html`` and ``report.pdf`` into ``out_dir``."""
+    from .report_render import render
+
+    return render(result, Path(out_dir))
+
+
+def _finite(x) -> bool:
+    return isinstance(x, int | float | np.floating) and math.isfinite(float(x))

@@ -1,0 +1,607 @@
+"""Render a :class:`workbench.report.MabelRun` as report.html, report.pdf and CSV tables.
+
+The HTML is one self-contained file (figures embedded as base64 PNG, inline
+CSS); the PDF is drawn with matplotlib's PdfPages (no system library needed):
+one or more text pages per section, then its figures. Both carry the same
+sections, in the order of :data:`SECTIONS` (HTML ids are the keys).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import logging
+import math
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import columns as C
+from ._io import atomic_write, atomic_write_text
+
+__all__ = ["SECTIONS", "render"]
+
+log = logging.getLogger(__name__)
+
+#: (HTML id, heading) of every section, in order
+SECTIONS = (
+    ("context", "1. Question of interest, context of use and model risk"),
+    ("model", "2. Model structure (diagram)"),
+    ("equations", "3. Equations (from the SBML math)"),
+    ("parameters", "4. Parameters: values, units, sources and candidate values"),
+    ("assumptions", "5. Assumptions and what the model leaves out"),
+    ("verification", "6. Verification"),
+    ("calibration", "7. Calibration and validation"),
+    ("profiles", "8. PK/PD profiles at the starting dose and at lower and higher doses"),
+    ("dose-response", "9. Dose-response with uncertainty and the chosen starting dose"),
+    ("steepness", "10. Steepness of the dose-response"),
+    ("sensitivity", "11. Sensitivity and spread of the outcome at the proposed dose"),
+    ("variants", "12. Alternative model structures"),
+    ("population", "13. Virtual population"),
+    ("mabel", "14. Traditional vs QSP MABEL"),
+    ("decision", "15. Selected starting dose, rationale and escalation ladder"),
+    ("limitations", "16. Limitations"),
+    ("update-plan", "17. Model-update plan for emerging clinical data"),
+    ("package", "18. Exchange package"),
+    ("software", "19. Software versions"),
+)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# figures
+# ---------------------------------------------------------------------------
+
+def _diagram(model):
+    """Species (boxes) and reactions (arrows reactants -> products) on a circle."""
+    plt = _plt()
+    sp = list(model.species[C.ID])
+    n = max(len(sp), 1)
+    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    pos = {s: (math.cos(a), math.sin(a)) for s, a in zip(sp, ang, strict=True)}
+    fig, ax = plt.subplots(figsize=(8, 8))
+    for _, r in model.reactions.iterrows():
+        reac = [x.strip().split(" ")[-1] for x in str(r[C.REACTANTS]).split("+") if x.strip()]
+        prod = [x.strip().split(" ")[-1] for x in str(r[C.PRODUCTS]).split("+") if x.strip()]
+        reac = [x for x in reac if x in pos]
+        prod = [x for x in prod if x in pos]
+        pairs = [(a, b) for a in reac for b in prod]
+        if not prod:  # degradation: to an empty set outside the circle
+            pairs = [(a, None) for a in reac]
+        if not reac:  # synthesis: from an empty set outside the circle
+            pairs = [(None, b) for b in prod]
+        for a, b in pairs:
+            pa = pos[a] if a else tuple(1.35 * c for c in pos[b])
+            pb = pos[b] if b else tuple(1.35 * c for c in pos[a])
+            ax.annotate("", xy=pb, xytext=pa, arrowprops=dict(arrowstyle="->", color="0.4",
+                                                               lw=0.8, shrinkA=14, shrinkB=14,
+                                                               connectionstyle="arc3,rad=0.08"))
+            if a is None or b is None:
+                q = pa if a is None else pb
+                ax.text(q[0], q[1], "∅", ha="center", va="center", fontsize=9, color="0.4")
+            mid = ((pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2)
+            ax.text(mid[0], mid[1], str(r[C.ID]), fontsize=5.5, color="tab:blue", ha="center")
+    for s, (x, y) in pos.items():
+        ax.text(x, y, s, ha="center", va="center", fontsize=8,
+                bbox=dict(boxstyle="round,pad=0.3", fc="lightyellow", ec="0.3"))
+    ax.set_xlim(-1.6, 1.6)
+    ax.set_ylim(-1.6, 1.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"{model.id}: species (boxes) and reactions (arrows, blue labels)")
+    return fig
+
+
+def _profiles_fig(run):
+    plt = _plt()
+    profs = run.profiles
+    first = next(iter(profs.values()))
+    outs = [c for c in first.columns if c != "time"]
+    ncol = 2
+    nrow = (len(outs) + 1) // 2
+    fig, axes = plt.subplots(nrow, ncol, figsize=(10, 3.2 * nrow), squeeze=False)
+    units = first.attrs.get("units", {})
+    for k, o in enumerate(outs):
+        ax = axes[k // ncol][k % ncol]
+        for j, (reg, df) in enumerate(profs.items()):
+            ax.plot(df["time"], df[o], label=reg + (" (start)" if j == 1 else ""),
+                    lw=2.2 if j == 1 else 1.0)
+        ax.set_xlabel(f"time [{units.get('time', '')}]")
+        ax.set_ylabel(f"{o} [{units.get(o, '') or 'unitless'}]")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    for k in range(len(outs), nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def _dose_response_fig(run):
+    plt = _plt()
+    dr = run.qsp.dose_response
+    ests = run.qsp.estimates
+    fig, axes = plt.subplots(1, len(ests), figsize=(5 * len(ests), 4), squeeze=False)
+    for ax, e in zip(axes[0], ests, strict=True):
+        g = dr[dr[C.METRIC] == e.effect.metric]
+        ax.plot(g[C.DOSE], g[C.NOMINAL], "k-", label="nominal")
+        if g[C.LOWER].notna().any():
+            ax.fill_between(g[C.DOSE], g[C.LOWER], g[C.UPPER], alpha=0.3, label="5-95 % (uncertainty)")
+        ax.axhline(e.threshold, color="tab:red", ls="--", lw=1, label=f"threshold {e.threshold:.3g}")
+        if math.isfinite(e.dose):
+            ax.axvline(e.dose, color="tab:red", lw=1, label=f"QSP MABEL {e.dose:.3g}")
+        sd = run.decision.start_dose
+        if math.isfinite(sd):
+            ax.axvline(sd, color="tab:green", lw=2, label=f"start {sd:.3g} {e.dose_unit}")
+        ax.set_xscale("log")
+        y = g[C.NOMINAL].to_numpy(float)
+        if (y > 0).all() and y.max() / y.min() > 100:
+            ax.set_yscale("log")
+        ax.set_xlabel(f"dose [{e.dose_unit}]")
+        ax.set_ylabel(f"{e.effect.metric} [{e.unit or 'unitless'}]")
+        ax.set_title(e.effect.label, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def _mabel_fig(run):
+    plt = _plt()
+    labels, vals, colors = [], [], []
+    for e in run.qsp.estimates:
+        if math.isfinite(e.dose):
+            labels.append(f"QSP: {e.effect.label}")
+            vals.append(e.dose)
+            colors.append("tab:blue")
+    for _, t in run.traditional.iterrows():
+        labels.append(f"traditional: {t[C.NAME]}")
+        vals.append(t[C.DOSE])
+        colors.append("tab:orange")
+    if math.isfinite(run.decision.start_dose):
+        labels.append("selected starting dose")
+        vals.append(run.decision.start_dose)
+        colors.append("tab:green")
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.2))
+    ax.barh(labels, vals, color=colors)
+    for e in run.qsp.estimates:
+        if e.n_samples and math.isfinite(e.dose):
+            k = labels.index(f"QSP: {e.effect.label}")
+            hi = e.upper if math.isfinite(e.upper) else e.dose_range[1]
+            ax.plot([e.lower, hi], [k, k], "k-", lw=2)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"dose [{run.decision.dose_unit}]")
+    ax.invert_yaxis()
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def _spread_fig(run):
+    plt = _plt()
+    sob = run.sobol
+    if sob is None:
+        return None
+    ok = sob.samples[sob.samples[C.STATUS] == C.STATUS_OK]
+    mets = [c for c in sob.samples.columns if "(" in str(c)]
+    fig, axes = plt.subplots(1, len(mets) + 1, figsize=(5 * (len(mets) + 1), 3.6), squeeze=False)
+    units = sob.samples.attrs.get("units", {})
+    for ax, mt in zip(axes[0], mets, strict=False):
+        ax.hist(ok[mt], bins=30, color="tab:purple", alpha=0.7)
+        ax.set_xlabel(f"{mt} [{units.get(mt, '') or 'unitless'}]")
+        ax.set_ylabel("runs [count]")
+        ax.set_title("spread at the proposed dose", fontsize=9)
+    ax = axes[0][-1]
+    idx = sob.indices
+    g = idx[idx[C.METRIC] == mets[0]].sort_values(C.ST, ascending=False).head(10)
+    ax.barh(g[C.PARAMETER], g[C.ST], color="tab:gray", label="ST")
+    ax.barh(g[C.PARAMETER], g[C.S1], color="tab:blue", label="S1")
+    ax.invert_yaxis()
+    ax.set_xlabel("Sobol index [-]")
+    ax.set_title(f"Sobol indices of {mets[0]}", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _ladder_fig(run):
+    plt = _plt()
+    lad = run.decision.ladder
+    if lad.empty:
+        return None
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, (col, lo, hi, lab) in zip(axes, (
+            (C.EXPOSURE, C.EXPOSURE_LOWER, C.EXPOSURE_UPPER, lad[C.EXPOSURE_UNIT].iloc[0]),
+            (C.OCCUPANCY, C.OCCUPANCY_LOWER, C.OCCUPANCY_UPPER, "occupancy [-]"),
+            (C.EFFECT, C.EFFECT_LOWER, C.EFFECT_UPPER, lad[C.EFFECT_UNIT].iloc[0])), strict=True):
+        yerr = None
+        if lad[lo].notna().any():
+            yerr = np.vstack([lad[col] - lad[lo], lad[hi] - lad[col]]).clip(min=0)
+        ax.errorbar(lad[C.DOSE], lad[col], yerr=yerr, fmt="o-", capsize=3)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"dose [{lad[C.DOSE_UNIT].iloc[0]}]")
+        ax.set_ylabel(str(lab))
+        ax.grid(alpha=0.3)
+    fig.suptitle("escalation ladder: nominal prediction and 5-95 % interval")
+    fig.tight_layout()
+    return fig
+
+
+def _verify_fig(run):
+    from .verify import _draw
+
+    plt = _plt()
+    checks = [c for c in run.verification.checks if c.plot is not None]
+    if not checks:
+        return None
+    ncol = 3
+    nrow = (len(checks) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(13, 3.2 * nrow), squeeze=False)
+    for k, c in enumerate(checks):
+        _draw(axes[k // ncol][k % ncol], c)
+    for k in range(len(checks), nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# content
+# ---------------------------------------------------------------------------
+
+def _equations(model) -> list[str]:
+    import libsbml
+
+    doc = model.document
+    sm = doc.getModel()
+    lines = []
+    for r in sm.getListOfReactions():
+        kl = r.getKineticLaw()
+        if kl is None or kl.getMath() is None:
+            continue
+        lhs = " + ".join(f"{s.getStoichiometry():g} {s.getSpecies()}".replace("1 ", "", 1)
+                         for s in r.getListOfReactants()) or "∅"
+        rhs = " + ".join(f"{s.getStoichiometry():g} {s.getSpecies()}".replace("1 ", "", 1)
+                         for s in r.getListOfProducts()) or "∅"
+        arrow = "<->" if r.getReversible() else "->"
+        lines.append(f"{r.getId()}: {lhs} {arrow} {rhs};  v = {libsbml.formulaToL3String(kl.getMath())}")
+    for rule in sm.getListOfRules():
+        f = libsbml.formulaToL3String(rule.getMath()) if rule.getMath() else ""
+        if rule.isRate():
+            lines.append(f"d{rule.getVariable()}/dt = {f}")
+        elif rule.isAssignment():
+            lines.append(f"{rule.getVariable()} := {f}")
+        else:
+            lines.append(f"0 = {f}")
+    for ia in sm.getListOfInitialAssignments():
+        lines.append(f"{ia.getSymbol()}(0) = {libsbml.formulaToL3String(ia.getMath())}")
+    return lines
+
+
+def _param_table(run) -> pd.DataFrame:
+    par = run.model.parameters[[C.ID, C.NAME, C.VALUE, C.UNIT]].copy()
+    if run.provenance is None:
+        par["source"] = ""
+        par["candidates"] = ""
+        return par
+    pv = run.provenance
+    src, cand = {}, {}
+    for sid, g in pv.groupby(C.ID, sort=False):
+        ch = g[g[C.CHOSEN].astype(bool)]
+        row = ch.iloc[0] if len(ch) else g.iloc[0]
+        src[sid] = f"{row[C.SOURCE_TYPE]}; {row[C.REFERENCE]}"
+        cand[sid] = ", ".join(f"{v:.4g} {u}" for v, u in zip(g[C.VALUE], g[C.UNIT], strict=True))
+    par["source"] = par[C.ID].map(src).fillna("(no provenance entry)")
+    par["candidates"] = par[C.ID].map(cand).fillna("")
+    comp = run.model.compartments[[C.ID, C.NAME, C.VALUE, C.UNIT]].copy()
+    comp["source"] = comp[C.ID].map(src).fillna("(no provenance entry)")
+    comp["candidates"] = comp[C.ID].map(cand).fillna("")
+    return pd.concat([comp, par], ignore_index=True)
+
+
+def _sections(run) -> dict[str, list]:
+    """Section id -> list of blocks: ("p", text) | ("list", [..]) | ("table", df) | ("fig", fig)
+    | ("pre", lines)."""
+    st = run.study
+    d = st.data
+    dec = run.decision
+    unit = dec.dose_unit
+    S: dict[str, list] = {k: [] for k, _ in SECTIONS}
+    risk_done = {"verification": True, "local sensitivity": run.local is not None,
+                 "Sobol sensitivity": run.sobol is not None, "uncertainty": run.uncertainty is not None,
+                 "model variants": run.variants is not None,
+                 "validation data": bool((d.get("validation") or {}).get("data"))}
+    S["context"] += [("p", f"Study: {d.get('title') or st.name} (file {st.path})."),
+                     ("p", "Question of interest: " + st.question),
+                     ("p", "Context of use: " + st.context_of_use),
+                     ("p", f"Model risk: influence {st.influence} x consequence {st.consequence} "
+                           f"-> risk {st.risk}. Required analyses at this risk level, and whether "
+                           "they were done:"),
+                     ("table", pd.DataFrame({"analysis": list(st.required_analyses),
+                                             "done": [("yes" if risk_done.get(a) else "NO")
+                                                      for a in st.required_analyses]}))]
+    for k, v in run.notes.items():
+        S["context"].append(("p", f"Note ({k}): {v}"))
+    S["model"] += [("p", f"Model {run.model.id} ({st.model}): {len(run.model.species)} species, "
+                         f"{len(run.model.reactions)} reactions, {len(run.model.rules)} rules. Dose "
+                         f"into species {d['drug']['species']} (molecular weight {d['drug']['mw']}, "
+                         f"route {d['drug']['route']})."), ("fig", _diagram(run.model))]
+    S["equations"] += [("p", "Reaction rates and rules, rendered from the SBML MathML with "
+                             "libSBML formulaToL3String:"), ("pre", _equations(run.model))]
+    S["parameters"] += [("p", "Every compartment and parameter with its unit; source and all "
+                              "candidate values from the provenance table."),
+                        ("table", _param_table(run))]
+    if run.uncertainty is not None:
+        S["parameters"] += [("p", "Distributions used for uncertainty (from the candidate values):"),
+                            ("table", run.uncertainty.with_model(run.model).to_frame())]
+    S["assumptions"] += [("p", "Assumptions:"), ("list", list(d["assumptions"]) or ["(none stated)"]),
+                         ("p", "Left out, and why:"), ("list", list(d["omissions"]) or ["(none stated)"])]
+    vt = run.verification.to_frame().drop(columns=[C.PLOT])
+    S["verification"] += [("p", f"Automatic verification suite: {int((vt[C.STATUS] == 'pass').sum())} "
+                                f"pass, {int((vt[C.STATUS] == 'warn').sum())} warn, "
+                                f"{int((vt[C.STATUS] == 'fail').sum())} fail, "
+                                f"{int((vt[C.STATUS] == 'skip').sum())} skipped."),
+                          ("table", vt)]
+    vf = _verify_fig(run)
+    if vf is not None:
+        S["verification"].append(("fig", vf))
+    cal, val = d.get("calibration") or {}, d.get("validation") or {}
+    if cal or val:
+        S["calibration"].append(("p", "Calibration problem: " + str(cal.get("petab", "none")) +
+                                 "; validation data: " + str(val.get("data", "none")) +
+                                 ". Run `workbench calibrate` / `workbench check-data` on them; "
+                                 "their records belong to this dossier."))
+    else:
+        S["calibration"].append(("p", "No calibration or validation data are given in the study: "
+                                 "the parameters come from the literature (provenance table), and "
+                                 "the model is not yet validated against clinical data for this "
+                                 "drug. This is stated as a limitation."))
+    S["profiles"] += [("p", "Simulated time courses at 0.1x, 1x (the proposed start, thick line), "
+                            "10x and 100x the starting dose."), ("fig", _profiles_fig(run))]
+    S["dose-response"] += [("p", "Peak effect versus single dose: nominal model (line), 5-95 % "
+                                 "band under parameter uncertainty, threshold of the minimal effect "
+                                 "(dashed), QSP MABEL (red) and the chosen starting dose (green)."),
+                           ("fig", _dose_response_fig(run)),
+                           ("table", run.qsp.dose_response)]
+    qt = run.qsp.to_frame()
+    S["steepness"] += [("p", "Steepness around the MABEL: D10 and D50 are the doses giving 10 % and "
+                             "50 % of the largest change of the metric; D50/D10 = 9 for a Hill "
+                             "coefficient of 1, 3 for 2. The response is called steep at D50/D10 "
+                             "<= 4.33 (Hill >= 1.5). Slope: local d ln(change)/d ln(dose) at the "
+                             "MABEL."),
+                       ("table", qt[[C.EFFECT, C.D10, C.D50, C.STEEPNESS_RATIO, C.HILL, C.SLOPE,
+                                     C.STEEPNESS, C.DOSE_UNIT]])]
+    sens = []
+    if run.local is not None:
+        lt = run.local.indices.sort_values([C.METRIC, C.RANK]).groupby(C.METRIC).head(8)
+        sens += [("p", f"Local sensitivity (d ln y / d ln p) at the proposed dose "
+                       f"{dec.start_dose:.4g} {unit}, 8 most influential per metric:"),
+                 ("table", lt[[C.METRIC, C.PARAMETER, C.NOMINAL, C.UNIT, C.SENSITIVITY, C.RANK]])]
+    if run.sobol is not None:
+        so = run.sobol.indices.sort_values([C.METRIC, C.RANK]).groupby(C.METRIC).head(8)
+        sens += [("p", f"Sobol indices (N = {run.sobol.settings.get('n', '')}) over the "
+                       "uncertainty ranges, at the proposed dose:"),
+                 ("table", so[[C.METRIC, C.PARAMETER, C.S1, C.S1_CONF, C.ST, C.ST_CONF, C.RANK]])]
+        f = _spread_fig(run)
+        if f is not None:
+            sens.append(("fig", f))
+    S["sensitivity"] += sens or [("p", "No sensitivity analysis was run (no uncertain parameters).")]
+    if run.variants is not None:
+        S["variants"] += [("p", "The same decision quantities on each model variant:"),
+                          ("table", run.variants.to_frame())]
+    else:
+        S["variants"].append(("p", "No model variants given in the study (model.variants): the "
+                                   "effect of omitted elements on the decision is not assessed."))
+    if run.population is not None:
+        S["population"] += [("p", "Virtual population at the first escalation levels:"),
+                            ("table", run.population.summary)]
+    else:
+        S["population"].append(("p", run.notes.get("population", "No virtual population requested "
+                                                   "in the study (population section of the "
+                                                   "study file).")))
+    comp = [{"estimate": f"QSP: {e.effect.label}", "dose": e.dose_text(),
+             "median (uncertainty)": e.dose_text(e.median) if e.n_samples else "",
+             "5-95 %": f"{e.dose_text(e.lower)} - {e.dose_text(e.upper)}" if e.n_samples else "",
+             "basis": e.effect.text} for e in run.qsp.estimates]
+    comp += [{"estimate": f"traditional: {t[C.NAME]}", "dose": f"{t[C.DOSE]:.4g} {unit}",
+              "median (uncertainty)": "", "5-95 %": "", "basis": t[C.INPUTS]}
+             for _, t in run.traditional.iterrows()]
+    S["mabel"] += [("table", pd.DataFrame(comp)), ("fig", _mabel_fig(run))]
+    S["decision"] += [("p", f"Proposed starting dose: {dec.start_dose:.4g} {unit} (basis: {dec.basis})."
+                       if math.isfinite(dec.start_dose) else "No starting dose can be proposed."),
+                      ("p", "Reasoning, step by step:"),
+                      ("list", list(dec.table[C.SENTENCE])),
+                      ("table", dec.table.drop(columns=[C.SENTENCE])),
+                      ("p", "Escalation ladder with predicted exposure, occupancy and effect "
+                            "(nominal, 5-95 % under parameter uncertainty):"),
+                      ("table", dec.ladder)]
+    lf = _ladder_fig(run)
+    if lf is not None:
+        S["decision"].append(("fig", lf))
+    S["limitations"].append(("list", list(d["limitations"]) or ["(none stated)"]))
+    S["update-plan"].append(("list", list(d["update_plan"]) or [
+        "Compare the first cohort's PK/PD with the prediction band (workbench check-data), "
+        "refine the parameters (workbench refine) and re-predict the next dose before escalating."]))
+    if run.archive is not None:
+        S["package"].append(("p", "Exchange package in package/: SBML L3V2 model with provenance "
+                                  "annotations, provenance table, SED-ML and an OMEX archive."))
+        S["package"].append(("list", [str(p) for p in _archive_files(run.archive)]))
+    else:
+        S["package"].append(("p", "No exchange package was written."))
+    from .report import software_versions
+
+    S["software"].append(("table", software_versions()))
+    return S
+
+
+def _archive_files(arc) -> list[str]:
+    for attr in ("files", "paths"):
+        v = getattr(arc, attr, None)
+        if v:
+            return [str(x) for x in v]
+    return [str(getattr(arc, "archive", getattr(arc, "path", arc)))]
+
+
+# ---------------------------------------------------------------------------
+# writers
+# ---------------------------------------------------------------------------
+
+_CSS = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em;font-size:14px}
+table{border-collapse:collapse;font-size:11px;margin:.5em 0}td,th{border:1px solid #bbb;
+padding:2px 5px;text-align:left;vertical-align:top}th{background:#eee}img{max-width:100%}
+pre{font-size:11px;background:#f6f6f6;padding:.5em;white-space:pre-wrap}h2{border-bottom:2px
+solid #468;margin-top:1.6em}"""
+
+
+def _fmt_df(df: pd.DataFrame) -> pd.DataFrame:
+    return df.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
+
+
+def _html(run, S, figs: dict) -> str:
+    st = run.study
+    out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>MABEL report: "
+           f"{html.escape(st.name)}</title><style>{_CSS}</style></head><body>",
+           f"<h1>First-in-human starting dose: {html.escape(st.data.get('title') or st.name)}</h1>",
+           "<nav><ol>" + "".join(f"<li><a href='#{k}'>{html.escape(t)}</a></li>"
+                                  for k, t in SECTIONS) + "</ol></nav>"]
+    for k, title in SECTIONS:
+        out.append(f"<section id='{k}'><h2>{html.escape(title)}</h2>")
+        for kind, b in S[k]:
+            if kind == "p":
+                out.append(f"<p>{html.escape(b)}</p>")
+            elif kind == "list":
+                out.append("<ol>" + "".join(f"<li>{html.escape(str(x))}</li>" for x in b) + "</ol>")
+            elif kind == "pre":
+                out.append("<pre>" + html.escape("\n".join(b)) + "</pre>")
+            elif kind == "table":
+                out.append(_fmt_df(b).to_html(index=False, na_rep="", escape=True))
+            elif kind == "fig":
+                out.append(f"<img alt='{k}' src='data:image/png;base64,"
+                           f"{base64.b64encode(figs[id(b)]).decode()}'>")
+        out.append("</section>")
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def _pdf(run, S, path: Path) -> None:
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    plt = _plt()
+    per_page = 62
+
+    def text_pages(pdf, title: str, lines: list[str]) -> None:
+        for i in range(0, max(len(lines), 1), per_page):
+            fig = plt.figure(figsize=(8.27, 11.69))
+            fig.text(0.06, 0.965, title if i == 0 else title + " (cont.)", fontsize=12,
+                     weight="bold", va="top")
+            fig.text(0.06, 0.93, "\n".join(lines[i:i + per_page]), fontsize=6.6,
+                     family="monospace", va="top")
+            pdf.savefig(fig)
+            plt.close(fig)
+
+    def wrap(t: str, width: int = 118, indent: str = "") -> list[str]:
+        return textwrap.wrap(t, width, initial_indent=indent,
+                             subsequent_indent=" " * len(indent)) or [""]
+
+    with PdfPages(path) as pdf:
+        fig = plt.figure(figsize=(8.27, 11.69))
+        fig.text(0.5, 0.7, "First-in-human starting dose (QSP MABEL)", ha="center", fontsize=18)
+        fig.text(0.5, 0.64, run.study.data.get("title") or run.study.name, ha="center", fontsize=12)
+        dec = run.decision
+        fig.text(0.5, 0.55, (f"Proposed starting dose: {dec.start_dose:.4g} {dec.dose_unit}"
+                             if math.isfinite(dec.start_dose) else "No starting dose proposed"),
+                 ha="center", fontsize=13)
+        fig.text(0.1, 0.4, "\n".join(t for _, t in SECTIONS), fontsize=9, va="top")
+        pdf.savefig(fig)
+        plt.close(fig)
+        for k, title in SECTIONS:
+            lines: list[str] = []
+            figs = []
+            for kind, b in S[k]:
+                if kind == "p":
+                    lines += [*wrap(b), ""]
+                elif kind == "list":
+                    for j, x in enumerate(b, 1):
+                        lines += wrap(str(x), indent=f"{j}. ")
+                    lines.append("")
+                elif kind == "pre":
+                    for x in b:
+                        lines += wrap(x, indent="  ")
+                    lines.append("")
+                elif kind == "table":
+                    t = _fmt_df(b).map(lambda s: "" if s is None or (isinstance(s, float) and
+                                                               math.isnan(s)) else
+                                           (str(s) if len(str(s)) <= 40 else str(s)[:37] + "..."))
+                    lines += t.to_string(index=False, max_colwidth=40).splitlines()
+                    lines.append("")
+                elif kind == "fig":
+                    figs.append(b)
+            text_pages(pdf, title, [ln[:150] for ln in lines])
+            for f in figs:
+                pdf.savefig(f, bbox_inches="tight")
+        info = pdf.infodict()
+        info["Title"] = f"MABEL report: {run.study.name}"
+
+
+def render(run, out: Path) -> dict[str, Path]:
+    """Write tables, report.html and report.pdf into ``out``; returns the paths by name."""
+    plt = _plt()
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+
+    def csv(name: str, df: pd.DataFrame) -> None:
+        atomic_write_text(out / name, df.to_csv(index=False, float_format="%.10g"))
+        paths[name] = out / name
+
+    csv("decision.csv", run.decision.table)
+    csv("escalation_ladder.csv", run.decision.ladder)
+    csv("qsp_mabel.csv", run.qsp.to_frame())
+    csv("qsp_dose_response.csv", run.qsp.dose_response)
+    csv("traditional_mabel.csv", run.traditional)
+    csv("verification.csv", run.verification.to_frame())
+    if run.local is not None:
+        csv("local_sensitivity.csv", run.local.indices)
+    if run.sobol is not None:
+        csv("sobol_indices.csv", run.sobol.indices)
+    for e in run.qsp.estimates:
+        if e.per_sample is not None:
+            slug = "".join(c if c.isalnum() else "_" for c in e.effect.metric).strip("_")
+            csv(f"qsp_mabel_samples_{slug}.csv", e.per_sample)
+    S = _sections(run)
+    figs = {}
+    try:
+        for blocks in S.values():
+            for kind, b in blocks:
+                if kind == "fig":
+                    figs[id(b)] = _png(b)
+        dr = [b for kind, b in S["dose-response"] if kind == "fig"]
+        if dr:
+            atomic_write(out / "dose_response.png", lambda tmp: dr[0].savefig(
+                tmp, format="png", dpi=100, bbox_inches="tight"))
+            paths["dose_response.png"] = out / "dose_response.png"
+        atomic_write_text(out / "report.html", _html(run, S, figs))
+        paths["report.html"] = out / "report.html"
+        atomic_write(out / "report.pdf", lambda tmp: _pdf(run, S, Path(tmp)))
+        paths["report.pdf"] = out / "report.pdf"
+    finally:
+        for blocks in S.values():
+            for kind, b in blocks:
+                if kind == "fig":
+                    plt.close(b)
+    return paths

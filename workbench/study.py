@@ -1,0 +1,358 @@
+"""The study file: one YAML document that ties a MABEL dose-selection study together.
+
+:func:`read_study` reads and validates it and reports *every* problem at once
+(one :class:`~workbench.errors.SpecError` listing each finding, the PEtab-lint
+pattern); :func:`lint_study` returns the findings as a list. Paths are relative
+to the study file. Schema (``*``: required)::
+
+    name*: cd3_bispecific_fih                 # identifier, used in file names
+    title: CD3 x TAA bispecific, FIH starting dose
+    question*: >-                             # question of interest
+      What is the starting dose ...
+    context_of_use*: >-                       # how the model's answer is used
+      The model predicts ...
+    model_risk*:
+      influence*: low | medium | high         # weight of the model in the decision
+      consequence*: low | medium | high       # consequence of a wrong decision
+    model*:
+      file*: ../models/cd3_bispecific.ant     # SBML, Antimony or OMEX
+      variants: variants.csv                  # optional: workbench.read_variants table
+    provenance: ../models/cd3_bispecific.provenance.csv
+    drug*:
+      species*: Drug                          # dosed species
+      mw*: 150 kDa
+      route: iv                               # regimen route word (default iv)
+      schedule: ""                            # e.g. "q1w x4" (default: one dose)
+      dose_unit: ug/kg                        # unit of every dose (default ug/kg)
+      body_weight: 70                         # kg
+    outputs*:
+      exposure*: Cfree                        # output for exposure (its max is reported)
+      occupancy: RO_CD3                       # target-occupancy output (a fraction)
+      effect*: IL6                            # effect output (verification)
+      profiles: [Cfree, RO_CD3, Tact, IL6]    # outputs of the PK/PD profile figures
+    simulation: {end: 672 h, points: 200}
+    effects*:                                 # minimal-effect definitions (qsp_mabel)
+      - {name: CD3 occupancy 10 %, definition: "max(RO_CD3) >= 0.10"}
+    minimal_active_effect: "max(Tact) >= 0.1" # optional (life-threatening disease)
+    dose_range: [0.001 ug/kg, 10 mg/kg]
+    grid_points: 25
+    traditional: [ ... ]                      # workbench.decision.traditional_estimates specs
+    uncertainty: {n: 64, seed: 1, method: lhs, from_provenance: true, params: [CL=lognormal,cv=0.3]}
+    population: {n: 100, seed: 1}             # used when workbench.population is available
+    sensitivity: {parameters: [CL, kon_CD3], sobol_n: 64, seed: 1, local: true, sobol: true}
+    verification: {n_doses: 9, skip: {stochastic: reason}}
+    calibration: {petab: petab/problem.yaml}  # optional
+    validation: {data: observed.csv}          # optional: workbench.check_data input
+    decision:                                 # workbench.decision.DecisionSettings fields
+      severity: severe
+      reversibility: reversible
+      novelty: novel
+      statistic: lower
+      escalation: model-guided
+      steps: 6
+      max_increase: 0.2
+      life_threatening: false
+      justification: ""
+    assumptions: [text, ...]
+    omissions: [text, ...]
+    limitations: [text, ...]
+    update_plan: [text, ...]
+
+Model risk (FDA draft guidance; Kuemmel et al. 2020, CPT Pharmacometrics Syst
+Pharmacol 9:21, risk-informed credibility assessment): influence and
+consequence each low/medium/high give a risk level (:data:`RISK_MATRIX`) that
+sets the analyses required (:data:`REQUIRED_ANALYSES`); the report lists them
+beside what was done.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputFileError, SpecError
+
+__all__ = ["REQUIRED_ANALYSES", "RISK_MATRIX", "Study", "lint_study", "read_study", "risk_level"]
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("low", "medium", "high")
+#: (influence, consequence) -> model risk
+RISK_MATRIX = {
+    ("low", "low"): "low", ("low", "medium"): "low", ("low", "high"): "medium",
+    ("medium", "low"): "low", ("medium", "medium"): "medium", ("medium", "high"): "high",
+    ("high", "low"): "medium", ("high", "medium"): "high", ("high", "high"): "high",
+}
+#: risk level -> analyses required
+REQUIRED_ANALYSES = {
+    "low": ("verification", "local sensitivity"),
+    "medium": ("verification", "local sensitivity", "Sobol sensitivity", "uncertainty"),
+    "high": ("verification", "local sensitivity", "Sobol sensitivity", "uncertainty",
+             "model variants", "validation data"),
+}
+
+_TOP = {"name", "title", "question", "context_of_use", "model_risk", "model", "provenance", "drug",
+        "outputs", "simulation", "effects", "minimal_active_effect", "dose_range", "grid_points",
+        "traditional", "uncertainty", "population", "sensitivity", "verification", "calibration",
+        "validation", "decision", "assumptions", "omissions", "limitations", "update_plan"}
+_DECISION = {"severity", "reversibility", "novelty", "factors", "agreement_fold", "statistic",
+             "life_threatening", "justification", "escalation", "steps", "max_increase",
+             "max_fold", "min_fold", "max_dose"}
+
+
+def risk_level(influence: str, consequence: str) -> str:
+    """Model risk from model influence and decision consequence (:data:`RISK_MATRIX`)."""
+    return RISK_MATRIX[(influence, consequence)]
+
+
+@dataclass(frozen=True, eq=False)
+class Study:
+    """A validated study file (module docstring). ``data`` is the parsed YAML with
+    defaults filled and paths made absolute; the attributes are the common fields."""
+
+    path: str
+    name: str
+    question: str
+    context_of_use: str
+    influence: str
+    consequence: str
+    model: str
+    data: dict = field(repr=False)
+
+    @property
+    def risk(self) -> str:
+        return risk_level(self.influence, self.consequence)
+
+    @property
+    def required_analyses(self) -> tuple[str, ...]:
+        return REQUIRED_ANALYSES[self.risk]
+
+    def get(self, *keys, default=None):
+        """Nested value, e.g. ``study.get("drug", "mw")``."""
+        d = self.data
+        for k in keys:
+            if not isinstance(d, dict) or k not in d:
+                return default
+            d = d[k]
+        return d
+
+
+def _load_yaml(path: Path) -> dict:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot read the study file: {exc.strerror or exc}",
+                             source=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"the study file is not valid YAML: {exc}", source=str(path)) from None
+    if not isinstance(data, dict):
+        raise SpecError("the study file must be a YAML mapping (key: value lines)",
+                        source=str(path))
+    return data
+
+
+def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[str] | None = None
+               ) -> list[str]:
+    """Every problem of a study file (or its parsed mapping), as messages; empty when valid."""
+    if isinstance(source, dict):
+        data, root = source, Path(base or ".")
+    else:
+        p = Path(source)
+        data, root = _load_yaml(p), p.parent
+    errs: list[str] = []
+
+    def need(d: dict, key: str, where: str, kind=str) -> object:
+        if not isinstance(d, dict) or key not in d or d[key] in (None, ""):
+            errs.append(f"{where}{key}: required field is missing")
+            return None
+        v = d[key]
+        if kind is not None and not isinstance(v, kind):
+            errs.append(f"{where}{key}: must be {_kname(kind)}, got {type(v).__name__} {v!r}")
+            return None
+        return v
+
+    def opt(d: dict, key: str, where: str, kind) -> object:
+        if not isinstance(d, dict) or d.get(key) is None:
+            return None
+        if not isinstance(d[key], kind) or (isinstance(d[key], bool) and kind in (int, float)):
+            errs.append(f"{where}{key}: must be {_kname(kind)}, got {type(d[key]).__name__} "
+                        f"{d[key]!r}")
+            return None
+        return d[key]
+
+    def path_ok(v: str, where: str) -> None:
+        if isinstance(v, str) and not (root / v).exists():
+            errs.append(f"{where}: file {v!r} not found (relative to {root})")
+
+    for k in sorted(set(data) - _TOP):
+        errs.append(f"{k}: unknown field (known: {', '.join(sorted(_TOP))})")
+    need(data, "name", "")
+    need(data, "question", "")
+    need(data, "context_of_use", "")
+    mr = need(data, "model_risk", "", dict)
+    if mr is not None:
+        for k in ("influence", "consequence"):
+            v = need(mr, k, "model_risk.")
+            if v is not None and v not in LEVELS:
+                errs.append(f"model_risk.{k}: {v!r} is not one of {', '.join(LEVELS)}")
+    mo = need(data, "model", "", dict)
+    if mo is not None:
+        f = need(mo, "file", "model.")
+        path_ok(f, "model.file")
+        if opt(mo, "variants", "model.", str):
+            path_ok(mo["variants"], "model.variants")
+    if opt(data, "provenance", "", str):
+        path_ok(data["provenance"], "provenance")
+    dr = need(data, "drug", "", dict)
+    if dr is not None:
+        need(dr, "species", "drug.")
+        mw = need(dr, "mw", "drug.", (str, int, float))
+        if mw is not None:
+            from .dosing import molecular_weight
+
+            try:
+                molecular_weight(mw)
+            except Exception as exc:
+                errs.append(f"drug.mw: {exc}")
+        for k in ("route", "schedule", "dose_unit"):
+            opt(dr, k, "drug.", str)
+        opt(dr, "body_weight", "drug.", (int, float))
+    ou = need(data, "outputs", "", dict)
+    if ou is not None:
+        need(ou, "exposure", "outputs.")
+        need(ou, "effect", "outputs.")
+        opt(ou, "occupancy", "outputs.", str)
+        opt(ou, "profiles", "outputs.", list)
+    eff = need(data, "effects", "", list)
+    if eff is not None:
+        from .qsp_mabel import parse_effect
+
+        if not eff:
+            errs.append("effects: give at least one minimal-effect definition")
+        for i, e in enumerate(eff):
+            d = e.get("definition") if isinstance(e, dict) else e
+            if not isinstance(d, str):
+                errs.append(f"effects[{i}]: needs a definition such as 'max(RO_CD3) >= 0.10'")
+                continue
+            try:
+                parse_effect(d)
+            except SpecError as exc:
+                errs.append(f"effects[{i}]: {exc.message}")
+    rng = opt(data, "dose_range", "", list)
+    if rng is not None:
+        from . import units as U
+
+        try:
+            (lo, u1), (hi, u2) = (U.parse_quantity(x) for x in rng)
+            if not 0 < lo < hi * U.factor(u2, u1):
+                errs.append(f"dose_range: {rng} must be positive and increasing")
+        except Exception as exc:
+            errs.append(f"dose_range: {rng!r} is not two doses with units ({exc})")
+    opt(data, "grid_points", "", int)
+    tr = opt(data, "traditional", "", list)
+    for i, t in enumerate(tr or []):
+        if not isinstance(t, dict) or t.get("method") not in ("occupancy", "activity", "noael",
+                                                               "animal_dose"):
+            errs.append(f"traditional[{i}]: method must be occupancy, activity, noael or "
+                        "animal_dose")
+            continue
+        req = {"occupancy": ("kd",), "activity": ("ec50",), "noael": ("noael", "species"),
+               "animal_dose": ("dose", "species")}[t["method"]]
+        for k in req:
+            if t.get(k) in (None, ""):
+                errs.append(f"traditional[{i}].{k}: required for method {t['method']}")
+    for sec, keys in (("uncertainty", {"n": int, "seed": int}),
+                      ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list}),
+                      ("population", {"n": int, "seed": int}),
+                      ("simulation", {"points": int})):
+        d = opt(data, sec, "", dict)
+        for k, kind in keys.items():
+            if d is not None:
+                opt(d, k, f"{sec}.", kind)
+    de = opt(data, "decision", "", dict)
+    if de is not None:
+        for k in sorted(set(de) - _DECISION):
+            errs.append(f"decision.{k}: unknown field (known: {', '.join(sorted(_DECISION))})")
+        from .decision import DEFAULT_FACTORS
+
+        for cat, table in DEFAULT_FACTORS.items():
+            v = de.get(cat)
+            own = (de.get("factors") or {}).get(cat, {})
+            if v is not None and v not in table and v not in own:
+                errs.append(f"decision.{cat}: {v!r} is not one of {', '.join(table)}")
+        if de.get("escalation") not in (None, "half-log", "model-guided"):
+            errs.append(f"decision.escalation: {de['escalation']!r} is not half-log or "
+                        "model-guided")
+        if de.get("statistic") not in (None, "nominal", "median", "lower"):
+            errs.append(f"decision.statistic: {de['statistic']!r} is not nominal, median or lower")
+        if de.get("life_threatening") and not str(de.get("justification") or "").strip():
+            errs.append("decision.justification: required when life_threatening is true")
+    for k in ("assumptions", "omissions", "limitations", "update_plan"):
+        opt(data, k, "", list)
+    ca = opt(data, "calibration", "", dict)
+    if ca is not None and ca.get("petab"):
+        path_ok(ca["petab"], "calibration.petab")
+    va = opt(data, "validation", "", dict)
+    if va is not None and va.get("data"):
+        path_ok(va["data"], "validation.data")
+    return errs
+
+
+def _kname(kind) -> str:
+    if isinstance(kind, tuple):
+        return " or ".join(_kname(k) for k in kind)
+    return {str: "text", dict: "a mapping", list: "a list", int: "an integer",
+            float: "a number"}.get(kind, kind.__name__)
+
+
+def read_study(path: str | os.PathLike[str]) -> Study:
+    """Read and validate a study file; paths become absolute.
+
+    Raises
+    ------
+    InputFileError
+        When the file cannot be read.
+    SpecError
+        Listing every problem found (:func:`lint_study`).
+    """
+    p = Path(path).resolve()
+    data = _load_yaml(p)
+    errs = lint_study(data, p.parent)
+    if errs:
+        raise SpecError(f"{len(errs)} problem(s) in the study file:\n  - " + "\n  - ".join(errs),
+                        source=str(p), fix="correct the fields listed (schema: "
+                        "workbench.study module documentation)")
+    root = p.parent
+
+    def absolute(d: dict, key: str) -> None:
+        if isinstance(d, dict) and isinstance(d.get(key), str) and d[key]:
+            d[key] = str((root / d[key]).resolve())
+
+    absolute(data["model"], "file")
+    absolute(data["model"], "variants")
+    absolute(data, "provenance")
+    absolute(data.get("calibration") or {}, "petab")
+    absolute(data.get("validation") or {}, "data")
+    data["drug"].setdefault("route", "iv")
+    data["drug"].setdefault("schedule", "")
+    data["drug"].setdefault("dose_unit", "ug/kg")
+    data["drug"].setdefault("body_weight", 70)
+    data.setdefault("simulation", {}).setdefault("end", "672 h")
+    data["simulation"].setdefault("points", 200)
+    data.setdefault("dose_range", ["0.001 ug/kg", "10 mg/kg"])
+    data.setdefault("grid_points", 25)
+    data["effects"] = [e if isinstance(e, dict) else {"definition": e} for e in data["effects"]]
+    for k in ("traditional", "assumptions", "omissions", "limitations", "update_plan"):
+        data.setdefault(k, [])
+    for k in ("uncertainty", "sensitivity", "population", "verification", "decision"):
+        data[k] = data.get(k) or {}
+    mr = data["model_risk"]
+    return Study(str(p), str(data["name"]), str(data["question"]).strip(),
+                 str(data["context_of_use"]).strip(), mr["influence"], mr["consequence"],
+                 data["model"]["file"], data)
