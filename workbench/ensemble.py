@@ -13,7 +13,7 @@ How it is fast (libRoadRunner 2.10; see scripts/bench_ensemble.py):
 * per sample, values are set through index arrays on the executable model
   (``setGlobalParameterValues``), then ``reset`` re-evaluates initial
   assignments; output selections are set once; the integration segments
-  between doses are planned once (:class:`workbench._engine.BatchRunner`);
+  between doses are planned once (:class:`workbench._batch.BatchRunner`);
 * metrics are computed inside the worker, so only a few numbers per sample
   travel back; samples travel in chunks;
 * each output point costs integration time: request only the points the
@@ -263,7 +263,7 @@ class _ChunkRunner:
     """Worker side: one :class:`BatchRunner` and the compiled metrics."""
 
     def __init__(self, spec: _Spec, in_process: bool = False) -> None:
-        from ._engine import BatchEngine, get_batch_engine
+        from ._batch import BatchEngine, get_batch_engine
 
         be = (get_batch_engine(spec.sbml, spec.infusion_targets, spec.source) if in_process
               else BatchEngine(spec.sbml, spec.infusion_targets, spec.source))
@@ -336,7 +336,7 @@ class _ChunkRunner:
     # -- per-sample dose scale (DOSE_SCALE column; used by workbench.regimens) ----
     def _use_dose_scale(self, v: np.ndarray) -> np.ndarray:
         """Re-plan the doses multiplied by the sample's factor (last value); the other values."""
-        from ._engine import SegmentPlan
+        from ._batch import SegmentPlan
 
         f = float(v[-1])
         if not (math.isfinite(f) and f >= 0):

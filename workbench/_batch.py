@@ -1,0 +1,272 @@
+"""Batch runs for the ensemble engine: one :class:`BatchEngine` per process, many samples.
+
+Samples set the same ids each time, so values go through libRoadRunner's index
+setters (no model regeneration) and the dose plan is built once. This module
+reaches libRoadRunner only through :class:`workbench._engine.Engine` (its ``rr``);
+:mod:`workbench._engine` stays the only module that imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._engine import (
+    _INIT_GETTERS,
+    _INIT_SETTERS,
+    _RESTORE_KIND,
+    DoseEvent,
+    Engine,
+    IntegratorSettings,
+)
+from .errors import SimulationError, UnknownIdError
+
+__all__ = ["BatchEngine", "BatchRunner", "SegmentPlan", "get_batch_engine"]
+
+
+@dataclass(frozen=True)
+class _Segment:
+    doses: tuple[DoseEvent, ...]     # applied at the segment start
+    sim_times: list[float]            # one element: a snapshot, no integration
+    keep: np.ndarray                 # rows of the segment's result that are output rows
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """The integration segments of :meth:`Engine.run` for fixed times and doses, planned once."""
+
+    segments: tuple[_Segment, ...]
+    end_doses: tuple[DoseEvent, ...]  # doses exactly at the last time point
+    predose: bool
+
+    @classmethod
+    def build(cls, times: np.ndarray, doses: list[DoseEvent], predose: bool) -> SegmentPlan:
+        """Same segmentation as :meth:`Engine._integrate` (``times`` sorted)."""
+        times = np.asarray(times, dtype=float)
+        t0, tend = float(times[0]), float(times[-1])
+        if not doses:
+            return cls((_Segment((), times.tolist(), np.ones(len(times), bool)),), (), predose)
+        by_time: dict[float, list[DoseEvent]] = {}
+        for d in doses:
+            if d.time < t0 - 1e-12:
+                raise SimulationError(f"a dose at t={d.time:g} comes before the simulation start "
+                                      f"t={t0:g}", element=d.target, fix="start the simulation at "
+                                      "or before the first dose")
+            if d.time <= tend:
+                by_time.setdefault(float(d.time), []).append(d)
+        bounds = [*sorted(t for t in by_time if t0 < t < tend), tend]
+        seg_all = set(times.tolist())
+        segs = []
+        t = t0
+        for b in bounds:
+            mask = (times >= t) & ((times < b) | (b == tend))
+            seg = times[mask]
+            sim_t = [t, *[x for x in seg.tolist() if x > t]]
+            if sim_t[-1] < b:
+                sim_t.append(b)
+            keep = np.isin(np.asarray(sim_t), seg)
+            if predose and b != tend and b in seg_all:
+                keep[-1] = True
+            segs.append(_Segment(tuple(by_time.get(t, [])), sim_t, keep))
+            t = b
+        end = tuple(by_time[tend]) if tend in by_time and tend > t0 else ()
+        return cls(tuple(segs), end, predose)
+
+
+class BatchEngine:
+    """A private :class:`Engine` for batch runs (never shared with :func:`get_engine`).
+
+    It remembers the loaded initial values that batch runs overwrite, so each
+    new :class:`BatchRunner` starts from the model as loaded.
+    """
+
+    def __init__(self, sbml: str, infusion_targets: tuple[str, ...] = (), source: str = "") -> None:
+        self.engine = Engine(sbml, infusion_targets, source)
+        self.lock = self.engine.lock
+        self._original: dict[tuple[str, int], float] = {}
+
+    def _restore(self) -> None:
+        mod = self.engine.rr.model
+        for (kind, i), v in self._original.items():
+            _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
+
+    def runner(self, ids: list[str], times: np.ndarray, outputs: list[str],
+               doses: list[DoseEvent], predose: bool = False) -> BatchRunner:
+        """A :class:`BatchRunner` setting ``ids`` (in this order) for each sample."""
+        return BatchRunner(self, ids, times, outputs, doses, predose)
+
+
+# kind -> setter of initial values (index array, values); restores use amounts and volumes
+
+
+class BatchRunner:
+    """Runs samples of one :class:`BatchEngine`: the same ids set, times, outputs and doses.
+
+    Per sample: initial volumes and species values through index setters,
+    ``resetAll`` (globals, infusion inputs and event-changed values back to
+    their loaded values; skipped when no run can change them), global
+    parameters through ``setGlobalParameterValues``,
+    ``reset`` (initial assignments see the new values), the global parameters
+    again (a set value wins over an initial assignment, as in :meth:`Engine.prepare`),
+    then the planned segments.
+
+    Raises
+    ------
+    UnknownIdError
+        An id is not a global parameter, species or compartment of the model.
+    SimulationError
+        An id is set by a rule, or a species or compartment has an initial assignment.
+    """
+
+    def __init__(self, be: BatchEngine, ids: list[str], times: np.ndarray, outputs: list[str],
+                 doses: list[DoseEvent], predose: bool) -> None:
+        eng = be.engine
+        self.be = be
+        self.ids = list(ids)
+        self.outputs = list(outputs)
+        self.selections = ["time", *(eng.selection(o) for o in outputs)]
+        self.plan = SegmentPlan.build(np.asarray(times, float), list(doses), predose)
+        for d in [*(d for s in self.plan.segments for d in s.doses), *self.plan.end_doses]:
+            if d.amount and d.target not in eng._species:
+                raise UnknownIdError(f"cannot dose into {d.target!r}: no such species",
+                                     source=eng.source or None, element=d.target)
+        m = eng._doc.getModel()
+        rule_vars = {m.getRule(i).getVariable(): m.getRule(i).isAssignment()
+                     for i in range(m.getNumRules())}
+        ia_vars = {m.getInitialAssignment(i).getSymbol() for i in range(m.getNumInitialAssignments())}
+        mod = eng.rr.model
+        gids = list(mod.getGlobalParameterIds())
+        fids = list(mod.getFloatingSpeciesIds())
+        bids = list(mod.getBoundarySpeciesIds())
+        cids = list(mod.getCompartmentIds())
+        groups: dict[str, tuple[list[int], list[int]]] = {}
+        gpos, gidx = [], []
+        for pos, sid in enumerate(self.ids):
+            eng.init_selection(sid)  # UnknownIdError for ids that cannot be set
+            if rule_vars.get(sid):
+                raise SimulationError(f"cannot set {sid!r}: an assignment rule defines it",
+                                      source=eng.source or None, element=sid,
+                                      fix="set the parameters its rule uses instead")
+            if sid in eng._parameters:
+                gpos.append(pos)
+                gidx.append(gids.index(sid))
+                continue
+            if sid in ia_vars:
+                raise SimulationError(f"cannot set the initial value of {sid!r}: an initial "
+                                      "assignment defines it", source=eng.source or None,
+                                      element=sid, fix="set the values its initial assignment uses")
+            if sid in eng._compartments:
+                kind, idx = "compartment", cids.index(sid)
+            else:
+                conc = not eng._species[sid]
+                if sid in fids:
+                    kind, idx = ("float_conc" if conc else "float_amount"), fids.index(sid)
+                else:
+                    kind, idx = ("boundary_conc" if conc else "boundary_amount"), bids.index(sid)
+            groups.setdefault(kind, ([], []))
+            groups[kind][0].append(pos)
+            groups[kind][1].append(idx)
+        order = ["compartment", "float_amount", "float_conc", "boundary_amount", "boundary_conc"]
+        self._init = [(_INIT_SETTERS[k], np.array(groups[k][0], np.intp),
+                       np.array(groups[k][1], np.int32)) for k in order if k in groups]
+        self._gpos = np.array(gpos, np.intp)
+        self._gidx = np.array(gidx, np.int32)
+        # reset() restores floating species and re-evaluates initial assignments; resetAll()
+        # also restores compartments and global parameters, needed when a run can change
+        # them (events, rate rules, infusion inputs) or a sample sets a compartment
+        self._reset_all = bool(m.getNumEvents() or any(m.getRule(i).isRate()
+                                                       for i in range(m.getNumRules()))
+                               or eng.infusion_targets or "compartment" in groups)
+        # parameter initial assignments that read a sampled value (libRoadRunner 2.10
+        # does not re-evaluate them on reset): evaluated per sample
+        ias = eng._parameter_ias
+        self._ia = ias if ias.reads & set(self.ids) else None
+        with be.lock:
+            be._restore()
+            # globals and event-changed values left by earlier runs on this cached engine
+            # (another ensemble, other ids) must not leak into this one
+            eng.rr.resetAll()
+            for k in order:
+                if k in groups:
+                    rk = _RESTORE_KIND[k]
+                    for i in groups[k][1]:
+                        key = (rk, int(i))
+                        if key not in be._original:
+                            be._original[key] = float(np.asarray(_INIT_GETTERS[rk](mod))[i])
+
+    def run(self, values: np.ndarray, settings: IntegratorSettings | None = None) -> np.ndarray:
+        """One sample (values in the order of ``ids``) -> array (rows, 1 + len(outputs)).
+
+        Raises
+        ------
+        SimulationError
+            The solver failed, a value is not finite, or the result is not finite.
+        """
+        eng = self.be.engine
+        values = np.asarray(values, dtype=float)
+        if not np.all(np.isfinite(values)):
+            bad = [self.ids[i] for i in np.flatnonzero(~np.isfinite(values))]
+            raise SimulationError(f"value of {', '.join(map(repr, bad))} is not finite",
+                                  element=bad[0])
+        with self.be.lock:
+            rr = eng.rr
+            eng._apply_settings(settings or IntegratorSettings())
+            sels = tuple(self.selections[1:])
+            if sels != eng._selections:
+                rr.timeCourseSelections = self.selections
+                eng._selections = sels
+            try:
+                mod = rr.model
+                for setter, pos, idx in self._init:
+                    setter(mod, idx, values[pos])
+                if self._reset_all:
+                    rr.resetAll()
+                if self._ia is not None:
+                    dep = self._ia.dependent_values(dict(zip(self.ids, values.tolist(), strict=True)),
+                                                    eng._ia_base())
+                    for pid, v in dep.items():
+                        rr.setValue(pid, v)
+                if len(self._gidx):
+                    gv = values[self._gpos]
+                    mod.setGlobalParameterValues(self._gidx, gv)
+                    rr.reset()
+                    mod.setGlobalParameterValues(self._gidx, gv)
+                else:
+                    rr.reset()
+                return eng._check(self._integrate(rr))
+            except SimulationError:
+                raise
+            except Exception as exc:
+                msg = " ".join(str(exc).split())[:400]
+                raise SimulationError(f"the solver failed: {msg}", source=eng.source or None,
+                                      fix="try tighter tolerances, a limited max_step, or a larger "
+                                          "max_num_steps (IntegratorSettings)") from None
+
+    def _integrate(self, rr) -> np.ndarray:
+        eng = self.be.engine
+        rows = []
+        for s in self.plan.segments:
+            for d in s.doses:
+                eng._apply_dose(d)
+            if len(s.sim_times) == 1:
+                res = eng._snapshot(s.sim_times[0])
+            else:
+                res = np.array(rr.simulate(times=s.sim_times))
+            rows.append(res[s.keep])
+        if self.plan.end_doses:
+            tend = self.plan.segments[-1].sim_times[-1]
+            for d in self.plan.end_doses:
+                eng._apply_dose(d)
+            last = rows[-1]
+            if len(last) and last[-1, 0] == tend:
+                post = eng._snapshot(tend)
+                rows[-1] = np.vstack([last, post]) if self.plan.predose else np.vstack([last[:-1], post])
+        return rows[0] if len(rows) == 1 else np.vstack(rows)
+
+
+@functools.lru_cache(maxsize=4)
+def get_batch_engine(sbml: str, infusion_targets: tuple[str, ...] = (), source: str = "") -> BatchEngine:
+    """A cached :class:`BatchEngine` for in-process batch runs."""
+    return BatchEngine(sbml, infusion_targets, source)
