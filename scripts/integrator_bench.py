@@ -85,12 +85,12 @@ MODELS = {
 PROFILES = {
     "rr default (rtol 1e-6, no max step)": dict(stiff=True, max_div=None),
     "rtol 1e-6, max_step = interval/5": dict(stiff=True, max_div=5),
+    "rtol 1e-7, max_step = interval/5": dict(stiff=True, max_div=5, rtol=1e-7),
     "rtol 1e-8, no max step": dict(stiff=True, max_div=None, rtol=1e-8),
     "rtol 1e-8, max_step = interval/5": dict(stiff=True, max_div=5, rtol=1e-8),
     "rtol 1e-9, max_step = interval/5": dict(stiff=True, max_div=5, rtol=1e-9),
     "rtol 1e-10, max_step = interval/5": dict(stiff=True, max_div=5, rtol=1e-10),
-    "rtol 1e-10, max_step = interval/2": dict(stiff=True, max_div=2, rtol=1e-10),
-    "rtol 1e-10, no max step": dict(stiff=True, max_div=None, rtol=1e-10),
+    "rtol 1e-8, fixed max_step = 0.02": dict(stiff=True, fixed=0.02, rtol=1e-8),
     "non-stiff, rtol 1e-6, no max step": dict(stiff=False, max_div=None),
 }
 
@@ -108,7 +108,10 @@ def bench(rr, end, points, prof, repeat):
     integ.setValue("relative_tolerance", prof.get("rtol", 1e-6))
     integ.setValue("absolute_tolerance", 1e-12)
     interval = end / (points - 1)
-    integ.setValue("maximum_time_step", interval / prof["max_div"] if prof["max_div"] else 0.0)
+    if prof.get("fixed"):
+        integ.setValue("maximum_time_step", prof["fixed"])
+    else:
+        integ.setValue("maximum_time_step", interval / prof["max_div"] if prof["max_div"] else 0.0)
     times, last = [], None
     for _ in range(repeat):
         rr.resetAll()

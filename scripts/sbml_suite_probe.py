@@ -3,7 +3,9 @@
 
 Usage:
     .venv/bin/python scripts/sbml_suite_probe.py [--cases 1-1821] [--jobs 2]
-        [--profile suite|default|...] [--timeout 60] [--sample] [--verbose]
+        [--profile suite|fast|global|default] [--timeout 60] [--sample] [--verbose]
+        [--rtol X] [--rtol-disc X] [--atol X] [--max-step N|interval|interval/K|none]
+        [--stiff true|false] [--ignore-unsupported] [--tsv out.tsv]
 
 For each case: pick the highest-level SBML file, read it with libSBML, flatten the
 comp package, detect unsupported features (-> "unsupported: <feature>"), hand the SBML
@@ -30,23 +32,47 @@ SUITE = Path(os.environ.get("SBML_SUITE", "/work/shared/sbml-test-suite/semantic
 LEVELS = ["l3v2", "l3v1", "l2v5", "l2v4", "l2v3", "l2v2", "l2v1", "l1v2", "l1v1"]
 ALL_CASES = range(1, 1822)
 
-# Deterministic fast sample: every 18th case starting at 1 (1, 19, 37, ... -> 102 cases).
-SAMPLE = list(range(1, 1822, 18))
+# Deterministic fast sample: every 18th case from 1 (102 cases, spread over the suite)
+# plus sentinels for known pitfalls and for tags the stride misses.
+SENTINELS = [
+    28, 173, 269,     # discontinuous rate ceiling(S1*p1)!: BDF at rtol >= 1e-8 steps over it
+    196, 197,         # floor(S1*p1)/p2: same family (fail at rtol 1e-7/1e-8 + some max steps)
+    1511,             # event trigger true for only 0.025 (= interval/4): needs max_step < that
+    989, 1000,        # exponential growth: rtol 1e-6 gives ~3e-4 relative error (marginal)
+    952,              # parameter named "reset" (class-level dynamic property pitfall)
+    1244,             # <algebraicRule/> without math: supported
+    1820, 1821,       # results header "Time" collides with a variable id "Time"
+    48,               # 0D-compartment
+    928,              # EventT0Firing
+    960,              # CSymbolAvogadro
+    1143,             # comp:ExtentConversionFactor
+    1282,             # BoolNumericSwap
+    1475,             # comp:ExternalModelDefinition (needs the document location)
+    1195,             # fbc (unsupported)
+    1518, 1523,       # delay in trigger / event assignment (unsupported)
+    1565,             # multiple fast reactions (unsupported)
+]
+SAMPLE = sorted(set(range(1, 1822, 18)) | set(SENTINELS))
 
 # ----------------------------------------------------------------------------------
 # Integrator profiles.  "max_step" may be a number, or "interval" (= output interval
 # (duration / steps)), or None (no limit).
 PROFILES = {
-    # libRoadRunner defaults: rtol 1e-6, atol 1e-12 (atol is scaled per state variable
-    # by roadrunner, see report), no maximum step.
+    # libRoadRunner defaults: CVODE BDF, rtol 1e-6, atol 1e-12 (scaled per state variable
+    # by roadrunner: atol * |initial amount|, see report), no maximum step.
+    # -> fails 00028, 00173, 00269, 01511.
     "default": dict(rtol=None, atol=None, max_step=None, stiff=None),
-    # default tolerances, max step tied to the output interval
-    "interval": dict(rtol=None, atol=None, max_step="interval", stiff=None),
-    # all simulatable cases pass; robust for the discontinuous-rate cases at any max step
-    "tight": dict(rtol=1e-10, atol=None, max_step="interval/5", stiff=True),
-    # the recommended setting (see report): BDF, default tolerances, max step = output
-    # interval / 5, rtol 1e-10 only for models with discontinuous math in the RHS
-    "suite": dict(rtol=1e-6, atol=1e-12, max_step="interval/5", stiff=True, rtol_discontinuous=1e-10),
+    # RECOMMENDED: BDF; rtol 1e-8 (1e-10 when the RHS has discontinuous math);
+    # max step = output interval / 5.  All 1579 simulatable cases pass, and still pass
+    # for every max step from interval/3 to interval/20.  ~1.4-1.9x the cost of the
+    # roadrunner defaults on smooth PK/PD models (scripts/integrator_bench.py).
+    "suite": dict(rtol=1e-8, atol=1e-12, max_step="interval/5", stiff=True, rtol_discontinuous=1e-10),
+    # cheaper: rtol 1e-7 (1e-10 discontinuous); all pass for max step interval/4..interval/20
+    # (~1.2-1.6x cost), but only ~3x margin on the exponential-growth cases (00989 family).
+    "fast": dict(rtol=1e-7, atol=1e-12, max_step="interval/5", stiff=True, rtol_discontinuous=1e-10),
+    # one global tolerance, no discontinuity detection: all pass for max step interval/2..
+    # interval/20 at rtol 1e-9 or 1e-10 (~1.7-3x cost).
+    "global": dict(rtol=1e-9, atol=1e-12, max_step="interval/5", stiff=True),
 }
 
 
@@ -127,12 +153,19 @@ def read_results(case: int):
 # ----------------------------------------------------------------------------------
 # libSBML: load, flatten, detect unsupported features
 
-def load_document(path: Path):
-    """Read with libSBML from the file (so external model definitions resolve),
-    flatten comp. Returns (doc, error-or-None)."""
+def load_document(path: Path, text: str | None = None):
+    """Parse SBML *text* with libSBML and flatten the comp package.
+
+    The text is read from `path` unless given.  The document's location URI is set to
+    `path` so that comp ExternalModelDefinitions (cases 01165-01168, 01471-01477,
+    01778) resolve relative to the file; without it flattening fails (comp-90101).
+    Returns (doc, error-or-None)."""
     import libsbml
 
-    doc = libsbml.readSBMLFromFile(str(path))
+    if text is None:
+        text = Path(path).read_text()
+    doc = libsbml.readSBMLFromString(text)
+    doc.setLocationURI(Path(path).resolve().as_uri())
     if doc.getNumErrors(libsbml.LIBSBML_SEV_FATAL) or doc.getModel() is None:
         return doc, "libsbml read error: " + doc.getErrorLog().toString()[:300]
     if doc.isPackageEnabled("comp"):
@@ -178,11 +211,14 @@ def _iter_math(model):
 
 
 def _ast_has(node, pred) -> bool:
-    if node is None:
-        return False
-    if pred(node):
-        return True
-    return any(_ast_has(node.getChild(i), pred) for i in range(node.getNumChildren()))
+    """Iterative AST search (deep binary chains would overflow Python recursion)."""
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if pred(n):
+            return True
+        stack.extend(n.getChild(i) for i in range(n.getNumChildren()))
+    return False
 
 
 IGNORED_PACKAGES = {"comp", "l3v2extendedmath", "layout", "render", "groups"}
@@ -303,7 +339,22 @@ def compare(sim, exp, absolute, relative):
     return False, n_bad, (int(r), int(c)), float(excess[r, c])
 
 
+STOCHASTIC_TAG = "RandomEventExecution"
+
+
 def run_case(case: int, profile_name: str = "suite", profile: dict | None = None) -> dict:
+    """Run one case; a failing case tagged RandomEventExecution gets one retry
+    (roadrunner's order of simultaneous equal-priority events is random and cannot be
+    seeded: rr.setSeed / Config RANDOM_SEED do not affect it; 00966 fails ~1 in 300)."""
+    out = _run_case_once(case, profile_name, profile)
+    if out["status"] == "fail" and STOCHASTIC_TAG in read_tags(case)[1]:
+        again = _run_case_once(case, profile_name, profile)
+        again["retried"] = out["reason"]
+        return again
+    return out
+
+
+def _run_case_once(case: int, profile_name: str = "suite", profile: dict | None = None) -> dict:
     t0 = time.perf_counter()
     out = dict(case=case, status="error", reason="", seconds=0.0)
     try:
@@ -332,10 +383,6 @@ def run_case(case: int, profile_name: str = "suite", profile: dict | None = None
         t_load = time.perf_counter()
         rr = roadrunner.RoadRunner(sbml)
         out["load_s"] = time.perf_counter() - t_load
-        if profile.get("seed") is not None:
-            # events with equal priority fire in random order (RandomEventExecution
-            # cases); roadrunner's default seed is time-based -> rare flaky failures
-            rr.setSeed(int(profile["seed"]))
         disc = has_discontinuous_rhs(doc)
         out["discontinuous"] = disc
         configure_integrator(rr, profile, settings, disc)
@@ -483,7 +530,8 @@ def parse_cases(spec: str) -> list[int]:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default="1-1821", help="e.g. 1-1821 or 28,173,269")
-    ap.add_argument("--sample", action="store_true", help="run the fixed ~100-case sample (every 18th case)")
+    ap.add_argument("--sample", action="store_true",
+                    help="run the fixed fast sample (every 18th case + sentinels, %d cases)" % len(SAMPLE))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--profile", default="suite", choices=sorted(PROFILES))
@@ -531,10 +579,16 @@ def main(argv=None):
         print("not passing:")
         for r in bad:
             print(f"  {r['case']:05d} {r['status']}: {r['reason']}")
+    retried = [r for r in results if r.get("retried")]
+    if retried:
+        print("stochastic cases that passed on retry:")
+        for r in retried:
+            print(f"  {r['case']:05d} first attempt: {r['retried']}")
     if a.verbose:
         for r in results:
             if r["status"] == "unsupported":
-                print(f"  {r['case']:05d} {r['reason']}")
+                ct, tt, ty = read_tags(r["case"])
+                print(f"  {r['case']:05d} {r['reason']}   [tags: {', '.join(ct + tt + [ty])}]")
     sim_total = sum(r.get("sim_s", 0.0) for r in results)
     load_total = sum(r.get("load_s", 0.0) for r in results)
     print(f"total roadrunner load {load_total:.1f} s, simulate {sim_total:.2f} s (summed over cases)")

@@ -127,7 +127,8 @@ class BatchRunner:
         self.ids = list(ids)
         self.outputs = list(outputs)
         self.selections = ["time", *(eng.selection(o) for o in outputs)]
-        self.plan = SegmentPlan.build(np.asarray(times, float), list(doses), predose)
+        self._times = np.asarray(times, float)
+        self.plan = SegmentPlan.build(self._times, list(doses), predose)
         for d in [*(d for s in self.plan.segments for d in s.doses), *self.plan.end_doses]:
             if d.amount and d.target not in eng._species:
                 raise UnknownIdError(f"cannot dose into {d.target!r}: no such species",
@@ -212,7 +213,7 @@ class BatchRunner:
                                   element=bad[0])
         with self.be.lock:
             rr = eng.rr
-            eng._apply_settings(settings or IntegratorSettings())
+            eng._apply_settings(settings or IntegratorSettings(), self._times)
             sels = tuple(self.selections[1:])
             if sels != eng._selections:
                 rr.timeCourseSelections = self.selections

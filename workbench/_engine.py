@@ -39,24 +39,34 @@ class IntegratorSettings:
     relative_tolerance, absolute_tolerance
         Local error tolerances.
     max_step
-        Largest internal step in model time units; 0 lets CVODE choose. Limiting
-        it keeps the solver from stepping over short events and pulses.
+        Largest internal step in model time units; 0 lets CVODE choose. None (the
+        default) is automatic: a fifth of the output interval for models with SBML
+        events (so the solver cannot step over a short trigger window), no limit
+        otherwise.
     max_num_steps
         Internal steps allowed between two output points before failing.
     stiff
         BDF (True) or Adams (False).
+    discontinuous_relative_tolerance
+        Relative tolerance used instead, when smaller, for models whose ODE
+        right-hand side contains discontinuous math (piecewise, relational or
+        logical operators, floor/ceiling): BDF with a difference-quotient Jacobian
+        can step over a state-dependent switch at looser tolerances (SBML test
+        suite cases 00028, 00173, 00269).
     """
 
     relative_tolerance: float = 1e-8
     absolute_tolerance: float = 1e-12
-    max_step: float = 0.0
+    max_step: float | None = None
     max_num_steps: int = 200_000
     stiff: bool = True
+    discontinuous_relative_tolerance: float = 1e-10
 
     def tightened(self, factor: float = 100.0) -> IntegratorSettings:
         """Tolerances divided by ``factor``."""
         return IntegratorSettings(self.relative_tolerance / factor, self.absolute_tolerance / factor,
-                                  self.max_step, self.max_num_steps * 10, self.stiff)
+                                  self.max_step, self.max_num_steps * 10, self.stiff,
+                                  self.discontinuous_relative_tolerance / factor)
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,8 @@ def unsupported_features(doc) -> list[tuple[str, str, str]]:
                         f"fast reactions are not supported; reaction '{r.getId()}' has fast='true'"))
             break
     for i in range(m.getNumRules()):
-        if m.getRule(i).isAlgebraic():
+        # an <algebraicRule/> without math constrains nothing (SBML test suite case 01244)
+        if m.getRule(i).isAlgebraic() and m.getRule(i).isSetMath():
             out.append(("algebraic rules", f"rule {i + 1}",
                         "algebraic rules are not supported by libRoadRunner"))
             break
@@ -252,6 +263,7 @@ class Engine:
         # named `reset` or `simulate` would delete those methods for the whole process.
         roadrunner.Config.setValue(roadrunner.Config.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES,
                                    True)
+        self._text = text
         try:
             self.rr = roadrunner.RoadRunner(text)
         except Exception as exc:
@@ -344,16 +356,57 @@ class Engine:
         return self._ia_base_cache
 
     # -- runs -------------------------------------------------------------------
-    def _apply_settings(self, s: IntegratorSettings) -> None:
+    @functools.cached_property
+    def _has_events(self) -> bool:
+        return self._doc.getModel().getNumEvents() > 0
+
+    @functools.cached_property
+    def _discontinuous(self) -> bool:
+        """True when the ODE right-hand side contains discontinuous math."""
+        import libsbml
+
+        kinds = {libsbml.AST_FUNCTION_PIECEWISE, libsbml.AST_FUNCTION_CEILING,
+                 libsbml.AST_FUNCTION_FLOOR, libsbml.AST_FUNCTION_FACTORIAL,
+                 libsbml.AST_RELATIONAL_EQ, libsbml.AST_RELATIONAL_GEQ, libsbml.AST_RELATIONAL_GT,
+                 libsbml.AST_RELATIONAL_LEQ, libsbml.AST_RELATIONAL_LT, libsbml.AST_RELATIONAL_NEQ,
+                 libsbml.AST_LOGICAL_AND, libsbml.AST_LOGICAL_NOT, libsbml.AST_LOGICAL_OR,
+                 libsbml.AST_LOGICAL_XOR}
+        m = self._doc.getModel()
+        roots = [m.getFunctionDefinition(i).getMath() for i in range(m.getNumFunctionDefinitions())]
+        roots += [m.getRule(i).getMath() for i in range(m.getNumRules())]
+        roots += [m.getReaction(i).getKineticLaw().getMath() for i in range(m.getNumReactions())
+                  if m.getReaction(i).getKineticLaw() is not None]
+        stack = [r for r in roots if r is not None]
+        while stack:
+            node = stack.pop()
+            if node.getType() in kinds:
+                return True
+            stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
+        return False
+
+    def _apply_settings(self, s: IntegratorSettings, times: np.ndarray | None = None) -> None:
+        ms = s.max_step
+        if ms is None:
+            ms = 0.0
+            if self._has_events and times is not None and len(times) > 1:
+                span = float(times[-1] - times[0])
+                ms = span / (len(times) - 1) / 5.0 if span > 0 else 0.0
+        rtol = s.relative_tolerance
+        if self._discontinuous:
+            rtol = min(rtol, s.discontinuous_relative_tolerance)
+        s = IntegratorSettings(rtol, s.absolute_tolerance, ms, s.max_num_steps, s.stiff,
+                               s.discontinuous_relative_tolerance)
         if s == self._settings:
             return
         integ = self.rr.getIntegrator()
-        # attribute assignment on the SWIG proxy is silently ignored: use setValue
+        # attribute assignment on the SWIG proxy is silently ignored: use setValue.
+        # `stiff` first: changing it re-creates CVODE's memory and silently drops a
+        # maximum step set before it (SBML test suite case 01511)
+        integ.setValue("stiff", bool(s.stiff))
         integ.setValue("relative_tolerance", float(s.relative_tolerance))
         integ.setValue("absolute_tolerance", float(s.absolute_tolerance))
         integ.setValue("maximum_time_step", float(s.max_step))
         integ.setValue("maximum_num_steps", int(s.max_num_steps))
-        integ.setValue("stiff", bool(s.stiff))
         self._settings = s
 
     def prepare(self, parameters: dict[str, float] | None) -> None:
@@ -379,7 +432,8 @@ class Engine:
 
     def run(self, times: np.ndarray, outputs: list[str], *, parameters: dict[str, float] | None = None,
             doses: list[DoseEvent] | None = None,
-            settings: IntegratorSettings | None = None, predose: bool = False) -> np.ndarray:
+            settings: IntegratorSettings | None = None, predose: bool = False,
+            check_finite: bool = True) -> np.ndarray:
         """Simulate and return an array (rows, 1 + len(outputs)): time, then outputs.
 
         ``times`` must be sorted; the state at a dose time is the state after the dose.
@@ -389,9 +443,10 @@ class Engine:
         settings = settings or IntegratorSettings()
         sels = tuple(self.selection(o) for o in outputs)
         with self.lock:
+            self._finite_required = check_finite
+            self.prepare(parameters)  # may start a new RoadRunner (delayed events)
+            self._apply_settings(settings, np.asarray(times, dtype=float))
             rr = self.rr
-            self._apply_settings(settings)
-            self.prepare(parameters)
             # setting some initial values regenerates the model, which resets the
             # selections: compare with the live list, not a cached one
             if sels != self._selections or list(rr.timeCourseSelections) != ["time", *sels]:
@@ -473,7 +528,7 @@ class Engine:
             rr.setValue(pid, 0.0 if abs(new) < 1e-12 * max(abs(d.rate), 1e-300) else new)
 
     def _check(self, res: np.ndarray) -> np.ndarray:
-        if not np.all(np.isfinite(res)):
+        if getattr(self, "_finite_required", True) and not np.all(np.isfinite(res)):
             bad = [self._selections[j - 1] for j in range(1, res.shape[1])
                    if not np.all(np.isfinite(res[:, j]))]
             raise SimulationError(f"the simulation produced non-finite values in {', '.join(bad)}",
@@ -505,8 +560,7 @@ class Engine:
         times = np.asarray(times, dtype=float)
         finite = times[np.isfinite(times)]
         with self.lock:
-            rr = self.rr
-            self._apply_settings(settings)
+            self._apply_settings(settings, finite if len(finite) > 1 else None)
             try:
                 if preequilibration is None:
                     self._prepare_fast(parameters or {})
@@ -514,6 +568,7 @@ class Engine:
                     self._prepare_fast(preequilibration)
                     self._to_steady_state(settings, max_steady_time)
                     self._set_current(parameters or {})
+                rr = self.rr  # a new instance for models with delayed events
                 # setting some initial values regenerates the model, which resets the
                 # selections: set them every time
                 rr.timeCourseSelections = ["time", *sels]
@@ -549,6 +604,9 @@ class Engine:
         model, ~30 ms each). Initial values changed by the previous call are restored
         first. A species or compartment value wins over its initial assignment.
         Use on a private engine: the changed initial values persist between calls."""
+        if self._delayed_events:
+            self._prepare_fresh(values)
+            return
         rr = self.rr
         mod = rr.model
         if not hasattr(self, "_cal_original"):
@@ -586,6 +644,11 @@ class Engine:
                 self._cal_original[(rk, i)] = float(np.asarray(_INIT_GETTERS[rk](mod))[i])
             _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
         rr.resetAll()
+        # resetAll() fired the t = 0 events; reset() below fires them again but does not
+        # restore global parameters: put the ones events may change back first, or an
+        # event at t = 0 acts twice (SBML test suite cases 01696-01699, 01820, ...)
+        if self._event_globals[0].size:
+            mod.setGlobalParameterValues(*self._event_globals)
         if gidx:
             gi, gv = np.array(gidx, np.int32), np.array(gval)
             mod.setGlobalParameterValues(gi, gv)
@@ -595,6 +658,67 @@ class Engine:
             rr.reset()
         for sid, v in after:
             rr.setValue(self.selection(sid) if sid in self._species else sid, v)
+
+    @functools.cached_property
+    def _delayed_events(self) -> bool:
+        m = self._doc.getModel()
+        return any(m.getEvent(i).isSetDelay() for i in range(m.getNumEvents()))
+
+    def _prepare_fresh(self, values: dict[str, float]) -> None:
+        """Prepare on a new RoadRunner: for models with delayed events.
+
+        libRoadRunner never clears its queue of pending delayed events: every
+        ``reset``/``resetAll`` queues a t = 0 delayed event once more, and an event
+        still pending when a run ended fires in the next one (SBML test suite case
+        01757). A new instance (0.5-5 ms: libRoadRunner caches the compiled model)
+        has exactly the events of a fresh load. With values to set, one ``reset``
+        re-evaluates initial assignments (it queues a t = 0 delayed event once more:
+        a limitation for models whose delayed events trigger at t = 0 *and* whose
+        values are changed per run).
+        """
+        import roadrunner
+
+        prev = self._settings
+        self.rr = rr = roadrunner.RoadRunner(self._text)
+        self._settings, self._selections = None, None
+        if prev is not None:
+            self._apply_settings(prev)
+        if not values:
+            return
+        mod = rr.model
+        m = self._doc.getModel()
+        ia = {m.getInitialAssignment(i).getSymbol() for i in range(m.getNumInitialAssignments())}
+        gidx, gval, after = [], [], []
+        for sid, v in sorted(values.items(), key=lambda kv: kv[0] not in self._compartments):
+            kind, i = self._fast_key(sid)
+            if kind == "global":
+                gidx.append(i)
+                gval.append(float(v))
+            elif sid in ia:
+                after.append((sid, float(v)))
+            else:
+                _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([float(v)]))
+        if gidx:
+            mod.setGlobalParameterValues(np.array(gidx, np.int32), np.array(gval))
+        rr.reset()
+        if gidx:
+            mod.setGlobalParameterValues(np.array(gidx, np.int32), np.array(gval))
+        for sid, v in after:
+            rr.setValue(self.selection(sid) if sid in self._species else sid, v)
+
+    @functools.cached_property
+    def _event_globals(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, initial values) of global parameters that events assign."""
+        m = self._doc.getModel()
+        assigned = {a.getVariable() for i in range(m.getNumEvents())
+                    for a in m.getEvent(i).getListOfEventAssignments()}
+        rules = {m.getRule(i).getVariable() for i in range(m.getNumRules())}
+        ids = list(self.rr.model.getGlobalParameterIds())
+        idx = [i for i, g in enumerate(ids) if g in assigned and g not in rules]
+        # reading init(p) is cheap (setting it would regenerate the model); the
+        # ExecutableModel.getGlobalParameterInitValues binding is broken in 2.10
+        init = [float(self.rr.getValue(f"init({ids[i]})")) for i in idx]
+        return np.array(idx, np.int32), np.array(init, float)
 
     def _fast_key(self, sid: str) -> tuple[str, int]:
         mod = self.rr.model

@@ -141,7 +141,7 @@ class ParameterInitialAssignments:
                 fn = _compile_node(tree)
                 names = {n.id for n in pyast.walk(tree) if isinstance(n, pyast.Name)}
             except NotImplementedError as exc:
-                log.warning("initial assignment of %s not evaluated here (%s); libRoadRunner "
+                log.debug("initial assignment of %s not evaluated here (%s); libRoadRunner "
                             "keeps its loaded value", sym, exc)
                 continue
             self._ias[sym] = (fn, names)

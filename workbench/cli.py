@@ -431,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--set", action="append", help="id=value (model units); repeatable")
     s.add_argument("--rtol", type=float, default=1e-8)
     s.add_argument("--atol", type=float, default=1e-12)
-    s.add_argument("--max-step", type=float, default=0.0)
+    s.add_argument("--max-step", type=float, default=None,
+                   help="largest solver step (model time units); default: automatic")
     s.add_argument("-o", help="output CSV (default: stdout)")
     s.add_argument("--plot", help="output PNG")
     s.add_argument("--metrics", help="output CSV of exposure/occupancy metrics per regimen and output")

@@ -130,7 +130,7 @@ def _sedml_document_here(sbml_text: str, outputs: Sequence[str], *, end: float, 
     params = [("KISAO:0000209", settings.relative_tolerance),
               ("KISAO:0000211", settings.absolute_tolerance),
               ("KISAO:0000415", settings.max_num_steps)]
-    if settings.max_step > 0:
+    if settings.max_step:
         params.append(("KISAO:0000467", settings.max_step))
     for kisao, value in params:
         ap = alg.createAlgorithmParameter()

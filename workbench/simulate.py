@@ -157,7 +157,8 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
              times: Sequence[float] | None = None, outputs: Sequence[str] | None = None,
              parameters: Mapping[str, float] | None = None, target: str | None = None,
              mw: float | str | None = None, subject: Subject | None = None,
-             integrator: IntegratorSettings | None = None, predose: bool = False) -> pd.DataFrame:
+             integrator: IntegratorSettings | None = None, predose: bool = False,
+             check_finite: bool = True) -> pd.DataFrame:
     """Simulate a model, optionally under a dosing regimen.
 
     Parameters
@@ -189,6 +190,9 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
         Body weight, height/BSA for ``/kg`` and ``/m2`` doses (default 70 kg, 170 cm).
     integrator
         Solver settings (:class:`~workbench.IntegratorSettings`).
+    check_finite
+        Raise :class:`SimulationError` when an output is infinite or NaN (default);
+        False returns such values (some models legitimately reach infinity).
     predose
         Repeat each output time that is a dose time: first the state just
         before the dose, then after it (used for troughs).
@@ -226,7 +230,7 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     infusion_targets = tuple(sorted({e.target for e in events if e.rate}))
     engine = get_engine(m.sbml, infusion_targets, m.source)
     arr = engine.run(grid, outputs, parameters=dict(parameters or {}), doses=events,
-                     settings=integrator, predose=predose)
+                     settings=integrator, predose=predose, check_finite=check_finite)
     df = pd.DataFrame(arr, columns=["time", *outputs])
     df.attrs["units"] = {"time": m.time_unit, **output_units(m, outputs)}
     df.attrs["model"] = m.source
