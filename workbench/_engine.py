@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._sbmlmath import has_delay, is_discontinuous
 from .errors import ModelLoadError, SimulationError, UnknownIdError, UnsupportedFeatureError
 
 __all__ = ["Engine", "IntegratorSettings", "get_engine", "unsupported_features", "versions"]
@@ -99,24 +100,6 @@ def versions() -> dict[str, str]:
 # what libRoadRunner cannot simulate
 # ---------------------------------------------------------------------------
 
-def _math_has_csymbol(ast, url_part: str) -> bool:
-    import libsbml
-
-    if ast is None:
-        return False
-    stack = [ast]
-    while stack:
-        node = stack.pop()
-        if node.getType() == libsbml.AST_FUNCTION_DELAY and url_part == "delay":
-            return True
-        if node.isCSymbolFunction() if hasattr(node, "isCSymbolFunction") else False:
-            if url_part in (node.getDefinitionURLString() or ""):
-                return True
-        for i in range(node.getNumChildren()):
-            stack.append(node.getChild(i))
-    return False
-
-
 def _all_math(model):
     for i in range(model.getNumFunctionDefinitions()):
         yield model.getFunctionDefinition(i).getMath()
@@ -171,7 +154,7 @@ def unsupported_features(doc) -> list[tuple[str, str, str]]:
             out.append(("algebraic rules", f"rule {i + 1}",
                         "algebraic rules are not supported by libRoadRunner"))
             break
-    if any(_math_has_csymbol(a, "delay") for a in _all_math(m)):
+    if has_delay(_all_math(m)):
         out.append(("delays", "", "the delay() csymbol is not supported by libRoadRunner"))
     for i in range(doc.getNumPlugins()):
         pkg = doc.getPlugin(i).getPackageName()
@@ -363,26 +346,12 @@ class Engine:
     @functools.cached_property
     def _discontinuous(self) -> bool:
         """True when the ODE right-hand side contains discontinuous math."""
-        import libsbml
-
-        kinds = {libsbml.AST_FUNCTION_PIECEWISE, libsbml.AST_FUNCTION_CEILING,
-                 libsbml.AST_FUNCTION_FLOOR, libsbml.AST_FUNCTION_FACTORIAL,
-                 libsbml.AST_RELATIONAL_EQ, libsbml.AST_RELATIONAL_GEQ, libsbml.AST_RELATIONAL_GT,
-                 libsbml.AST_RELATIONAL_LEQ, libsbml.AST_RELATIONAL_LT, libsbml.AST_RELATIONAL_NEQ,
-                 libsbml.AST_LOGICAL_AND, libsbml.AST_LOGICAL_NOT, libsbml.AST_LOGICAL_OR,
-                 libsbml.AST_LOGICAL_XOR}
         m = self._doc.getModel()
         roots = [m.getFunctionDefinition(i).getMath() for i in range(m.getNumFunctionDefinitions())]
         roots += [m.getRule(i).getMath() for i in range(m.getNumRules())]
         roots += [m.getReaction(i).getKineticLaw().getMath() for i in range(m.getNumReactions())
                   if m.getReaction(i).getKineticLaw() is not None]
-        stack = [r for r in roots if r is not None]
-        while stack:
-            node = stack.pop()
-            if node.getType() in kinds:
-                return True
-            stack.extend(node.getChild(i) for i in range(node.getNumChildren()))
-        return False
+        return is_discontinuous(roots)
 
     def _apply_settings(self, s: IntegratorSettings, times: np.ndarray | None = None) -> None:
         ms = s.max_step

@@ -248,7 +248,6 @@ def _fold_constant_stoichiometry(m) -> None:
     libRoadRunner 2.10 fails on such rules for repeated references to one
     species (suite case 01441).
     """
-    import libsbml
 
     targets = {m.getEvent(i).getEventAssignment(j).getVariable()
                for i in range(m.getNumEvents()) for j in range(m.getEvent(i).getNumEventAssignments())}
@@ -267,7 +266,7 @@ def _fold_constant_stoichiometry(m) -> None:
             continue
         ast = rule.getMath()
         sign = 1.0
-        if ast.getType() == libsbml.AST_MINUS and ast.getNumChildren() == 1:
+        if ast.isUMinus():
             sign, ast = -1.0, ast.getChild(0)
         if not ast.isNumber():
             continue

@@ -40,6 +40,7 @@ import pandas as pd
 from . import columns as C
 from . import units as U
 from ._engine import IntegratorSettings
+from ._sbmlmath import names
 from .dosing import Subject
 from .errors import SpecError, UnknownIdError
 from .model import Model, load_model
@@ -131,14 +132,8 @@ def _insert_antimony(text: str, statements: str) -> str:
 
 
 def _ast_names(ast, out: set[str]) -> None:
-    import libsbml
-
-    if ast is None:
-        return
-    if ast.getType() == libsbml.AST_NAME:
-        out.add(ast.getName())
-    for i in range(ast.getNumChildren()):
-        _ast_names(ast.getChild(i), out)
+    if ast is not None:
+        out |= names([ast])
 
 
 def _remove(doc, ids: Sequence[str], source: str) -> None:

@@ -76,3 +76,20 @@ def test_species_concentration_and_compartment_set_together():
     for params in ({"S": 0.5, "c": 3.0}, {"c": 3.0, "S": 0.5}):
         df = simulate(m, times=[0, 1], outputs=["S", "amount(S)"], parameters=params)
         assert df.S.iloc[0] == pytest.approx(0.5) and df["amount(S)"].iloc[0] == pytest.approx(1.5)
+
+
+def test_math_walks_survive_a_libsedml_import():
+    # importing libsedml (or tellurium) breaks ASTNode.getType() in the whole process; the
+    # engine's math walks must not depend on it. Run in a child to keep this process clean.
+    import subprocess
+    import sys
+
+    code = ("import libsedml, libsbml\n"
+            "from workbench._sbmlmath import has_delay, is_discontinuous, names\n"
+            "a = libsbml.parseL3Formula('piecewise(1, x > 2, floor(y))')\n"
+            "d = libsbml.parseL3Formula('delay(x, 2) + k')\n"
+            "assert is_discontinuous([a]) and not is_discontinuous([d])\n"
+            "assert has_delay([d]) and not has_delay([a])\n"
+            "assert names([d]) == {'x', 'k'}, names([d])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-1500:]
