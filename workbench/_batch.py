@@ -9,7 +9,6 @@ reaches libRoadRunner only through :class:`workbench._engine.Engine` (its ``rr``
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,59 +19,11 @@ from ._engine import (
     DoseEvent,
     Engine,
     IntegratorSettings,
+    SegmentPlan,
 )
 from .errors import SimulationError, UnknownIdError
 
-__all__ = ["BatchEngine", "BatchRunner", "SegmentPlan", "get_batch_engine"]
-
-
-@dataclass(frozen=True)
-class _Segment:
-    doses: tuple[DoseEvent, ...]     # applied at the segment start
-    sim_times: list[float]            # one element: a snapshot, no integration
-    keep: np.ndarray                 # rows of the segment's result that are output rows
-
-
-@dataclass(frozen=True)
-class SegmentPlan:
-    """The integration segments of :meth:`Engine.run` for fixed times and doses, planned once."""
-
-    segments: tuple[_Segment, ...]
-    end_doses: tuple[DoseEvent, ...]  # doses exactly at the last time point
-    predose: bool
-
-    @classmethod
-    def build(cls, times: np.ndarray, doses: list[DoseEvent], predose: bool) -> SegmentPlan:
-        """Same segmentation as :meth:`Engine._integrate` (``times`` sorted)."""
-        times = np.asarray(times, dtype=float)
-        t0, tend = float(times[0]), float(times[-1])
-        if not doses:
-            return cls((_Segment((), times.tolist(), np.ones(len(times), bool)),), (), predose)
-        by_time: dict[float, list[DoseEvent]] = {}
-        for d in doses:
-            if d.time < t0 - 1e-12:
-                raise SimulationError(f"a dose at t={d.time:g} comes before the simulation start "
-                                      f"t={t0:g}", element=d.target, fix="start the simulation at "
-                                      "or before the first dose")
-            if d.time <= tend:
-                by_time.setdefault(float(d.time), []).append(d)
-        bounds = [*sorted(t for t in by_time if t0 < t < tend), tend]
-        seg_all = set(times.tolist())
-        segs = []
-        t = t0
-        for b in bounds:
-            mask = (times >= t) & ((times < b) | (b == tend))
-            seg = times[mask]
-            sim_t = [t, *[x for x in seg.tolist() if x > t]]
-            if sim_t[-1] < b:
-                sim_t.append(b)
-            keep = np.isin(np.asarray(sim_t), seg)
-            if predose and b != tend and b in seg_all:
-                keep[-1] = True
-            segs.append(_Segment(tuple(by_time.get(t, [])), sim_t, keep))
-            t = b
-        end = tuple(by_time[tend]) if tend in by_time and tend > t0 else ()
-        return cls(tuple(segs), end, predose)
+__all__ = ["BatchEngine", "BatchRunner", "get_batch_engine"]
 
 
 class BatchEngine:
@@ -246,25 +197,7 @@ class BatchRunner:
                                           "max_num_steps (IntegratorSettings)") from None
 
     def _integrate(self, rr) -> np.ndarray:
-        eng = self.be.engine
-        rows = []
-        for s in self.plan.segments:
-            for d in s.doses:
-                eng._apply_dose(d)
-            if len(s.sim_times) == 1:
-                res = eng._snapshot(s.sim_times[0])
-            else:
-                res = np.array(rr.simulate(times=s.sim_times))
-            rows.append(res[s.keep])
-        if self.plan.end_doses:
-            tend = self.plan.segments[-1].sim_times[-1]
-            for d in self.plan.end_doses:
-                eng._apply_dose(d)
-            last = rows[-1]
-            if len(last) and last[-1, 0] == tend:
-                post = eng._snapshot(tend)
-                rows[-1] = np.vstack([last, post]) if self.plan.predose else np.vstack([last[:-1], post])
-        return rows[0] if len(rows) == 1 else np.vstack(rows)
+        return self.be.engine.run_plan(self.plan)
 
 
 @functools.lru_cache(maxsize=4)

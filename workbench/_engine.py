@@ -24,7 +24,8 @@ import numpy as np
 from ._sbmlmath import has_delay, is_discontinuous
 from .errors import ModelLoadError, SimulationError, UnknownIdError, UnsupportedFeatureError
 
-__all__ = ["Engine", "IntegratorSettings", "get_engine", "unsupported_features", "versions"]
+__all__ = ["Engine", "IntegratorSettings", "SegmentPlan", "get_engine", "unsupported_features",
+           "versions"]
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,62 @@ def _add_infusion_inputs(sbml: str, targets: tuple[str, ...]) -> str:
         kl = r.createKineticLaw()
         kl.setMath(libsbml.parseL3Formula(pid))
     return libsbml.writeSBMLToString(doc)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    doses: tuple[DoseEvent, ...]     # applied at the segment start
+    sim_times: list[float]            # one element: a snapshot, no integration
+    keep: np.ndarray                 # rows of the segment's result that are output rows
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """The integration segments of a run for fixed times and doses, planned once
+    (:class:`workbench._batch.BatchRunner` reuses one plan for every sample)."""
+
+    segments: tuple[_Segment, ...]
+    end_doses: tuple[DoseEvent, ...]  # doses exactly at the last time point
+    predose: bool
+
+    @classmethod
+    def build(cls, times: np.ndarray, doses: list[DoseEvent], predose: bool) -> SegmentPlan:
+        """Segments for sorted output ``times`` and dose events (model units).
+
+        A segment runs from one dose time to the next; the state at a dose time
+        is the state after the dose; with ``predose`` a dose time that is an
+        output time also keeps the state just before the dose.
+        """
+        times = np.asarray(times, dtype=float)
+        t0, tend = float(times[0]), float(times[-1])
+        if not doses:
+            return cls((_Segment((), times.tolist(), np.ones(len(times), bool)),), (), predose)
+        by_time: dict[float, list[DoseEvent]] = {}
+        for d in doses:
+            if d.time < t0 - 1e-12:
+                raise SimulationError(f"a dose at t={d.time:g} comes before the simulation start "
+                                      f"t={t0:g}", element=d.target, fix="start the simulation at "
+                                      "or before the first dose")
+            if d.time <= tend:
+                by_time.setdefault(float(d.time), []).append(d)
+        bounds = [*sorted(t for t in by_time if t0 < t < tend), tend]
+        seg_all = set(times.tolist())
+        segs = []
+        t = t0
+        for b in bounds:
+            mask = (times >= t) & ((times < b) | (b == tend))
+            seg = times[mask]
+            sim_t = [t, *[x for x in seg.tolist() if x > t]]
+            if sim_t[-1] < b:
+                sim_t.append(b)
+            keep = np.isin(np.asarray(sim_t), seg)
+            if predose and b != tend and b in seg_all:
+                keep[-1] = True
+            segs.append(_Segment(tuple(by_time.get(t, [])), sim_t, keep))
+            t = b
+        end = tuple(by_time[tend]) if tend in by_time and tend > t0 else ()
+        return cls(tuple(segs), end, predose)
+
 
 
 def libsbml_text(doc) -> str:
@@ -432,49 +489,27 @@ class Engine:
                                           "max_num_steps (IntegratorSettings / --rtol --max-step)") from None
 
     def _integrate(self, times: np.ndarray, doses: list[DoseEvent], predose: bool) -> np.ndarray:
+        return self.run_plan(SegmentPlan.build(times, doses, predose))
+
+    def run_plan(self, plan: SegmentPlan) -> np.ndarray:
+        """Integrate segment by segment, applying each segment's doses at its start."""
         rr = self.rr
-        t0, tend = float(times[0]), float(times[-1])
-        if not doses:
-            res = np.array(rr.simulate(times=times.tolist()) if len(times) > 1
-                           else self._snapshot(t0))
-            return self._check(res)
-        by_time: dict[float, list[DoseEvent]] = {}
-        for d in doses:
-            if d.time < t0 - 1e-12:
-                raise SimulationError(f"a dose at t={d.time:g} comes before the simulation start "
-                                      f"t={t0:g}", element=d.target, fix="start the simulation at "
-                                      "or before the first dose")
-            if d.time <= tend:
-                by_time.setdefault(float(d.time), []).append(d)
-        bounds = [*sorted(t for t in by_time if t0 < t < tend), tend]
-        seg_all = set(times.tolist())
         rows = []
-        t = t0
-        for b in bounds:
-            for d in by_time.get(t, []):
+        for s in plan.segments:
+            for d in s.doses:
                 self._apply_dose(d)
-            mask = (times >= t) & ((times < b) | (b == tend))
-            seg = times[mask]
-            sim_t = [t, *[x for x in seg.tolist() if x > t]]
-            if sim_t[-1] < b:
-                sim_t.append(b)
-            if len(sim_t) == 1:  # zero-length segment at the end
-                res = self._snapshot(t)
-            else:
-                res = np.array(rr.simulate(times=sim_t))
-            keep = np.isin(res[:, 0], seg)
-            if predose and b != tend and b in seg_all:
-                keep[-1] = True  # the state at b before the dose at b
-            rows.append(res[keep])
-            t = b
-        if tend in by_time and tend > t0:
+            res = (self._snapshot(s.sim_times[0]) if len(s.sim_times) == 1
+                   else np.array(rr.simulate(times=s.sim_times)))
+            rows.append(res[s.keep])
+        if plan.end_doses:
             # doses exactly at the last time point: the row shows the state after them
-            for d in by_time[tend]:
+            tend = plan.segments[-1].sim_times[-1]
+            for d in plan.end_doses:
                 self._apply_dose(d)
             last = rows[-1]
             if len(last) and last[-1, 0] == tend:
                 post = self._snapshot(tend)
-                rows[-1] = np.vstack([last, post]) if predose else np.vstack([last[:-1], post])
+                rows[-1] = np.vstack([last, post]) if plan.predose else np.vstack([last[:-1], post])
         return self._check(np.vstack(rows) if rows else np.empty((0, len(self._selections) + 1)))
 
     def _snapshot(self, t: float) -> np.ndarray:

@@ -336,7 +336,7 @@ class _ChunkRunner:
     # -- per-sample dose scale (DOSE_SCALE column; used by workbench.regimens) ----
     def _use_dose_scale(self, v: np.ndarray) -> np.ndarray:
         """Re-plan the doses multiplied by the sample's factor (last value); the other values."""
-        from ._batch import SegmentPlan
+        from ._engine import SegmentPlan
 
         f = float(v[-1])
         if not (math.isfinite(f) and f >= 0):
