@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._sbmlmath import has_delay, is_discontinuous
+from ._sbmlmath import is_discontinuous, unsupported_features
 from .errors import ModelLoadError, SimulationError, UnknownIdError, UnsupportedFeatureError
 
 __all__ = ["Engine", "IntegratorSettings", "SegmentPlan", "get_engine", "unsupported_features",
@@ -96,78 +96,6 @@ def versions() -> dict[str, str]:
         pass
     return out
 
-
-# ---------------------------------------------------------------------------
-# what libRoadRunner cannot simulate
-# ---------------------------------------------------------------------------
-
-def _all_math(model):
-    for i in range(model.getNumFunctionDefinitions()):
-        yield model.getFunctionDefinition(i).getMath()
-    for i in range(model.getNumRules()):
-        yield model.getRule(i).getMath()
-    for i in range(model.getNumInitialAssignments()):
-        yield model.getInitialAssignment(i).getMath()
-    for i in range(model.getNumConstraints()):
-        yield model.getConstraint(i).getMath()
-    for i in range(model.getNumReactions()):
-        r = model.getReaction(i)
-        if r.getKineticLaw() is not None:
-            yield r.getKineticLaw().getMath()
-        for lst in (r.getListOfReactants(), r.getListOfProducts()):
-            for j in range(lst.size()):
-                sr = lst.get(j)
-                if hasattr(sr, "isSetStoichiometryMath") and sr.isSetStoichiometryMath():
-                    yield sr.getStoichiometryMath().getMath()
-    for i in range(model.getNumEvents()):
-        e = model.getEvent(i)
-        if e.isSetTrigger():
-            yield e.getTrigger().getMath()
-        if e.isSetDelay():
-            yield e.getDelay().getMath()
-        if e.isSetPriority():
-            yield e.getPriority().getMath()
-        for a in e.getListOfEventAssignments():
-            yield a.getMath()
-
-
-def unsupported_features(doc) -> list[tuple[str, str, str]]:
-    """Features of an SBML document libRoadRunner cannot simulate.
-
-    Returns
-    -------
-    list of (feature, element, detail)
-        Empty when the model can be simulated.
-    """
-    out: list[tuple[str, str, str]] = []
-    m = doc.getModel()
-    if m is None:
-        return out
-    for i in range(m.getNumReactions()):
-        r = m.getReaction(i)
-        if r.isSetFast() and r.getFast():
-            out.append(("fast reactions", r.getId(),
-                        f"fast reactions are not supported; reaction '{r.getId()}' has fast='true'"))
-            break
-    for i in range(m.getNumRules()):
-        # an <algebraicRule/> without math constrains nothing (SBML test suite case 01244)
-        if m.getRule(i).isAlgebraic() and m.getRule(i).isSetMath():
-            out.append(("algebraic rules", f"rule {i + 1}",
-                        "algebraic rules are not supported by libRoadRunner"))
-            break
-    if has_delay(_all_math(m)):
-        out.append(("delays", "", "the delay() csymbol is not supported by libRoadRunner"))
-    for i in range(doc.getNumPlugins()):
-        pkg = doc.getPlugin(i).getPackageName()
-        if pkg == "fbc" and doc.isPackageEnabled("fbc"):
-            out.append(("flux balance constraints (fbc)", "",
-                        "flux balance analysis is not a time-course simulation"))
-    return out
-
-
-# ---------------------------------------------------------------------------
-# engine
-# ---------------------------------------------------------------------------
 
 def _add_infusion_inputs(sbml: str, targets: tuple[str, ...]) -> str:
     """Working copy of ``sbml`` with one zero-order input reaction per target species."""
