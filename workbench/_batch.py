@@ -79,6 +79,7 @@ class BatchRunner:
         self.outputs = list(outputs)
         self.selections = ["time", *(eng.selection(o) for o in outputs)]
         self._times = np.asarray(times, float)
+        self._default_settings = IntegratorSettings()
         self.plan = SegmentPlan.build(self._times, list(doses), predose)
         for d in [*(d for s in self.plan.segments for d in s.doses), *self.plan.end_doses]:
             if d.amount and d.target not in eng._species:
@@ -163,41 +164,47 @@ class BatchRunner:
             raise SimulationError(f"value of {', '.join(map(repr, bad))} is not finite",
                                   element=bad[0])
         with self.be.lock:
-            rr = eng.rr
-            eng._apply_settings(settings or IntegratorSettings(), self._times)
-            sels = tuple(self.selections[1:])
-            if sels != eng._selections:
-                rr.timeCourseSelections = self.selections
-                eng._selections = sels
             try:
-                mod = rr.model
-                for setter, pos, idx in self._init:
-                    setter(mod, idx, values[pos])
-                if self._reset_all:
-                    rr.resetAll()
-                if self._ia is not None:
-                    dep = self._ia.dependent_values(dict(zip(self.ids, values.tolist(), strict=True)),
-                                                    eng._ia_base())
-                    for pid, v in dep.items():
-                        rr.setValue(pid, v)
-                if len(self._gidx):
-                    gv = values[self._gpos]
-                    mod.setGlobalParameterValues(self._gidx, gv)
-                    rr.reset()
-                    mod.setGlobalParameterValues(self._gidx, gv)
+                if eng._delayed_events:
+                    # the engine's own path: a fresh instance, or delayed events queue twice
+                    eng._prepare_fresh(dict(zip(self.ids, values.tolist(), strict=True)))
                 else:
-                    rr.reset()
-                return eng._check(self._integrate(rr))
+                    self._prepare(eng, values)
+                eng._apply_settings(settings or self._default_settings, self._times)
+                rr = eng.rr
+                sels = tuple(self.selections[1:])
+                if sels != eng._selections:
+                    rr.timeCourseSelections = self.selections
+                    eng._selections = sels
+                return eng.run_plan(self.plan)
             except SimulationError:
                 raise
             except Exception as exc:
-                msg = " ".join(str(exc).split())[:400]
-                raise SimulationError(f"the solver failed: {msg}", source=eng.source or None,
-                                      fix="try tighter tolerances, a limited max_step, or a larger "
-                                          "max_num_steps (IntegratorSettings)") from None
+                raise eng.solver_error(exc) from None
 
-    def _integrate(self, rr) -> np.ndarray:
-        return self.be.engine.run_plan(self.plan)
+    def _prepare(self, eng: Engine, values: np.ndarray) -> None:
+        """Set one sample through the index setters, then reset (see the class docstring)."""
+        rr = eng.rr
+        mod = rr.model
+        for setter, pos, idx in self._init:
+            setter(mod, idx, values[pos])
+        if self._reset_all:
+            rr.resetAll()
+            # reset() below fires t = 0 events again: put the globals they assign back
+            if eng._event_globals[0].size:
+                mod.setGlobalParameterValues(*eng._event_globals)
+        if self._ia is not None:
+            dep = self._ia.dependent_values(dict(zip(self.ids, values.tolist(), strict=True)),
+                                            eng._ia_base())
+            for pid, v in dep.items():
+                rr.setValue(pid, v)
+        if len(self._gidx):
+            gv = values[self._gpos]
+            mod.setGlobalParameterValues(self._gidx, gv)
+            rr.reset()
+            mod.setGlobalParameterValues(self._gidx, gv)
+        else:
+            rr.reset()
 
 
 @functools.lru_cache(maxsize=4)

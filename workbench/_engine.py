@@ -259,6 +259,7 @@ class Engine:
                         self._specrefs.add(lst.get(j).getId())
         self._selections: tuple[str, ...] | None = None
         self._settings: IntegratorSettings | None = None
+        self._applied_from: tuple | None = None
         self.lock = threading.Lock()
         self._ia_base()  # loaded values the parameter initial assignments read, taken now
 
@@ -339,6 +340,12 @@ class Engine:
         return is_discontinuous(roots)
 
     def _apply_settings(self, s: IntegratorSettings, times: np.ndarray | None = None) -> None:
+        # per-sample calls of a batch pass the same objects: nothing to resolve again
+        # (the objects are held, so an identity match cannot be a reused address)
+        last = self._applied_from
+        if self._settings is not None and last is not None and last[0] is s and last[1] is times:
+            return
+        self._applied_from = (s, times)
         ms = s.max_step
         if ms is None:
             ms = 0.0
@@ -407,17 +414,19 @@ class Engine:
                 rr.timeCourseSelections = ["time", *sels]
                 self._selections = sels
             try:
-                return self._integrate(np.asarray(times, dtype=float), doses or [], predose)
+                return self.run_plan(SegmentPlan.build(np.asarray(times, dtype=float),
+                                                       doses or [], predose))
             except SimulationError:
                 raise
             except Exception as exc:
-                msg = " ".join(str(exc).split())[:400]
-                raise SimulationError(f"the solver failed: {msg}", source=self.source or None,
-                                      fix="try tighter tolerances, a limited max_step, or a larger "
-                                          "max_num_steps (IntegratorSettings / --rtol --max-step)") from None
+                raise self.solver_error(exc) from None
 
-    def _integrate(self, times: np.ndarray, doses: list[DoseEvent], predose: bool) -> np.ndarray:
-        return self.run_plan(SegmentPlan.build(times, doses, predose))
+    def solver_error(self, exc: Exception) -> SimulationError:
+        """A one-paragraph :class:`SimulationError` for a libRoadRunner failure."""
+        msg = " ".join(str(exc).split())[:400]
+        return SimulationError(f"the solver failed: {msg}", source=self.source or None,
+                               fix="try tighter tolerances, a limited max_step, or a larger "
+                                   "max_num_steps (IntegratorSettings / --rtol --max-step)")
 
     def run_plan(self, plan: SegmentPlan) -> np.ndarray:
         """Integrate segment by segment, applying each segment's doses at its start."""
@@ -603,10 +612,10 @@ class Engine:
         ``reset``/``resetAll`` queues a t = 0 delayed event once more, and an event
         still pending when a run ended fires in the next one (SBML test suite case
         01757). A new instance (0.5-5 ms: libRoadRunner caches the compiled model)
-        has exactly the events of a fresh load. With values to set, one ``reset``
-        re-evaluates initial assignments (it queues a t = 0 delayed event once more:
-        a limitation for models whose delayed events trigger at t = 0 *and* whose
-        values are changed per run).
+        has exactly the events of a fresh load. Set values become the current
+        state directly; a ``reset`` (which queues a t = 0 delayed event once more)
+        is needed only when an initial assignment reads a set value, a remaining
+        limitation for models with delayed events triggering at t = 0.
         """
         import roadrunner
 
@@ -632,11 +641,25 @@ class Engine:
                 _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([float(v)]))
         if gidx:
             mod.setGlobalParameterValues(np.array(gidx, np.int32), np.array(gval))
-        rr.reset()
-        if gidx:
-            mod.setGlobalParameterValues(np.array(gidx, np.int32), np.array(gval))
+        if set(values) & self._ia_reads:
+            rr.reset()
+            if gidx:
+                mod.setGlobalParameterValues(np.array(gidx, np.int32), np.array(gval))
+        else:  # the fresh state is the initial state: set the current values too
+            for sid, v in values.items():
+                if sid not in self._parameters and sid not in ia:
+                    rr.setValue(self.selection(sid) if sid in self._species else sid, float(v))
         for sid, v in after:
             rr.setValue(self.selection(sid) if sid in self._species else sid, v)
+
+    @functools.cached_property
+    def _ia_reads(self) -> set[str]:
+        """Every id read by an initial assignment of the model."""
+        from ._sbmlmath import names
+
+        m = self._doc.getModel()
+        return names(m.getInitialAssignment(i).getMath()
+                     for i in range(m.getNumInitialAssignments()))
 
     @functools.cached_property
     def _event_globals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -749,7 +772,8 @@ class Engine:
                 for seed in seeds:
                     self.prepare(parameters)
                     integ.setValue("seed", int(seed))
-                    out.append(self._integrate(times, list(doses or []), False))
+                    out.append(self.run_plan(SegmentPlan.build(np.asarray(times, float),
+                                                               list(doses or []), False)))
             except SimulationError:
                 raise
             except Exception as exc:

@@ -14,31 +14,12 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._io import atomic_write
+from .plots import pyplot, save_figure
 
 __all__ = ["plot_calibration", "plot_fit", "plot_observed_vs_predicted", "plot_profiles",
            "plot_residuals", "plot_waterfall"]
 
 _OBS_UNIT = "observable units of the measurement table"
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> Path:
-    plt = _plt()
-    try:
-        fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
-    return Path(path)
 
 
 def _time_label(result) -> str:
@@ -53,7 +34,7 @@ def _time_label(result) -> str:
 
 def plot_waterfall(starts: pd.DataFrame, path: str | os.PathLike[str], title: str = "") -> Path:
     """Final objective of each start, sorted (failed starts marked at the top)."""
-    plt = _plt()
+    plt = pyplot()
     ok = starts[starts[C.STATUS] == C.STATUS_OK].sort_values(C.OBJECTIVE)
     fig, ax = plt.subplots(figsize=(6, 4))
     f = ok[C.OBJECTIVE].to_numpy(dtype=float)
@@ -70,13 +51,13 @@ def plot_waterfall(starts: pd.DataFrame, path: str | os.PathLike[str], title: st
     ax.set_ylabel("objective - best + 1 [negative log-likelihood units]")
     ax.set_title((title + ": " if title else "") + f"waterfall ({n_fail} failed)")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_observed_vs_predicted(fit: pd.DataFrame, path: str | os.PathLike[str],
                                title: str = "") -> Path:
     """Measurement vs simulation at the fit, one colour per observable, identity line."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for oid, g in fit.groupby(C.OBSERVABLE, sort=True):
         ax.plot(g[C.SIMULATION], g[C.MEASUREMENT], "o", ms=4, alpha=0.8, label=str(oid))
@@ -90,7 +71,7 @@ def plot_observed_vs_predicted(fit: pd.DataFrame, path: str | os.PathLike[str],
     ax.set_title((title + ": " if title else "") + "observed vs predicted")
     ax.legend(fontsize=6, ncol=2)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_residuals(fit: pd.DataFrame, path: str | os.PathLike[str], time_label: str = "time",
@@ -98,7 +79,7 @@ def plot_residuals(fit: pd.DataFrame, path: str | os.PathLike[str], time_label: 
     """Weighted residuals over time (per observable), and their distribution against N(0, 1)."""
     from scipy.stats import norm
 
-    plt = _plt()
+    plt = pyplot()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
     for oid, g in fit.groupby(C.OBSERVABLE, sort=True):
         a1.plot(g[C.TIME], g[C.WEIGHTED_RESIDUAL], "o", ms=4, alpha=0.8, label=str(oid))
@@ -121,14 +102,14 @@ def plot_residuals(fit: pd.DataFrame, path: str | os.PathLike[str], time_label: 
     a2.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_fit(result, path: str | os.PathLike[str], points: int = 200) -> Path:
     """Measurements and the fitted trajectory of each observable, per condition."""
     from .petab_objective import Objective
 
-    plt = _plt()
+    plt = pyplot()
     pr = result.problem
     meas = pr.measurements
     # dense grid per (observable, conditions, overrides)
@@ -179,13 +160,13 @@ def plot_fit(result, path: str | os.PathLike[str], points: int = 200) -> Path:
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle(f"{pr.name}: data (points) and fit (lines)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
                   path: str | os.PathLike[str], threshold: float) -> Path:
     """Objective rise along each profile, with the 95 % threshold and interval."""
-    plt = _plt()
+    plt = pyplot()
     ids = list(dict.fromkeys(profiles[C.PARAMETER]))
     n = len(ids)
     ncol = min(n, 3)
@@ -211,7 +192,7 @@ def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
         ax.grid(alpha=0.3)
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_calibration(result, out: str | os.PathLike[str]) -> list[Path]:

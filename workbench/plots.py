@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from ._io import atomic_write
 
-__all__ = ["plot_trajectories"]
+__all__ = ["plot_trajectories", "pyplot", "save_figure"]
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the Agg backend (no display needed; CI has none)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | os.PathLike[str], dpi: int = 110) -> Path:
+    """Lay out ``fig``, write it as PNG atomically, close it; returns the path."""
+    plt = pyplot()
+    try:
+        fig.tight_layout()
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
+    finally:
+        plt.close(fig)
+    return Path(path)
 
 
 def _label(name: str, unit: str) -> str:
@@ -19,11 +41,7 @@ def _label(name: str, unit: str) -> str:
 def plot_trajectories(runs: Mapping[str, pd.DataFrame], outputs: Sequence[str],
                       path: str | os.PathLike[str], *, logy: bool = False, title: str = "") -> None:
     """One panel per output, one line per run (e.g. per dose level); written atomically as PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     n = len(outputs)
     ncol = min(n, 2)
     nrow = (n + ncol - 1) // ncol

@@ -11,29 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from . import columns as C
-from ._io import atomic_write
-from .plots import _label
+from .plots import _label, pyplot, save_figure
 
 __all__ = ["plot_all", "plot_attainment_curves", "plot_exposure", "plot_exposure_vs_weight",
            "plot_overlap_matrix"]
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path) -> None:
-    plt = _plt()
-    try:
-        fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
 
 
 def _ok(df):
@@ -52,7 +33,7 @@ def _log_ok(vals) -> bool:
 
 def plot_exposure(result, metrics, path: str | os.PathLike[str]) -> None:
     """Box plots (5th-95th percentile whiskers) of each metric by regimen."""
-    plt = _plt()
+    plt = pyplot()
     n = len(metrics)
     ncol = min(n, 2)
     nrow = (n + ncol - 1) // ncol
@@ -72,13 +53,13 @@ def plot_exposure(result, metrics, path: str | os.PathLike[str]) -> None:
         axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle("exposure by regimen (box: quartiles, whiskers: 5th-95th percentile)",
                  fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_attainment_curves(result, path: str | os.PathLike[str]) -> None:
     """Per criterion: share of subjects meeting ``metric op c`` as a function of the
     threshold c, one line per regimen; the criterion's threshold is marked."""
-    plt = _plt()
+    plt = pyplot()
     crits = list(result.criteria)
     n = len(crits)
     ncol = min(n, 2)
@@ -115,12 +96,12 @@ def plot_attainment_curves(result, path: str | os.PathLike[str]) -> None:
         ax.legend(fontsize=6)
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_overlap_matrix(result, metric: str, path: str | os.PathLike[str]) -> None:
     """Matrix of P(subject on row regimen > median of column regimen) for ``metric``."""
-    plt = _plt()
+    plt = pyplot()
     d = _ok(result.subjects)
     regs = list(result.regimens)
     med = {}
@@ -151,14 +132,14 @@ def plot_overlap_matrix(result, metric: str, path: str | os.PathLike[str]) -> No
     ax.set_ylabel("regimen of the subject")
     fig.colorbar(im, ax=ax, label=_label(f"P({metric} > median)", "fraction"))
     ax.set_title(f"exposure overlap: {metric} [{result.units.get(metric, '')}]", fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_exposure_vs_weight(result, metric: str, path: str | os.PathLike[str], *,
                             window: tuple[float, float] | None = None) -> None:
     """Scatter of ``metric`` against body weight, one colour per regimen, with the
     running median (10 weight bins); ``window`` drawn as horizontal lines."""
-    plt = _plt()
+    plt = pyplot()
     d = _ok(result.subjects)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for r in result.regimens:
@@ -179,7 +160,7 @@ def plot_exposure_vs_weight(result, metric: str, path: str | os.PathLike[str], *
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_all(result, outdir: str | os.PathLike[str], *, window=None) -> list[Path]:

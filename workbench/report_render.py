@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import columns as C
 from ._io import atomic_write, atomic_write_text
+from .plots import pyplot
 
 __all__ = ["SECTIONS", "render"]
 
@@ -50,15 +51,6 @@ SECTIONS = (
 )
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
@@ -71,7 +63,7 @@ def _png(fig) -> bytes:
 
 def _diagram(model):
     """Species (boxes) and reactions (arrows reactants -> products) on a circle."""
-    plt = _plt()
+    plt = pyplot()
     sp = list(model.species[C.ID])
     n = max(len(sp), 1)
     ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
@@ -110,7 +102,7 @@ def _diagram(model):
 
 
 def _profiles_fig(run):
-    plt = _plt()
+    plt = pyplot()
     profs = run.profiles
     first = next(iter(profs.values()))
     outs = [c for c in first.columns if c != "time"]
@@ -134,7 +126,7 @@ def _profiles_fig(run):
 
 
 def _dose_response_fig(run):
-    plt = _plt()
+    plt = pyplot()
     dr = run.qsp.dose_response
     ests = run.qsp.estimates
     fig, axes = plt.subplots(1, len(ests), figsize=(5 * len(ests), 4), squeeze=False)
@@ -163,7 +155,7 @@ def _dose_response_fig(run):
 
 
 def _mabel_fig(run):
-    plt = _plt()
+    plt = pyplot()
     labels, vals, colors = [], [], []
     for e in run.qsp.estimates:
         if math.isfinite(e.dose):
@@ -194,7 +186,7 @@ def _mabel_fig(run):
 
 
 def _spread_fig(run):
-    plt = _plt()
+    plt = pyplot()
     sob = run.sobol
     if sob is None:
         return None
@@ -221,7 +213,7 @@ def _spread_fig(run):
 
 
 def _ladder_fig(run):
-    plt = _plt()
+    plt = pyplot()
     lad = run.decision.ladder
     if lad.empty:
         return None
@@ -246,7 +238,7 @@ def _ladder_fig(run):
 def _verify_fig(run):
     from .verify import _draw
 
-    plt = _plt()
+    plt = pyplot()
     checks = [c for c in run.verification.checks if c.plot is not None]
     if not checks:
         return None
@@ -502,7 +494,7 @@ def _html(run, S, figs: dict) -> str:
 def _pdf(run, S, path: Path) -> None:
     from matplotlib.backends.backend_pdf import PdfPages
 
-    plt = _plt()
+    plt = pyplot()
     per_page = 62
 
     def text_pages(pdf, title: str, lines: list[str]) -> None:
@@ -561,7 +553,7 @@ def _pdf(run, S, path: Path) -> None:
 
 def render(run, out: Path) -> dict[str, Path]:
     """Write tables, report.html and report.pdf into ``out``; returns the paths by name."""
-    plt = _plt()
+    plt = pyplot()
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
 

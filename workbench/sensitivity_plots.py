@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._io import atomic_write
+from .plots import pyplot, save_figure
 
 if TYPE_CHECKING:
     from .sensitivity import SensitivityResult
@@ -26,26 +26,13 @@ _MAX_PANELS = 12
 
 
 def _figure(n: int, w: float = 5.5, h: float = 4.0):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     ncol = min(n, 2)
     nrow = (n + ncol - 1) // ncol
     fig, axes = plt.subplots(nrow, ncol, figsize=(w * ncol, h * nrow), squeeze=False)
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
-    return plt, fig, [axes[k // ncol][k % ncol] for k in range(n)]
-
-
-def _save(plt, fig, path) -> Path:
-    try:
-        fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
-    return Path(path)
+    return fig, [axes[k // ncol][k % ncol] for k in range(n)]
 
 
 def _scalar_metrics(df: pd.DataFrame) -> list[str]:
@@ -58,7 +45,7 @@ def _scalar_metrics(df: pd.DataFrame) -> list[str]:
 def plot_tornado(indices: pd.DataFrame, path: str | os.PathLike[str], top: int = 15) -> Path:
     """Local sensitivity: one horizontal bar per parameter, largest |coefficient| on top."""
     metrics = _scalar_metrics(indices)
-    plt, fig, axes = _figure(len(metrics), h=max(3.0, 0.35 * min(top, indices[C.PARAMETER].nunique()) + 1.2))
+    fig, axes = _figure(len(metrics), h=max(3.0, 0.35 * min(top, indices[C.PARAMETER].nunique()) + 1.2))
     for ax, mt in zip(axes, metrics, strict=True):
         d = indices[indices[C.METRIC] == mt].sort_values(C.RANK).head(top).iloc[::-1]
         s = d[C.SENSITIVITY].to_numpy(float)
@@ -67,13 +54,13 @@ def plot_tornado(indices: pd.DataFrame, path: str | os.PathLike[str], top: int =
         ax.set_xlabel("d ln(metric) / d ln(parameter) [dimensionless]")
         ax.set_title(mt, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
-    return _save(plt, fig, path)
+    return save_figure(fig, path)
 
 
 def plot_morris(indices: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Morris: mu* against sigma, one labelled point per parameter."""
     metrics = _scalar_metrics(indices)
-    plt, fig, axes = _figure(len(metrics))
+    fig, axes = _figure(len(metrics))
     for ax, mt in zip(axes, metrics, strict=True):
         d = indices[indices[C.METRIC] == mt]
         unit = d[C.UNIT].iloc[0] or "unitless/undeclared"
@@ -87,13 +74,13 @@ def plot_morris(indices: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         ax.set_ylabel(f"sigma [{unit} per unit quantile]")
         ax.set_title(mt, fontsize=10)
         ax.grid(alpha=0.3)
-    return _save(plt, fig, path)
+    return save_figure(fig, path)
 
 
 def plot_sobol(indices: pd.DataFrame, path: str | os.PathLike[str], top: int = 20) -> Path:
     """Sobol: S1 and ST bars per parameter with their confidence intervals."""
     metrics = _scalar_metrics(indices)
-    plt, fig, axes = _figure(len(metrics), w=6.5)
+    fig, axes = _figure(len(metrics), w=6.5)
     for ax, mt in zip(axes, metrics, strict=True):
         d = indices[indices[C.METRIC] == mt].sort_values(C.RANK).head(top)
         x = np.arange(len(d))
@@ -105,7 +92,7 @@ def plot_sobol(indices: pd.DataFrame, path: str | os.PathLike[str], top: int = 2
         ax.axhline(0, color="k", lw=0.6)
         ax.legend(fontsize=7)
         ax.grid(axis="y", alpha=0.3)
-    return _save(plt, fig, path)
+    return save_figure(fig, path)
 
 
 def plot_sobol_over_time(indices: pd.DataFrame, path: str | os.PathLike[str],
@@ -113,7 +100,7 @@ def plot_sobol_over_time(indices: pd.DataFrame, path: str | os.PathLike[str],
     """Sobol: ST of each parameter against time, one panel per output (value(X, t) metrics)."""
     d = indices[np.isfinite(indices[C.TIME].to_numpy(float))]
     outputs = list(dict.fromkeys(d[C.OUTPUT]))[:_MAX_PANELS]
-    plt, fig, axes = _figure(len(outputs))
+    fig, axes = _figure(len(outputs))
     for ax, o in zip(axes, outputs, strict=True):
         dd = d[d[C.OUTPUT] == o]
         best = dd.groupby(C.PARAMETER)[C.ST].max().sort_values(ascending=False).head(top).index
@@ -126,7 +113,7 @@ def plot_sobol_over_time(indices: pd.DataFrame, path: str | os.PathLike[str],
         ax.set_title(o, fontsize=10)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
-    return _save(plt, fig, path)
+    return save_figure(fig, path)
 
 
 def plot_indices(result: SensitivityResult, out_dir: str | os.PathLike[str]) -> list[Path]:

@@ -548,10 +548,9 @@ def plot_bands(result: UncertaintyResult, path: str | os.PathLike[str], *,
                logy: bool = False, title: str = "") -> None:
     """Prediction bands: one panel per time-course output (one band per regimen) and per
     dose-response metric (band over the regimens' doses); written atomically as PNG."""
-    import matplotlib
+    from .plots import pyplot
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from ._io import atomic_write
 

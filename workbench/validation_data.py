@@ -489,10 +489,9 @@ def plot_observed_vs_predicted(check: DataCheck, path: str | os.PathLike[str],
                                title: str = "") -> Path:
     """Observed vs predicted (log-log), one panel per output, with the identity and the
     2-fold and 3-fold lines; error bars: the prediction interval."""
-    import matplotlib
+    from .plots import pyplot
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from ._io import atomic_write
 

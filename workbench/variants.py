@@ -461,10 +461,9 @@ def compare_variants(base: Model | str | os.PathLike[str], variants: Sequence[Va
 def plot_variants(result: VariantComparison, path: str | os.PathLike[str]) -> None:
     """Variant comparison: one panel per quantity (bars per variant and regimen), and the
     dose-response of each searched metric per variant; written atomically as PNG."""
-    import matplotlib
+    from .plots import pyplot
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from ._io import atomic_write
 

@@ -365,10 +365,9 @@ def _draw(ax, check: CheckResult) -> None:
 
 def plot_verification(result: Verification, path: str | os.PathLike[str]) -> None:
     """Summary figure: one small panel per check, titled with its status; written as PNG."""
-    import matplotlib
+    from .plots import pyplot
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from ._io import atomic_write
 
@@ -395,10 +394,9 @@ def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> 
 
     Returns the paths written.
     """
-    import matplotlib
+    from .plots import pyplot
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from ._io import atomic_write, atomic_write_text
 

@@ -214,3 +214,27 @@ def test_initial_assignments_follow_the_sampled_values(bench):
     assert res["value(R, 0)"].to_numpy() == pytest.approx([0.5, 2.0])
     assert res["value(IL6, 0)"].to_numpy() == pytest.approx([1e-4, 3e-4])
     assert res["value(amount(R), 0)"].to_numpy() == pytest.approx([0.5 * 2.0, 2.0 * 5.0])
+
+
+EVENT_MODELS = {
+    # trigger false before t = 0 (t0=false), true at t = 0: fires exactly once -> P = 1 + 2
+    "t0": ("model e0\n compartment c = 1\n species S in c = 1\n k = 0.1\n P = 1\n"
+           " J: S -> ; k*S\n E: at (P > 0.9), t0=false: P = P + 2\nend", 3.0),
+    # delayed by 2.5 and computed at firing time: fires exactly once -> P = 1.5^2
+    "delayed": ("model e1\n compartment c = 1\n species S in c = 1\n k = 0.1\n P = 1.5\n"
+                " J: S -> ; k*S\n E: at 2.5 after (P > 1), t0=false, fromTrigger=false: P = P^2\nend",
+                2.25),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_MODELS))
+def test_events_at_time_zero_fire_once_in_ensembles(name):
+    text, p_end = EVENT_MODELS[name]
+    m = wb.load_model(text)
+    samples = pd.DataFrame({"k": [0.1, 0.2, 0.3]})
+    res = wb.run_ensemble(m, samples, None, outputs=["P"], times=[0, 1, 5], metrics=["max(P)"],
+                          workers=1)
+    assert (res["status"] == "ok").all()
+    assert res["value(P, 5)"].tolist() == pytest.approx([p_end] * 3)
+    ref = wb.simulate(m, None, times=[0, 1, 5], outputs=["P"], parameters={"k": 0.3})
+    assert ref.P.iloc[-1] == pytest.approx(p_end)
