@@ -118,7 +118,7 @@ def bench(rr, end, points, prof, repeat):
         t = time.perf_counter()
         try:
             last = np.asarray(rr.simulate(0, end, points))
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return float("nan"), f"ERROR {str(e).splitlines()[0][:60]}"
         times.append(time.perf_counter() - t)
     return statistics.median(times), last

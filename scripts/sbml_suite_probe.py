@@ -25,7 +25,7 @@ import re
 import sys
 import time
 import traceback
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 SUITE = Path(os.environ.get("SBML_SUITE", "/work/shared/sbml-test-suite/semantic"))
@@ -386,7 +386,7 @@ def _run_case_once(case: int, profile_name: str = "suite", profile: dict | None 
         disc = has_discontinuous_rhs(doc)
         out["discontinuous"] = disc
         configure_integrator(rr, profile, settings, disc)
-        sel = ["time"] + selections_for(settings)
+        sel = ["time", *selections_for(settings)]
         start, dur, steps = settings["start"], settings["duration"], settings["steps"]
         t_sim = time.perf_counter()
         res = rr.simulate(start, start + dur, steps + 1, sel)
@@ -400,7 +400,7 @@ def _run_case_once(case: int, profile_name: str = "suite", profile: dict | None 
         if sim.shape != exp.shape:
             out.update(status="fail", reason=f"shape {sim.shape} != expected {exp.shape}")
             return out
-        ok, n_bad, where, excess = compare(sim, exp, settings["absolute"], settings["relative"])
+        ok, n_bad, where, _excess = compare(sim, exp, settings["absolute"], settings["relative"])
         if ok:
             out.update(status="pass")
         else:
@@ -411,7 +411,7 @@ def _run_case_once(case: int, profile_name: str = "suite", profile: dict | None 
                         f"sim={sim[r, c]!r} exp={exp[r, c]!r}"),
             )
         return out
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         out.update(status="error", reason=f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"[:300])
         if os.environ.get("PROBE_TRACE"):
             traceback.print_exc()
@@ -505,7 +505,7 @@ def run_cases(cases, jobs=2, timeout=60.0, profile_name="suite", profile=None, p
     for s in slots:
         try:
             s.conn.send(None)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         s.proc.join(timeout=2)
         if s.proc.is_alive():
@@ -531,7 +531,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default="1-1821", help="e.g. 1-1821 or 28,173,269")
     ap.add_argument("--sample", action="store_true",
-                    help="run the fixed fast sample (every 18th case + sentinels, %d cases)" % len(SAMPLE))
+                    help=f"run the fixed fast sample (every 18th case + sentinels, {len(SAMPLE)} cases)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--profile", default="suite", choices=sorted(PROFILES))

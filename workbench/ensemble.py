@@ -395,8 +395,21 @@ def _dask_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int, va
 # back ends
 # ---------------------------------------------------------------------------
 
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(s, min(s + size, n)) for s in range(0, n, size)]
+def _chunks(n: int, size: int, workers: int = 1) -> list[tuple[int, int]]:
+    """(start, end) of each chunk: at most ``size`` samples.
+
+    With several workers the chunks shrink towards the end (guided
+    self-scheduling: a quarter of the remaining share of a worker, at least 16
+    samples), so the workers finish together instead of one idling while the
+    other runs a last full chunk.
+    """
+    out, s = [], 0
+    while s < n:
+        k = size if workers == 1 else max(min(size, math.ceil((n - s) / (4 * workers))),
+                                          min(size, 16))
+        out.append((s, min(s + k, n)))
+        s += k
+    return out
 
 
 def _collect(out, status, start, block, failed):
@@ -426,7 +439,7 @@ def _run_pool(spec, values, settings, out, status, chunk, workers, bar):
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init,
                              initargs=(spec, settings, values))
     try:
-        pending = {ex.submit(_pool_chunk, s, e) for s, e in _chunks(len(values), chunk)}
+        pending = {ex.submit(_pool_chunk, s, e) for s, e in _chunks(len(values), chunk, workers)}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -476,7 +489,7 @@ def _run_dask(spec, values, settings, out, status, chunk, workers, scheduler, ba
     try:
         [spec_f] = client.scatter([spec], broadcast=True, hash=False)
         futs = [client.submit(_dask_chunk, spec_f, settings, s, values[s:e], pure=False)
-                for s, e in _chunks(len(values), chunk)]
+                for s, e in _chunks(len(values), chunk, workers)]
         for fut in as_completed(futs):
             s, block, failed = fut.result()
             _collect(out, status, s, block, failed)
