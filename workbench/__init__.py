@@ -68,6 +68,7 @@ from .sensitivity import (
 )
 from .simulate import read_trajectory, simulate, write_trajectory
 from .study import Study, lint_study, read_study
+from .study_data import StudyData, run_study_data
 from .uncertainty import (
     Uncertainty,
     UncertaintyResult,
@@ -126,6 +127,7 @@ __all__ = [
     "RegimenResult",
     "SensitivityResult",
     "Study",
+    "StudyData",
     "Subject",
     "Uncertainty",
     "UncertaintyResult",
@@ -183,6 +185,7 @@ __all__ = [
     "run_ensemble",
     "run_mabel",
     "run_sensitivity",
+    "run_study_data",
     "sample_population",
     "simulate",
     "simulation_metrics",

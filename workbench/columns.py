@@ -365,7 +365,41 @@ EFFECT_UNIT = "effect_unit"
 LADDER_COLUMNS = (LADDER_LEVEL, DOSE, DOSE_UNIT, FOLD_FROM_PREVIOUS, EXPOSURE, EXPOSURE_LOWER,
                   EXPOSURE_UPPER, EXPOSURE_UNIT, OCCUPANCY, OCCUPANCY_LOWER, OCCUPANCY_UPPER,
                   EFFECT, EFFECT_LOWER, EFFECT_UPPER, EFFECT_UNIT, RULE)
+# MABEL distributions of a study with a virtual population (workbench.mabel_population)
+SPREAD = "spread"                # parameter uncertainty | population variability | uncertainty and variability
+MABEL_DISTRIBUTION_COLUMNS = (EFFECT, SPREAD, N_SAMPLES, N_NOT_REACHED, LOWER, MEDIAN, UPPER,
+                              DOSE, DOSE_UNIT)  # DOSE: the nominal MABEL; LOWER/UPPER: 5th/95th
+# share of subjects reaching each effect at the first ladder levels (PROBABILITY with Wilson CI)
+N_REACHED = "n_reached"
+REACH_COLUMNS = (LADDER_LEVEL, DOSE, DOSE_UNIT, EFFECT, DEFINITION, N_SAMPLES, N_REACHED,
+                 PROBABILITY, CI_LOW, CI_HIGH)
 # traditional MABEL estimates (workbench.decision.traditional_estimates)
 METHOD = "method"
 INPUTS = "inputs"
 TRADITIONAL_COLUMNS = (NAME, METHOD, DOSE, DOSE_UNIT, INPUTS)
+
+# --- a study's calibration and validation data (workbench.study_data) -----------
+# validation summary: one row per observed output, then "all" (UNIT empty); counts of
+# observations, of those with a prediction band, of those inside it; COVERAGE the
+# fraction inside (NaN without a band), LEVEL its nominal value; WITHIN_2FOLD and
+# WITHIN_3FOLD fractions of the observations with a fold error; GMFE the geometric mean
+# fold error of the median prediction
+ALL_OUTPUTS = "all"
+N_OBSERVATIONS = "n_observations"
+N_WITH_BAND = "n_with_band"
+N_INSIDE_BAND = "n_inside_band"
+COVERAGE = "coverage"
+GMFE = "gmfe"
+VALIDATION_SUMMARY_COLUMNS = (OUTPUT, UNIT, N_OBSERVATIONS, N_WITH_BAND, N_INSIDE_BAND, LEVEL,
+                              COVERAGE, WITHIN_2FOLD, WITHIN_3FOLD, GMFE)
+# calibration summary: one row per estimated parameter; NOMINAL the PEtab parameter table's
+# value (before calibration), INITIAL_VALUE the best start's start point, FINAL_VALUE the
+# fit, CI_LOW..CI_HIGH its 95 % interval (CI_METHOD profile | wald); values in UNIT, the
+# parameter's unit in the problem's model (empty: not a model parameter, e.g. noise)
+CALIBRATION_SUMMARY_COLUMNS = (PARAMETER, UNIT, SCALE, NOMINAL, INITIAL_VALUE, FINAL_VALUE,
+                               CI_LOW, CI_HIGH, CI_METHOD, IDENTIFIABLE, AT_BOUND)
+# StudyData.to_frame: one row per analysis run (calibration | validation)
+ANALYSIS = "analysis"
+FILE = "file"
+VERDICT = "verdict"
+STUDY_DATA_COLUMNS = (ANALYSIS, FILE, VERDICT)

@@ -83,6 +83,10 @@ class DecisionSettings:
         ``"half-log"`` or ``"model-guided"``; number of levels including the
         start; model-guided: largest rise of the effect per step as a fraction
         of its largest change, and the fold limits of a step.
+    guide
+        Model-guided steps follow the ``"nominal"`` effect or its ``"upper"``
+        percentile over the samples (the most sensitive patients or parameter
+        sets): the latter gives smaller steps where the band is wide.
     """
 
     severity: str = "severe"
@@ -99,6 +103,7 @@ class DecisionSettings:
     max_increase: float = 0.2
     max_fold: float = 10.0
     min_fold: float = 1.25
+    guide: str = "nominal"
 
     def factor(self, category: str) -> float:
         table = {**DEFAULT_FACTORS.get(category, {}), **dict(self.factors.get(category, {}))}
@@ -232,10 +237,11 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
         rows.append({C.STEP: len(rows) + 1, C.ITEM: item, C.VALUE: value,
                      C.UNIT: unit if u is None else u, C.RULE: rule, C.SENTENCE: sentence})
 
+    spread = qsp.settings.get("distribution") or "parameter uncertainty"
     for e in qsp.estimates:
         unc = ""
         if e.n_samples:
-            unc = (f"; under parameter uncertainty median {e.dose_text(e.median)}, "
+            unc = (f"; under {spread} median {e.dose_text(e.median)}, "
                    f"5-95 % {e.dose_text(e.lower)} to {e.dose_text(e.upper)} "
                    f"({e.n_not_reached} of {e.n_samples} samples never reach it)")
         add(f"QSP MABEL: {e.effect.label}", e.dose, "lowest single dose reaching the effect "
@@ -251,7 +257,8 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
                             fix="use nominal, median or lower")
         qdose = best.dose if stat == "nominal" or not best.n_samples else \
             (best.median if stat == "median" else best.lower)
-        add("QSP MABEL (selected)", qdose, f"lowest effect definition; {stat} value",
+        add("QSP MABEL (selected)", qdose, f"lowest effect definition; {stat} value"
+            + (f" under {spread}" if stat != "nominal" and best.n_samples else ""),
             f"The most sensitive effect definition is '{best.effect.text}'; its {stat} "
             f"QSP MABEL, {qdose:.4g} {unit}, is the QSP estimate.")
     else:
@@ -336,9 +343,11 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
 
     Half-log: each level is ``sqrt(10)`` times the previous one. Model-guided:
     the largest step (between ``min_fold`` and ``max_fold``) keeping the nominal
-    rise of ``effect`` at most ``max_increase`` x its largest change over
-    ``[start, 1000 x start]`` or ``effect_span`` when given (Brent's method on log dose). Doses are rounded to
-    two significant figures; levels stop at ``max_dose``.
+    rise of ``effect`` (with ``settings.guide == "upper"`` and ``samples``: the
+    rise of its upper percentile over the samples) at most ``max_increase`` x its
+    largest nominal change over ``[start, 1000 x start]`` or ``effect_span`` when
+    given (Brent's method on log dose). Doses are rounded to two significant
+    figures; levels stop at ``max_dose``.
 
     Parameters
     ----------
@@ -365,10 +374,20 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
         return _empty_ladder()
     metrics = list(dict.fromkeys([exposure, *([occupancy] if occupancy else []), effect]))
 
+    if s.guide not in ("nominal", "upper"):
+        raise SpecError(f"unknown guide {s.guide!r}", element="decision.guide",
+                        fix="use nominal or upper")
+    upper = s.escalation == "model-guided" and s.guide == "upper" and samples is not None
+
     def eff(d: float) -> float:
+        if upper:  # the upper percentile of the effect over the samples
+            r = dose_response(m, [effect], [d], dose_unit, samples=samples, **run)
+            v = r.loc[r[C.STATUS] == C.STATUS_OK, effect].to_numpy(float)
+            return float(np.percentile(v, percentiles[1])) if len(v) else math.nan
         return float(dose_response(m, [effect], [d], dose_unit, **run)[effect].iloc[0])
 
     doses, rules = [start], ["starting dose"]
+    on = f"{percentiles[1]:g}th percentile of the" if upper else "nominal"
     if s.escalation == "model-guided":
         wide = np.geomspace(start, start * 1000, 13)
         ew = dose_response(m, [effect], wide, dose_unit, **run)[effect].to_numpy(float)
@@ -386,12 +405,14 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
             g = lambda x, e0=e0: eff(math.exp(x)) - e0 - limit  # noqa: E731
             lo, hi = math.log(d0 * s.min_fold), math.log(d0 * s.max_fold)
             if g(hi) <= 0:
-                nxt, why = d0 * s.max_fold, f"largest step (x{s.max_fold:g}); effect rise below limit"
+                nxt, why = d0 * s.max_fold, (f"largest step (x{s.max_fold:g}); {on} effect "
+                                             "rise below limit")
             elif g(lo) >= 0:
-                nxt, why = d0 * s.min_fold, f"smallest step (x{s.min_fold:g}); rise above limit"
+                nxt, why = d0 * s.min_fold, (f"smallest step (x{s.min_fold:g}); {on} effect "
+                                             "rise above limit")
             else:
                 nxt = math.exp(brentq(g, lo, hi, xtol=1e-3))
-                why = f"effect rise = {s.max_increase:g} x its range ({limit:.3g})"
+                why = f"{on} effect rise = {s.max_increase:g} x its range ({limit:.3g})"
         nxt = _round(nxt)
         if max_dose is not None and nxt > max_dose:
             break

@@ -388,7 +388,7 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
               schedule: str = "", dose_range: tuple[str, str] = ("0.001 ug/kg", "10 mg/kg"),
               grid_points: int = 25, end: float | str = "672 h", points: int = 200,
               subject: Subject | None = None, uncertainty=None, n: int = 64, seed: int | None = 0,
-              method: str = "lhs", percentiles: Sequence[float] = (5, 50, 95),
+              method: str = "lhs", samples: pd.DataFrame | None = None, percentiles: Sequence[float] = (5, 50, 95),
               steep_ratio: float = STEEP_RATIO, xtol: float = 1e-4,
               integrator: IntegratorSettings | None = None, workers: int | None = 1,
               progress: bool | None = None) -> QspMabelResult:
@@ -410,6 +410,10 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
         Simulated span and even output points (early log-spaced points are added).
     uncertainty, n, seed, method
         :class:`workbench.uncertainty.Uncertainty` and its sampling; None: nominal only.
+    samples
+        Instead of ``uncertainty``: the sample table itself (one row per parameter
+        set, model ids as columns, optionally ``dose_scale``), e.g. virtual
+        subjects of a population (:mod:`workbench.mabel_population`).
     percentiles
         Lower, middle and upper percentile of the MABEL distribution and band.
     steep_ratio
@@ -448,11 +452,15 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     baseline = {mt: float(base[mt].iloc[0]) for mt in metrics}
     nom = dose_response(m, metrics, grid, unit, route=route, schedule=schedule, target=target,
                         mw=mw, subject=subject, end=end, points=points, integrator=integrator)
-    samples = None
     band = None
     pct = tuple(float(p) for p in percentiles)
+    if samples is not None and uncertainty is not None:
+        raise SpecError("give either uncertainty or samples, not both", element="samples")
+    if samples is not None and not len(samples):
+        raise SpecError("the sample table is empty", element="samples")
     if uncertainty is not None:
         samples = uncertainty.with_model(m).sample(n, seed=seed, method=method)
+    if samples is not None:
         bar = tqdm(total=len(grid), desc="QSP MABEL grid", disable=not progress, leave=False)
         parts = []
         for d in grid:
@@ -495,7 +503,10 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
         log.info("QSP MABEL for %s: %s", eff.text, estimates[-1].dose_text())
     settings = dict(route=route, schedule=schedule, dose_range=tuple(dose_range),
                     grid_points=int(grid_points), end=str(end), points=int(points),
-                    n=int(n) if uncertainty is not None else 0, seed=seed, method=method,
+                    n=len(samples) if samples is not None else 0, seed=seed,
+                    method=method if uncertainty is not None else "given samples",
+                    distribution="parameter uncertainty" if uncertainty is not None else
+                    ("given samples" if samples is not None else ""),
                     percentiles=pct, steep_ratio=steep_ratio, target=target, mw=mw)
     return QspMabelResult(tuple(estimates), dr, settings)
 

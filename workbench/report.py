@@ -37,6 +37,9 @@ __all__ = ["BUNDLED_STUDY", "MabelRun", "run_mabel", "software_versions", "write
 
 log = logging.getLogger(__name__)
 
+#: name of the study model in the variant comparison
+BASE_VARIANT = "base model"
+
 #: the bundled CD3 bispecific study, run by ``workbench mabel`` without a study file
 BUNDLED_STUDY = Path(__file__).resolve().parent.parent / "studies" / "cd3_bispecific.yaml"
 
@@ -62,6 +65,8 @@ class MabelRun:
     archive: object | None
     notes: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    #: calibration and validation against the study's data (workbench.study_data.StudyData)
+    data: object | None = None
 
 
 def software_versions() -> pd.DataFrame:
@@ -149,6 +154,16 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                     provenance=prov if us.get("from_provenance", True) else None)
         except WorkbenchError as exc:
             notes["uncertainty"] = f"no parameter uncertainty: {exc.message}"
+    # --- calibration and validation against the study's data (errors in them propagate)
+    data = None
+    if (st.data.get("calibration") or {}).get("petab") or (st.data.get("validation")
+                                                           or {}).get("data"):
+        from .study_data import run_study_data
+
+        data = run_study_data(st, m, uncertainty_samples=unc.with_model(m).sample(
+            n_unc, seed=int(us.get("seed", 0))) if unc else None, reduced=reduced,
+            workers=workers, progress=progress)
+        tick("calibration and validation")
     # --- QSP MABEL
     from .qsp_mabel import qsp_mabel
 
@@ -159,13 +174,29 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                     dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
                     uncertainty=unc, n=n_unc, seed=int(us.get("seed", 0)),
                     method=str(us.get("method", "lhs")), workers=workers, progress=progress,
-                    **{k: v for k, v in run.items() if k != "integrator"})
+                    **_run_kw(run))
     tick("QSP MABEL")
+    # --- virtual population: MABEL per subject, alone and with the uncertainty
+    popm = None
+    pspec = None
+    if st.data["population"]:
+        from .mabel_population import PopulationSpec, population_mabel
+
+        pspec = PopulationSpec.from_dict(st.data["population"])
+        popm = population_mabel(m, [_effect(e) for e in st.data["effects"]], pspec,
+                                uncertainty=unc, dose_unit=drug["dose_unit"], subject=subject,
+                                n=min(pspec.n, 16) if reduced else None, workers=workers,
+                                progress=progress, dose_range=tuple(st.data["dose_range"]),
+                                grid_points=grid_points, route=drug["route"],
+                                schedule=drug["schedule"], target=drug["species"], mw=drug["mw"],
+                                end=sim["end"], points=int(sim["points"]))
+        tick("population MABEL")
+    qsp_dec = popm.for_decision if popm is not None else qsp
     minimal = None
     if st.data.get("minimal_active_effect"):
         ma = qsp_mabel(m, [st.data["minimal_active_effect"]],
                        dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
-                       workers=workers, **{k: v for k, v in run.items() if k != "integrator"})
+                       workers=workers, **_run_kw(run))
         minimal = ma.estimates[0]
     # --- decision
     from .decision import DecisionSettings, decide, escalation_ladder, traditional_estimates
@@ -175,9 +206,11 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                  subject=subject)
     ds = {k: v for k, v in st.data["decision"].items() if k != "max_dose"}
     settings = DecisionSettings(**ds)
-    dec = decide(qsp, trad, settings, minimal_active=minimal)
-    best = qsp.lowest() or qsp.estimates[0]
+    dec = decide(qsp_dec, trad, settings, minimal_active=minimal)
+    best = qsp_dec.lowest() or qsp_dec.estimates[0]
     samples = unc.with_model(m).sample(n_unc, seed=int(us.get("seed", 0))) if unc else None
+    if popm is not None:
+        samples = popm.joint_samples
     max_dose = None
     if st.data["decision"].get("max_dose"):
         from . import units as U
@@ -194,6 +227,15 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
 
     dec = Decision(dec.table, dec.start_dose, dec.dose_unit, ladder, dec.basis)
     tick("decision")
+    if popm is not None:
+        from dataclasses import replace
+
+        from .mabel_population import reach_by_level
+
+        popm = replace(popm, reach=reach_by_level(m, qsp_dec, ladder, popm.joint_samples,
+                                                  levels=pspec.levels, dose_unit=unit,
+                                                  workers=workers, **_run_kw(run)))
+        tick("population at the first levels")
     # --- PK/PD profiles at the start, below and above
     from .simulate import simulate
 
@@ -232,23 +274,16 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     # --- variants (structural uncertainty)
     var = None
     if st.data["model"].get("variants"):
-        from .variants import compare_variants, read_variants
+        from .variants import Variant, compare_variants, read_variants
 
-        var = compare_variants(m, read_variants(st.data["model"]["variants"]),
-                               regimens=[start_reg], metrics=smetrics,
+        # the base model first: relative differences refer to it
+        var = compare_variants(m, [Variant(BASE_VARIANT, description="the study model"),
+                                   *read_variants(st.data["model"]["variants"])],
+                               reference=BASE_VARIANT, regimens=[start_reg], metrics=smetrics,
                                dose_for={best.effect.metric: best.threshold},
                                dose_range=tuple(st.data["dose_range"]), route=drug["route"],
                                end=sim["end"], **common)
         tick("variants")
-    # --- population (workbench.population, issue 6)
-    pop = None
-    ps = st.data["population"]
-    if ps:
-        try:
-            pop = _population(m, ps, dec, unit, drug, out, best, reduced, workers)
-        except (ImportError, AttributeError, TypeError) as exc:  # API not there (yet)
-            notes["population"] = f"population analysis not run: {type(exc).__name__}: {exc}"
-        tick("population")
     # --- exchange package
     arc = None
     if package_dir is not None:
@@ -261,32 +296,19 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     if reduced:
         notes["reduced"] = ("reduced run: uncertainty n <= 8, Sobol N = 8, grid <= 13 doses; "
                             "numbers are indicative only")
-    return MabelRun(st, m, prov, ver, unc, qsp, minimal, trad, dec, profiles, loc, sob, var, pop,
-                    arc, notes, secs)
+    return MabelRun(st, m, prov, ver, unc, qsp, minimal, trad, dec, profiles, loc, sob, var, popm,
+                    arc, notes, secs, data=data)
+
+
+def _run_kw(run: dict) -> dict:
+    """The run settings without the integrator (for functions that do not take one)."""
+    return {k: v for k, v in run.items() if k != "integrator"}
 
 
 def _effect(e: dict):
     from .qsp_mabel import parse_effect
 
     return parse_effect(e["definition"], name=str(e.get("name", "")))
-
-
-def _population(m, ps, dec, unit, drug, out, best, reduced, workers):
-    """Virtual-population exposure/effect at the first ladder levels (issue 6 API)."""
-    from .population import Variability, allometric, sample_population
-    from .regimens import compare_regimens
-
-    n = int(ps.get("n", 100)) if not reduced else 20
-    var = Variability.from_cv(dict(ps["cv"])) if ps.get("cv") else None
-    al = ps.get("allometry") or {}
-    effects = allometric(al.get("clearances", ()), al.get("volumes", ())) if al else ()
-    pop = sample_population(m, n, variability=var, effects=effects, seed=int(ps.get("seed", 0)))
-    doses = list(dec.ladder[C.DOSE])[:3] or [dec.start_dose]
-    regs = [f"{d:.4g} {unit} {drug['route']}" for d in doses]
-    return compare_regimens(m, pop, regs, exposure=[out["exposure"]],
-                            effects={best.effect.label: best.effect.metric},
-                            target=drug["species"], mw=drug["mw"],
-                            tau=ps.get("tau", "672 h"), workers=workers, progress=False)
 
 
 def write_report(result: MabelRun, out_dir: str | os.PathLike[str]) -> dict[str, Path]:

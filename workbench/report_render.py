@@ -185,6 +185,83 @@ def _mabel_fig(run):
     return fig
 
 
+def _variant_blocks(run) -> list:
+    """Section 12: each variant's changes, the decision quantities side by side, and the
+    largest relative change against the study model."""
+    vc = run.variants
+    t = vc.table[vc.table[C.VARIANT] != vc.reference]
+    blocks = [("p", "Each alternative structure below changes one mechanism of the study model "
+                    "(its changes and rationale); the same decision quantities are computed on "
+                    "each: the effect metrics at the proposed starting dose and the dose reaching "
+                    "the minimal-effect threshold of the study model."),
+              ("table", vc.variants),
+              ("table", vc.to_wide())]
+    rd = t[C.REL_DIFF].abs()
+    if rd.notna().any():
+        k = rd.idxmax()
+        row = t.loc[k]
+        blocks.append(("p", f"Largest relative change against the {vc.reference}: "
+                            f"{row[C.REL_DIFF]:+.1%} in {row[C.QUANTITY]}"
+                            + (f" at {row[C.REGIMEN]}" if row[C.REGIMEN] else "")
+                            + f" ({row[C.VARIANT]}). "
+                            + ("Every variant changes every quantity by less than 2-fold: the "
+                               "decision does not hinge on these mechanisms."
+                               if bool(t[C.REL_DIFF].dropna().between(-0.5, 1.0,
+                                                                      inclusive="neither").all())
+                               else
+                               "At least one variant changes a decision quantity 2-fold or "
+                               "more: the decision depends on that mechanism, which the "
+                               "limitations and the update plan must address.")))
+    return blocks
+
+
+def _population_blocks(run) -> list:
+    """Section 13: who the virtual patients are, their MABEL distributions, and the
+    share reaching each effect at the first escalation levels."""
+    from .mabel_population import plot_mabel_distributions
+
+    pm = run.population
+    d = run.study.data["population"]
+    pop = pm.population
+    desc = [f"{len(pop)} virtual adult patients (seed {d.get('seed', 0)})"
+            + (f" from {d['covariates']}" if d.get("covariates") else
+               " with weight, height, age and sex drawn from adult distributions")]
+    if d.get("bsv"):
+        desc.append("between-subject variability (log-normal CV) of " + ", ".join(
+            f"{k} {float(v):.0%}" for k, v in dict(d["bsv"]).items()))
+    if d.get("clearances") or d.get("volumes"):
+        desc.append("allometric weight scaling of " + ", ".join(
+            [*(f"{k} (exponent 0.75)" for k in d.get("clearances") or []),
+             *(f"{k} (exponent 1)" for k in d.get("volumes") or [])]))
+    if d.get("plausible"):
+        desc.append("plausible patients only (baseline " + ", ".join(
+            f"{k} in [{v[0]:g}, {v[1]:g}]" for k, v in dict(d["plausible"]).items()) + ")")
+    unit = run.decision.dose_unit
+    blocks = [("p", "Virtual population: " + "; ".join(desc) + f". Doses in {unit} are scaled "
+                    "to each patient's size. Each patient is paired with one draw of the "
+                    "uncertain typical values, so the joint distribution is the predictive "
+                    "distribution of the MABEL of a future patient; the decision uses it."),
+              ("table", pm.covariate_summary()),
+              ("p", "MABEL per sample under each source of spread (5th percentile, median, "
+                    "95th percentile; samples that never reach the effect count as above the "
+                    "range):"),
+              ("table", pm.to_frame(uncertainty=run.qsp))]
+    best = pm.for_decision.lowest()
+    if best is not None:
+        blocks.append(("fig", plot_mabel_distributions(pm, best.effect.label,
+                                                       run.decision.start_dose, run.qsp)))
+    if pm.reach is not None and len(pm.reach):
+        first = pm.reach[pm.reach[C.LADDER_LEVEL] == 1]
+        said = [f"'{r[C.EFFECT]}' {r[C.PROBABILITY]:.0%} (95 % CI {r[C.CI_LOW]:.0%}-"
+                f"{r[C.CI_HIGH]:.0%}, {int(r[C.N_REACHED])} of {int(r[C.N_SAMPLES])})"
+                for _, r in first.iterrows()]
+        blocks += [("p", f"Share of virtual patients whose effect reaches the minimal-effect "
+                         f"threshold at the starting dose: {'; '.join(said)}. At the first "
+                         "escalation levels:"),
+                   ("table", pm.reach.drop(columns=[C.DEFINITION]))]
+    return blocks
+
+
 def _spread_fig(run):
     plt = pyplot()
     sob = run.sobol
@@ -318,7 +395,8 @@ def _sections(run) -> dict[str, list]:
     risk_done = {"verification": True, "local sensitivity": run.local is not None,
                  "Sobol sensitivity": run.sobol is not None, "uncertainty": run.uncertainty is not None,
                  "model variants": run.variants is not None,
-                 "validation data": bool((d.get("validation") or {}).get("data"))}
+                 "validation data": getattr(getattr(run, "data", None), "validation",
+                                            None) is not None}
     S["context"] += [("p", f"Study: {d.get('title') or st.name} (file {st.path})."),
                      ("p", "Question of interest: " + st.question),
                      ("p", "Context of use: " + st.context_of_use),
@@ -354,7 +432,11 @@ def _sections(run) -> dict[str, list]:
     if vf is not None:
         S["verification"].append(("fig", vf))
     cal, val = d.get("calibration") or {}, d.get("validation") or {}
-    if cal or val:
+    if getattr(run, "data", None) is not None and run.data.ran:
+        from .study_data import report_blocks
+
+        S["calibration"] += report_blocks(run.data)
+    elif cal or val:
         S["calibration"].append(("p", "Calibration problem: " + str(cal.get("petab", "none")) +
                                  "; validation data: " + str(val.get("data", "none")) +
                                  ". Run `workbench calibrate` / `workbench check-data` on them; "
@@ -395,24 +477,26 @@ def _sections(run) -> dict[str, list]:
             sens.append(("fig", f))
     S["sensitivity"] += sens or [("p", "No sensitivity analysis was run (no uncertain parameters).")]
     if run.variants is not None:
-        S["variants"] += [("p", "The same decision quantities on each model variant:"),
-                          ("table", run.variants.to_frame())]
+        S["variants"] += _variant_blocks(run)
     else:
         S["variants"].append(("p", "No model variants given in the study (model.variants): the "
                                    "effect of omitted elements on the decision is not assessed."))
     if run.population is not None:
-        S["population"] += [("p", "Virtual population at the first escalation levels:"),
-                            ("table", run.population.summary)]
+        S["population"] += _population_blocks(run)
     else:
         S["population"].append(("p", run.notes.get("population", "No virtual population requested "
                                                    "in the study (population section of the "
                                                    "study file).")))
-    comp = [{"estimate": f"QSP: {e.effect.label}", "dose": e.dose_text(),
-             "median (uncertainty)": e.dose_text(e.median) if e.n_samples else "",
+    results = [run.qsp]
+    if run.population is not None:
+        results += [x for x in (run.population.variability, run.population.joint) if x is not None]
+    comp = [{"estimate": f"QSP: {e.effect.label}", "dose (nominal)": e.dose_text(),
+             "spread": res.settings.get("distribution", "") if e.n_samples else "",
+             "median": e.dose_text(e.median) if e.n_samples else "",
              "5-95 %": f"{e.dose_text(e.lower)} - {e.dose_text(e.upper)}" if e.n_samples else "",
-             "basis": e.effect.text} for e in run.qsp.estimates]
-    comp += [{"estimate": f"traditional: {t[C.NAME]}", "dose": f"{t[C.DOSE]:.4g} {unit}",
-              "median (uncertainty)": "", "5-95 %": "", "basis": t[C.INPUTS]}
+             "basis": e.effect.text} for res in results for e in res.estimates]
+    comp += [{"estimate": f"traditional: {t[C.NAME]}", "dose (nominal)": f"{t[C.DOSE]:.4g} {unit}",
+              "spread": "", "median": "", "5-95 %": "", "basis": t[C.INPUTS]}
              for _, t in run.traditional.iterrows()]
     S["mabel"] += [("table", pd.DataFrame(comp)), ("fig", _mabel_fig(run))]
     S["decision"] += [("p", f"Proposed starting dose: {dec.start_dose:.4g} {unit} (basis: {dec.basis})."
@@ -421,7 +505,10 @@ def _sections(run) -> dict[str, list]:
                       ("list", list(dec.table[C.SENTENCE])),
                       ("table", dec.table.drop(columns=[C.SENTENCE])),
                       ("p", "Escalation ladder with predicted exposure, occupancy and effect "
-                            "(nominal, 5-95 % under parameter uncertainty):"),
+                            "(nominal, 5-95 % under "
+                            + ("parameter uncertainty and population variability"
+                               if run.population is not None else "parameter uncertainty")
+                            + "):"),
                       ("table", dec.ladder)]
     lf = _ladder_fig(run)
     if lf is not None:
@@ -567,6 +654,10 @@ def render(run, out: Path) -> dict[str, Path]:
     csv("qsp_dose_response.csv", run.qsp.dose_response)
     csv("traditional_mabel.csv", run.traditional)
     csv("verification.csv", run.verification.to_frame())
+    if getattr(run, "data", None) is not None:  # calibration and validation tables, figures
+        from .study_data import write_study_data
+
+        paths.update(write_study_data(run.data, out))
     if run.local is not None:
         csv("local_sensitivity.csv", run.local.indices)
     if run.sobol is not None:
@@ -575,6 +666,16 @@ def render(run, out: Path) -> dict[str, Path]:
         if e.per_sample is not None:
             slug = "".join(c if c.isalnum() else "_" for c in e.effect.metric).strip("_")
             csv(f"qsp_mabel_samples_{slug}.csv", e.per_sample)
+    if run.population is not None:
+        pm = run.population
+        csv("population_mabel.csv", pm.to_frame(uncertainty=run.qsp))
+        csv("population_subjects.csv", pm.population.to_frame())
+        if pm.reach is not None:
+            csv("population_reach.csv", pm.reach)
+        for e in pm.for_decision.estimates:
+            if e.per_sample is not None:
+                slug = "".join(c if c.isalnum() else "_" for c in e.effect.metric).strip("_")
+                csv(f"population_mabel_subjects_{slug}.csv", e.per_sample)
     S = _sections(run)
     figs = {}
     try:

@@ -38,17 +38,33 @@ to the study file. Schema (``*``: required)::
     grid_points: 25
     traditional: [ ... ]                      # workbench.decision.traditional_estimates specs
     uncertainty: {n: 64, seed: 1, method: lhs, from_provenance: true, params: [CL=lognormal,cv=0.3]}
-    population: {n: 100, seed: 1}             # used when workbench.population is available
+    population:                               # optional: virtual population (mabel_population)
+      n: 100                                  # subjects (adult covariates unless `covariates`)
+      seed: 1
+      bsv: {CL: 0.3, V1: 0.2}                 # CV of between-subject variability (log-normal)
+      correlations: [[CL, V1, 0.4]]           # between etas (both need a bsv CV)
+      clearances: [CL, Q]                     # allometric (WT/70)^0.75
+      volumes: [V1, V2]                       # allometric (WT/70)^1
+      covariates: subjects.csv                # optional: real subjects instead
+      plausible: {"value(IL6, 0)": [1, 5]}    # optional: baseline ranges of plausible patients
+      levels: 3                               # ladder levels with the share reaching each effect
     sensitivity: {parameters: [CL, kon_CD3], sobol_n: 64, seed: 1, local: true, sobol: true}
     verification: {n_doses: 9, skip: {stochastic: reason}}
-    calibration: {petab: petab/problem.yaml}  # optional
-    validation: {data: observed.csv}          # optional: workbench.check_data input
+    calibration:                              # optional: run by workbench.study_data
+      petab*: petab/problem.yaml              # PEtab v1 problem (workbench.calibrate)
+      starts: 10                              # multi-start fits (reduced runs: at most 3)
+      seed: 0                                 # seed of the start points
+      profiles: false                         # profile-likelihood intervals (else Wald)
+    validation:                               # optional: run by workbench.study_data
+      data*: observed.csv                     # workbench.check_data table, not used in calibration
+      level: 0.9                              # nominal coverage of the prediction band
     decision:                                 # workbench.decision.DecisionSettings fields
       severity: severe
       reversibility: reversible
       novelty: novel
       statistic: lower
       escalation: model-guided
+      guide: upper                            # steps on the 95th percentile of the effect
       steps: 6
       max_increase: 0.2
       life_threatening: false
@@ -97,9 +113,11 @@ _TOP = {"name", "title", "question", "context_of_use", "model_risk", "model", "p
         "outputs", "simulation", "effects", "minimal_active_effect", "dose_range", "grid_points",
         "traditional", "uncertainty", "population", "sensitivity", "verification", "calibration",
         "validation", "decision", "assumptions", "omissions", "limitations", "update_plan"}
+_CALIBRATION = {"petab", "starts", "seed", "profiles"}
+_VALIDATION = {"data", "level"}
 _DECISION = {"severity", "reversibility", "novelty", "factors", "agreement_fold", "statistic",
              "life_threatening", "justification", "escalation", "steps", "max_increase",
-             "max_fold", "min_fold", "max_dose"}
+             "max_fold", "min_fold", "max_dose", "guide"}
 
 
 def risk_level(influence: str, consequence: str) -> str:
@@ -269,12 +287,19 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
                 errs.append(f"traditional[{i}].{k}: required for method {t['method']}")
     for sec, keys in (("uncertainty", {"n": int, "seed": int}),
                       ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list}),
-                      ("population", {"n": int, "seed": int}),
+                      ("population", {"n": int, "seed": int, "levels": int, "bsv": dict,
+                                      "correlations": list, "clearances": list, "volumes": list,
+                                      "plausible": dict}),
                       ("simulation", {"points": int})):
         d = opt(data, sec, "", dict)
         for k, kind in keys.items():
             if d is not None:
                 opt(d, k, f"{sec}.", kind)
+    po = data.get("population")
+    if isinstance(po, dict):
+        _check_population(po, errs)
+        if po.get("covariates"):
+            path_ok(po["covariates"], "population.covariates")
     de = opt(data, "decision", "", dict)
     if de is not None:
         for k in sorted(set(de) - _DECISION):
@@ -289,6 +314,8 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         if de.get("escalation") not in (None, "half-log", "model-guided"):
             errs.append(f"decision.escalation: {de['escalation']!r} is not half-log or "
                         "model-guided")
+        if de.get("guide") not in (None, "nominal", "upper"):
+            errs.append(f"decision.guide: {de['guide']!r} is not nominal or upper")
         if de.get("statistic") not in (None, "nominal", "median", "lower"):
             errs.append(f"decision.statistic: {de['statistic']!r} is not nominal, median or lower")
         if de.get("life_threatening") and not str(de.get("justification") or "").strip():
@@ -296,11 +323,25 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
     for k in ("assumptions", "omissions", "limitations", "update_plan"):
         opt(data, k, "", list)
     ca = opt(data, "calibration", "", dict)
-    if ca is not None and ca.get("petab"):
-        path_ok(ca["petab"], "calibration.petab")
+    if ca:
+        for k in sorted(set(ca) - _CALIBRATION):
+            errs.append(f"calibration.{k}: unknown field (known: {', '.join(sorted(_CALIBRATION))})")
+        if need(ca, "petab", "calibration."):
+            path_ok(ca["petab"], "calibration.petab")
+        ns = opt(ca, "starts", "calibration.", int)
+        if ns is not None and ns < 1:
+            errs.append(f"calibration.starts: {ns} must be at least 1")
+        opt(ca, "seed", "calibration.", int)
+        opt(ca, "profiles", "calibration.", bool)
     va = opt(data, "validation", "", dict)
-    if va is not None and va.get("data"):
-        path_ok(va["data"], "validation.data")
+    if va:
+        for k in sorted(set(va) - _VALIDATION):
+            errs.append(f"validation.{k}: unknown field (known: {', '.join(sorted(_VALIDATION))})")
+        if need(va, "data", "validation."):
+            path_ok(va["data"], "validation.data")
+        lv = opt(va, "level", "validation.", (int, float))
+        if lv is not None and not 0 < lv < 1:
+            errs.append(f"validation.level: {lv} must be between 0 and 1 (e.g. 0.9)")
     return errs
 
 
@@ -308,7 +349,7 @@ def _kname(kind) -> str:
     if isinstance(kind, tuple):
         return " or ".join(_kname(k) for k in kind)
     return {str: "text", dict: "a mapping", list: "a list", int: "an integer",
-            float: "a number"}.get(kind, kind.__name__)
+            float: "a number", bool: "true or false"}.get(kind, kind.__name__)
 
 
 def read_study(path: str | os.PathLike[str]) -> Study:
@@ -339,6 +380,7 @@ def read_study(path: str | os.PathLike[str]) -> Study:
     absolute(data, "provenance")
     absolute(data.get("calibration") or {}, "petab")
     absolute(data.get("validation") or {}, "data")
+    absolute(data.get("population") or {}, "covariates")
     data["drug"].setdefault("route", "iv")
     data["drug"].setdefault("schedule", "")
     data["drug"].setdefault("dose_unit", "ug/kg")
@@ -356,3 +398,34 @@ def read_study(path: str | os.PathLike[str]) -> Study:
     return Study(str(p), str(data["name"]), str(data["question"]).strip(),
                  str(data["context_of_use"]).strip(), mr["influence"], mr["consequence"],
                  data["model"]["file"], data)
+
+
+_POPULATION = {"n", "seed", "levels", "bsv", "correlations", "clearances", "volumes",
+               "covariates", "plausible"}
+
+
+def _check_population(po: dict, errs: list[str]) -> None:
+    """Findings of the ``population`` block (appended to ``errs``)."""
+    for k in sorted(set(po) - _POPULATION):
+        errs.append(f"population.{k}: unknown field (known: {', '.join(sorted(_POPULATION))})")
+    if isinstance(po.get("n"), int) and po["n"] < 2:
+        errs.append(f"population.n: {po['n']} subjects; give at least 2")
+    if isinstance(po.get("levels"), int) and po["levels"] < 1:
+        errs.append("population.levels: give at least 1 escalation level")
+    for pid, cv in dict(po.get("bsv") or {}).items():
+        if isinstance(cv, bool) or not isinstance(cv, int | float) or not 0 < cv < 10:
+            errs.append(f"population.bsv.{pid}: CV {cv!r} is not a number in (0, 10), e.g. 0.3")
+    for i, c in enumerate(po.get("correlations") or []):
+        if (not isinstance(c, list) or len(c) != 3 or not all(isinstance(x, str) for x in c[:2])
+                or not isinstance(c[2], int | float) or not -1 < c[2] < 1):
+            errs.append(f"population.correlations[{i}]: {c!r} is not [id_1, id_2, rho] with "
+                        "-1 < rho < 1")
+        elif any(x not in (po.get("bsv") or {}) for x in c[:2]):
+            errs.append(f"population.correlations[{i}]: {c[0]} and {c[1]} both need a bsv CV")
+    for k in ("clearances", "volumes"):
+        if not all(isinstance(x, str) for x in (po.get(k) or [])):
+            errs.append(f"population.{k}: give a list of parameter ids")
+    for metric, rng in dict(po.get("plausible") or {}).items():
+        if (not isinstance(rng, list) or len(rng) != 2
+                or not all(isinstance(x, int | float) for x in rng) or not rng[0] < rng[1]):
+            errs.append(f"population.plausible.{metric}: {rng!r} is not [low, high] with low < high")

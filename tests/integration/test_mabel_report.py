@@ -43,6 +43,42 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     text = "".join(pg.extract_text() for pg in r.pages)
     for _, title in SECTIONS:
         assert title.split(" ", 1)[1][:20] in text, title
-    for f in ("decision.csv", "escalation_ladder.csv", "qsp_mabel.csv", "package/archive.omex",
+    html = (out / "report.html").read_text(encoding="utf-8")
+    var = html[html.index("<h2>12. Alternative"):html.index("<h2>13. Virtual")]
+    assert "base model" in var and "Largest relative change against the base model" in var
+    for name in ("no T-cell refractoriness", "no target-cell killing", "no CD3 internalisation"):
+        assert name in var, name
+    pop = html[html.index("<h2>13. Virtual population"):html.index("<h2>14. Traditional")]
+    assert "Share of virtual patients whose effect reaches" in pop and "<img" in pop
+    assert "uncertainty and variability" in pop
+    for f in ("population_mabel.csv", "population_reach.csv", "population_subjects.csv",
+              "decision.csv", "escalation_ladder.csv", "qsp_mabel.csv", "package/archive.omex",
               "package/model.xml", "package/provenance.csv"):
         assert (out / f).exists(), f
+
+
+def test_variant_comparison_base_row_matches_the_qsp_mabel():
+    """The study runs the variants against the base model: the base model's dose for the
+    IL-6 threshold (grid + Brent in workbench.variants) equals the nominal QSP MABEL of the
+    same effect (a different search on a different output grid in workbench.qsp_mabel)."""
+    from workbench.qsp_mabel import qsp_mabel
+    from workbench.report import BASE_VARIANT, BUNDLED_STUDY
+    from workbench.study import read_study
+    from workbench.variants import Variant, compare_variants, read_variants
+
+    st = read_study(BUNDLED_STUDY)
+    d = st.data["drug"]
+    common = dict(target=d["species"], mw=d["mw"], end="672 h")
+    q = qsp_mabel(st.model, ["max(IL6) >= 1.2 x baseline"], dose_range=("0.001 ug/kg",
+                                                                           "1 ug/kg"),
+                  grid_points=7, points=200, **common).estimates[0]
+    vc = compare_variants(st.model, [Variant(BASE_VARIANT),
+                                     *read_variants(st.data["model"]["variants"])],
+                          reference=BASE_VARIANT, dose_for={"max(IL6)": q.threshold},
+                          dose_range=("0.001 ug/kg", "1 ug/kg"), grid_points=7, points=400,
+                          **common)
+    t = vc.table.set_index("variant")
+    assert t.loc[BASE_VARIANT, "value"] == pytest.approx(q.dose, rel=2e-3)
+    assert t.loc[BASE_VARIANT, "rel_diff"] == 0
+    # without refractoriness, activated T cells accumulate: the threshold is reached earlier
+    assert t.loc["no T-cell refractoriness", "value"] < q.dose

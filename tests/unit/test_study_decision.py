@@ -20,7 +20,9 @@ def test_study_lists_every_error(tmp_path):
         "model: {file: missing.ant}\n"
         "drug: {species: Drug, mw: heavy}\n"
         "effects: ['max(RO) is big']\n"
-        "decision: {severity: awful, escalation: sideways, colour: red}\n"
+        "decision: {severity: awful, escalation: sideways, colour: red, guide: top}\n"
+        "population: {n: 1, bsv: {CL: -1}, correlations: [[CL, V, 2]], volumes: [3],\n"
+        "             plausible: {'value(R, 0)': [5, 1]}, covariates: nobody.csv, size: 2}\n"
         "banana: 1\n")
     errs = lint_study(p)
     text = "\n".join(errs)
@@ -28,7 +30,11 @@ def test_study_lists_every_error(tmp_path):
                      "model_risk.influence: 'huge'", "model_risk.consequence: required",
                      "model.file: file 'missing.ant' not found", "drug.mw:", "outputs: required",
                      "effects[0]:", "decision.severity: 'awful'", "decision.escalation",
-                     "decision.colour: unknown", "banana: unknown"):
+                     "decision.colour: unknown", "decision.guide: 'top'", "banana: unknown",
+                     "population.n: 1 subjects", "population.bsv.CL: CV -1",
+                     "population.correlations[0]:", "population.volumes:",
+                     "population.plausible.value(R, 0):", "population.covariates: file",
+                     "population.size: unknown"):
         assert expected in text, expected
     with pytest.raises(SpecError) as exc:
         read_study(p)

@@ -1,0 +1,142 @@
+"""QSP MABEL in a virtual population against closed forms.
+
+Model tests/data/onecomp_binding.ant: one-compartment IV drug, simple binding,
+RO = C / (C + Kd); peak occupancy at t = 0 with C0 = D / V. For a per-kg dose
+``d`` (nmol/kg) given to a subject of weight WT and volume V, C0 = d WT / V, so
+the dose reaching 10 % occupancy is d = (Kd / 9) V / WT, subject by subject.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from workbench import columns as C
+from workbench.decision import DecisionSettings, escalation_ladder
+from workbench.dosing import Subject
+from workbench.errors import SpecError
+from workbench.mabel_population import (
+    PopulationSpec,
+    joint_samples,
+    population_mabel,
+    reach_by_level,
+    study_population,
+)
+from workbench.model import load_model
+from workbench.uncertainty import build_uncertainty
+
+MODEL = "tests/data/onecomp_binding.ant"
+RUN = dict(dose_range=("0.0001 nmol/kg", "10 nmol/kg"), grid_points=9, route="iv",
+           target="Drug", end="24 h", points=20)
+SPEC = PopulationSpec(n=24, seed=3, bsv={"central": 0.3}, volumes=("central",))
+
+
+@pytest.fixture(scope="module")
+def m():
+    return load_model(MODEL)
+
+
+@pytest.fixture(scope="module")
+def result(m):
+    unc = build_uncertainty(m, params=["Kd=lognormal,cv=0.5"])
+    return population_mabel(m, ["max(RO) >= 0.10"], SPEC, uncertainty=unc, dose_unit="nmol/kg",
+                            subject=Subject(weight=70.0), **RUN)
+
+
+def test_per_subject_mabel_equals_closed_form(result):
+    pop = result.population.table
+    v, wt = pop["central"].to_numpy(), pop[C.WEIGHT].to_numpy()
+    # allometry on the volume and a per-kg dose cancel: only the eta of V is left
+    assert np.ptp(wt) > 10 and np.std(np.log(v / wt)) > 0.1
+    e = result.variability.estimates[0]
+    assert e.n_samples == SPEC.n and e.n_not_reached == 0
+    expected = 2.0 / 9.0 * v / wt
+    np.testing.assert_allclose(e.per_sample[C.DOSE].to_numpy(), expected, rtol=2e-3)
+    assert e.median == pytest.approx(np.percentile(expected, 50, method="nearest"), rel=2e-3)
+    assert e.dose == pytest.approx(2.0 / 9.0 * 5.0 / 70.0, rel=1e-4)  # nominal 70 kg subject
+
+
+def test_joint_mabel_pairs_subjects_with_uncertainty_draws(result):
+    pop = result.population.table
+    js = result.joint_samples
+    # central: no uncertainty, so the subject's own volume; Kd: the paired draw
+    np.testing.assert_allclose(js["central"], pop["central"], rtol=1e-12)
+    np.testing.assert_allclose(js[C.DOSE_SCALE], pop[C.WEIGHT] / 70.0, rtol=1e-12)
+    assert js["Kd"].nunique() == len(js)
+    e = result.joint.estimates[0]
+    expected = js["Kd"].to_numpy() / 9.0 * pop["central"].to_numpy() / pop[C.WEIGHT].to_numpy()
+    np.testing.assert_allclose(e.per_sample[C.DOSE].to_numpy(), expected, rtol=2e-3)
+    assert result.for_decision is result.joint
+    assert result.joint.settings["distribution"].startswith("parameter uncertainty and")
+    frame = result.to_frame()
+    assert list(frame.columns) == list(C.MABEL_DISTRIBUTION_COLUMNS)
+    assert set(frame[C.SPREAD]) == {"population variability", "uncertainty and variability"}
+
+
+def test_joint_samples_multiply_typical_values_by_the_subject_ratio(m):
+    pop = study_population(m, PopulationSpec(n=6, seed=1, bsv={"central": 0.2, "CL": 0.3}))
+    import pandas as pd
+
+    unc = pd.DataFrame({"CL": np.linspace(0.4, 0.9, 6), "Kd": np.linspace(1, 3, 6)})
+    js = joint_samples(m, pop, unc, "nmol", Subject())
+    np.testing.assert_allclose(js["CL"], unc["CL"] * pop.table["CL"] / 0.5, rtol=1e-12)
+    np.testing.assert_allclose(js["central"], pop.table["central"], rtol=1e-12)
+    np.testing.assert_allclose(js["Kd"], unc["Kd"], rtol=1e-12)
+    assert (js[C.DOSE_SCALE] == 1.0).all()   # flat dose: no size scaling
+    with pytest.raises(SpecError, match="uncertainty draws"):
+        joint_samples(m, pop, unc.head(3), "nmol", Subject())
+
+
+def test_share_reaching_the_effect_by_level(m, result):
+    js = result.joint_samples
+    expected_mabel = js["Kd"].to_numpy() / 9.0 * js["central"].to_numpy() / \
+        result.population.table[C.WEIGHT].to_numpy()
+    import pandas as pd
+
+    doses = np.sort(expected_mabel)[[3, 12, 20]] * 1.01   # between subjects' MABELs
+    ladder = pd.DataFrame({C.DOSE: doses})
+    reach = reach_by_level(m, result.joint, ladder, js, levels=3, dose_unit="nmol/kg",
+                           route="iv", target="Drug", subject=Subject(weight=70.0), end="24 h",
+                           points=20)
+    assert list(reach.columns) == list(C.REACH_COLUMNS)
+    for (_, row), d in zip(reach.iterrows(), doses, strict=True):
+        n_expected = int(np.sum(expected_mabel <= d))
+        assert row[C.N_REACHED] == n_expected
+        assert row[C.PROBABILITY] == pytest.approx(n_expected / len(js))
+        assert row[C.CI_LOW] <= row[C.PROBABILITY] <= row[C.CI_HIGH]
+
+
+def test_ladder_guided_on_the_upper_percentile(m):
+    """Each model-guided step keeps the rise of the 95th percentile of RO below the limit,
+    computed here from the closed form RO = C0 / (C0 + Kd) over the same samples."""
+    unc = build_uncertainty(m, params=["Kd=lognormal,cv=0.8"])
+    samples = unc.with_model(m).sample(40, seed=2)
+    kd = samples["Kd"].to_numpy()
+    run = dict(route="iv", target="Drug", end="24 h", points=20)
+    kw = dict(effect="max(RO)", exposure="max(Drug)", samples=samples, effect_span=1.0, **run)
+    up = escalation_ladder(m, 0.05, "nmol", settings=DecisionSettings(
+        escalation="model-guided", guide="upper", steps=5, max_increase=0.1), **kw)
+    nom = escalation_ladder(m, 0.05, "nmol", settings=DecisionSettings(
+        escalation="model-guided", guide="nominal", steps=5, max_increase=0.1), **kw)
+
+    def ro_upper(d):
+        c0 = d / 5.0
+        return float(np.percentile(c0 / (c0 + kd), 95))
+
+    d = up[C.DOSE].to_numpy()
+    for a, b, rule in zip(d[:-1], d[1:], up[C.RULE].iloc[1:], strict=True):
+        rise = ro_upper(b) - ro_upper(a)
+        assert rise <= 0.1 * 1.1, (a, b, rise)
+        if "= 0.1 x" in rule:   # Brent step: at the limit up to the 2-significant-figure rounding
+            assert rise >= 0.1 * 0.85, (a, b, rise)
+            assert rule.startswith("95th percentile")
+    assert up[C.DOSE].iloc[-1] < nom[C.DOSE].iloc[-1]   # the sensitive tail slows escalation
+    with pytest.raises(SpecError, match="guide"):
+        escalation_ladder(m, 0.05, "nmol", settings=DecisionSettings(
+            escalation="model-guided", guide="top"), **kw)
+
+
+def test_population_spec_errors(m):
+    with pytest.raises(SpecError, match="not a parameter"):
+        study_population(m, PopulationSpec(n=5, bsv={"nope": 0.3}))
+    assert math.isfinite(PopulationSpec.from_dict({"n": 5, "bsv": {"CL": 0.3}}).bsv["CL"])

@@ -1,0 +1,263 @@
+"""Calibration and validation inside the MABEL study (workbench.study_data, report section 7).
+
+Test study: tests/data/study_with_data (data made once by its make_data.py from the closed
+form of tests/data/onecomp_binding.ant: C(t) = D/V exp(-CL/V t), RO = C/(C + Kd),
+V = 5 L). Independent answers: the parameter values the calibration data were generated
+with (CL 0.5 L/h, Kd 2 nM); the prediction band of the validation data recomputed from the
+closed form at the same parameter sample; the nominal coverage of the band, since the
+validation subjects were drawn from the distribution the band describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import DATA
+
+from workbench import build_uncertainty, load_model, read_study, run_mabel, write_report
+from workbench import columns as C
+from workbench.cli import main
+from workbench.errors import CalibrationError, SpecError
+from workbench.petab_objective import Objective
+from workbench.study import Study, lint_study
+from workbench.study_data import run_study_data
+
+STUDY_DIR = DATA / "study_with_data"
+STUDY = STUDY_DIR / "study.yaml"
+TRUE = {"CL": 0.5, "Kd": 2.0}
+V = 5.0
+D_NMOL = 100.0 * 70.0 * 1000.0 / 150000.0  # 100 ug/kg, 70 kg, 150 kDa
+N_SAMPLES = 200
+
+
+def _study_yaml(tmp_path, **changes) -> str:
+    """The test study with absolute paths and ``changes`` (None: key removed)."""
+    d = yaml.safe_load(STUDY.read_text())
+    d["model"]["file"] = str(DATA / "onecomp_binding.ant")
+    d["calibration"]["petab"] = str(STUDY_DIR / "petab" / "problem.yaml")
+    d["validation"]["data"] = str(STUDY_DIR / "observed.csv")
+    for k, v in changes.items():
+        if v is None:
+            d.pop(k, None)
+        else:
+            d[k] = v
+    p = tmp_path / "study.yaml"
+    p.write_text(yaml.safe_dump(d))
+    return str(p)
+
+
+@pytest.fixture(scope="module")
+def validation(tmp_path_factory):
+    """Validation only (no calibration), with a 200-member sample of CL (CV 30 %)."""
+    st = read_study(_study_yaml(tmp_path_factory.mktemp("val"), calibration=None))
+    m = load_model(st.model)
+    samples = build_uncertainty(m, params=["CL=lognormal,cv=0.3"]).with_model(m).sample(
+        N_SAMPLES, seed=1)
+    return run_study_data(st, m, uncertainty_samples=samples, progress=False), samples
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """The whole study, reduced, and its report."""
+    out = tmp_path_factory.mktemp("report")
+    run = run_mabel(STUDY, reduced=True, progress=False)
+    write_report(run, out)
+    return run, out
+
+
+def test_validation_band_and_coverage(validation):
+    sd, samples = validation
+    assert sd.calibration is None and sd.validation is not None
+    obs = pd.read_csv(STUDY_DIR / "observed.csv", keep_default_na=False)
+    cl = samples["CL"].to_numpy()
+    # band from the closed form at the same CL sample (inverted-CDF quantiles)
+    c = D_NMOL / V * np.exp(-cl[:, None] / V * obs["time"].to_numpy()[None, :])
+    pred = np.where(obs["output"].to_numpy() == "RO", c / (c + 2.0), c)
+    lo, hi = np.quantile(pred, [0.05, 0.95], axis=0, method="inverted_cdf")
+    t = sd.validation.table
+    assert t[C.LOWER].to_numpy() == pytest.approx(lo, rel=1e-5)
+    assert t[C.UPPER].to_numpy() == pytest.approx(hi, rel=1e-5)
+    inside = (obs["value"].to_numpy() >= lo) & (obs["value"].to_numpy() <= hi)
+    s = sd.validation_summary.set_index(C.OUTPUT)
+    assert list(sd.validation_summary.columns) == list(C.VALIDATION_SUMMARY_COLUMNS)
+    for out in ("Drug", "RO"):
+        assert s.at[out, C.N_INSIDE_BAND] == inside[obs["output"] == out].sum()
+    n_in, n = int(inside.sum()), len(obs)
+    assert s.at[C.ALL_OUTPUTS, C.N_INSIDE_BAND] == n_in
+    assert s.at[C.ALL_OUTPUTS, C.COVERAGE] == pytest.approx(n_in / n)
+    # 30 subjects drawn from the band's own distribution: coverage near 90 %
+    # (0.1 % quantile of Binomial(30, 0.9) / 30 = 0.7; the upper side allows all inside)
+    assert 0.7 <= s.at[C.ALL_OUTPUTS, C.COVERAGE] <= 1.0
+    assert (f"{n_in} of {n} observations ({100 * n_in / n:.0f} %) inside the 90 % prediction "
+            f"band" in sd.validation_verdict)
+    assert "consistent with the nominal 90 %" in sd.validation_verdict
+
+
+def test_validation_detects_a_wrong_model(tmp_path):
+    """The same data against a model whose clearance is 3-fold too high: most observations
+    fall outside the band, and the verdict says so."""
+    st = read_study(_study_yaml(tmp_path, calibration=None))
+    m = load_model(st.model)
+    samples = build_uncertainty(m, params=["CL=lognormal,cv=0.3,median=1.5"]).with_model(
+        m).sample(64, seed=1)
+    sd = run_study_data(st, m, uncertainty_samples=samples, progress=False)
+    assert sd.validation_summary.iloc[-1][C.COVERAGE] < 0.5
+    assert "fewer than the nominal 90 %" in sd.validation_verdict
+
+
+def test_calibration_recovers_the_true_values(report):
+    run, _ = report
+    sd = run.data
+    r = sd.calibration
+    assert sd.settings["starts"] == 3 and len(r.starts) == 3  # reduced: at most 3 starts
+    s = sd.calibration_summary.set_index(C.PARAMETER)
+    assert list(sd.calibration_summary.columns) == list(C.CALIBRATION_SUMMARY_COLUMNS)
+    for pid, v in TRUE.items():
+        assert s.at[pid, C.CI_LOW] < v < s.at[pid, C.CI_HIGH], pid
+        assert s.at[pid, C.NOMINAL] != pytest.approx(v)  # started away from the truth
+    assert s.at["CL", C.UNIT] == "L/h" and s.at["Kd", C.UNIT] in ("nM", "nmol/L")
+    # the fit is at least as good as the values the data were generated with
+    obj = Objective(r.problem, r.settings.tightened(1e4))
+    nllh_true = obj.nllh(np.log10([TRUE[p] for p in r.problem.free_ids]))
+    assert r.nllh_best <= nllh_true + 1e-6
+    assert f"Best fit -log-likelihood {r.nllh_best:.4g} from 3 starts" in sd.calibration_verdict
+    assert re.search(r"\d starts? within 0.1 of the best", sd.calibration_verdict)
+
+
+class _Section(HTMLParser):
+    """Paragraphs, table headers, cells and images of one report section."""
+
+    def __init__(self, sid: str):
+        super().__init__()
+        self.sid, self.depth, self.tag = sid, 0, ""
+        self.p, self.th, self.td, self.imgs = [], [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section":
+            self.depth = 1 if a.get("id") == self.sid else 0
+        if self.depth:
+            self.tag = tag
+            if tag == "p":
+                self.p.append("")
+            if tag == "img" and a.get("src", "").startswith("data:image/png;base64,"):
+                self.imgs += 1
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self.depth = 0
+        self.tag = ""
+
+    def handle_data(self, data):
+        if not self.depth:
+            return
+        if self.tag == "p":
+            self.p[-1] += data
+        elif self.tag == "th":
+            self.th.append(data.strip())
+        elif self.tag == "td":
+            self.td.append(data.strip())
+
+
+def test_report_section_shows_verdicts_tables_and_figures(report):
+    run, out = report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    sec = _Section("calibration")
+    sec.feed(html)
+    text = " ".join(sec.p)
+    assert run.data.validation_verdict in text and run.data.calibration_verdict in text
+    assert re.search(r"\d+ of 60 observations \(\d+ %\) inside the 90 % prediction band", text)
+    assert {C.COVERAGE, C.GMFE, C.FINAL_VALUE, C.CI_LOW} <= set(sec.th)
+    assert {"CL", "Kd", "Drug", "RO", C.ALL_OUTPUTS} <= set(sec.td)
+    assert sec.imgs >= 3  # calibration fit, observed vs predicted, waterfall, validation
+    ctx = _Section("context")
+    ctx.feed(html)
+    k = ctx.td.index("validation data")
+    assert ctx.td[k + 1] == "yes"
+    for name, cols in (("validation_summary.csv", C.VALIDATION_SUMMARY_COLUMNS),
+                       ("calibration_summary.csv", C.CALIBRATION_SUMMARY_COLUMNS),
+                       ("validation_check.csv", C.CHECK_COLUMNS),
+                       ("calibration_parameters.csv", C.CALIBRATION_PARAMETER_COLUMNS)):
+        assert list(pd.read_csv(out / name).columns) == list(cols), name
+    assert (out / "validation_observed_vs_predicted.png").stat().st_size > 1000
+    assert (out / "calibration_fit.png").stat().st_size > 1000
+
+
+def test_study_without_data_keeps_the_old_paragraph(report):
+    from workbench.plots import pyplot
+    from workbench.report_render import _sections
+
+    run, _ = report
+    d = {k: v for k, v in run.study.data.items() if k not in ("calibration", "validation")}
+    st = Study(run.study.path, run.study.name, run.study.question, run.study.context_of_use,
+               run.study.influence, run.study.consequence, run.study.model, d)
+    assert not run_study_data(st, None).ran
+    S = _sections(dataclasses.replace(run, study=st, data=None))
+    try:
+        assert S["calibration"][0][1].startswith("No calibration or validation data are given")
+        ctx = next(b for kind, b in S["context"] if kind == "table")
+        assert ctx.set_index("analysis").at["validation data", "done"] == "NO"
+    finally:
+        pyplot().close("all")
+
+
+def test_broken_data_file_is_one_clear_error(tmp_path, capsys):
+    bad = tmp_path / "observed.csv"
+    obs = pd.read_csv(STUDY_DIR / "observed.csv", dtype=str, keep_default_na=False)
+    obs.loc[0, "time"] = "-1"
+    obs.loc[3, "value"] = "n/a"
+    obs.to_csv(bad, index=False)
+    study = _study_yaml(tmp_path, calibration=None,
+                        validation={"data": str(bad)})
+    with pytest.raises(CalibrationError) as exc:
+        run_mabel(study, reduced=True, progress=False)
+    msg = str(exc.value)
+    assert exc.value.source == str(bad) and msg.startswith(str(bad))
+    assert "line 2: time -1 is negative" in msg and "line 5: value 'n/a'" in msg
+    # an output the model lacks: the error names the data file (and the model)
+    obs = pd.read_csv(STUDY_DIR / "observed.csv", dtype=str, keep_default_na=False)
+    obs.loc[obs["output"] == "RO", "output"] = "Nope"
+    obs.to_csv(bad, index=False)
+    with pytest.raises(CalibrationError) as exc:
+        run_study_data(read_study(study), load_model(DATA / "onecomp_binding.ant"))
+    assert exc.value.source == str(bad) and "Nope" in str(exc.value)
+    assert "onecomp_binding.ant" in str(exc.value)
+    # through the CLI: one paragraph, exit code 1, no report
+    assert main(["mabel", study, "--quick", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"workbench: error: {bad}") and "Traceback" not in err
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_broken_petab_problem_names_its_file(tmp_path):
+    import shutil
+
+    pdir = tmp_path / "petab"
+    shutil.copytree(STUDY_DIR / "petab", pdir)
+    m = (pdir / "measurements.tsv").read_text().replace("obs_Drug", "obs_X", 1)
+    (pdir / "measurements.tsv").write_text(m)
+    study = _study_yaml(tmp_path, validation=None,
+                        calibration={"petab": str(pdir / "problem.yaml"), "starts": 2})
+    with pytest.raises(CalibrationError, match="obs_X") as exc:
+        run_study_data(read_study(study), load_model(DATA / "onecomp_binding.ant"))
+    assert exc.value.source == str(pdir / "problem.yaml")
+
+
+def test_study_keys_are_checked_all_at_once(tmp_path):
+    d = yaml.safe_load(STUDY.read_text())
+    d["calibration"].update(petab=str(STUDY_DIR / "petab" / "problem.yaml"), starts=0,
+                            seed="one", profiles="yes", method="x")
+    d["validation"] = {"level": 1.5}
+    errs = lint_study(d, STUDY_DIR)
+    for key in ("calibration.starts", "calibration.seed", "calibration.profiles",
+                "calibration.method", "validation.data", "validation.level"):
+        assert any(e.startswith(key) for e in errs), key
+    with pytest.raises(SpecError, match="6 problem"):
+        read_study(_study_yaml(tmp_path, calibration=d["calibration"],
+                               validation=d["validation"]))
