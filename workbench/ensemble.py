@@ -439,7 +439,17 @@ def _run_pool(spec, values, settings, out, status, chunk, workers, bar):
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init,
                              initargs=(spec, settings, values))
     try:
-        pending = {ex.submit(_pool_chunk, s, e) for s, e in _chunks(len(values), chunk, workers)}
+        try:
+            pending = {ex.submit(_pool_chunk, s, e) for s, e in _chunks(len(values), chunk,
+                                                                         workers)}
+        except (BrokenPipeError, ConnectionError, EOFError):
+            # the forkserver re-imports the main script: without a __main__ guard the
+            # script runs again in it and the server dies before the workers start
+            raise SimulationError(
+                "the worker processes could not start (the process-pool server stopped)",
+                source=spec.source or None,
+                fix="in a script, put the calls under `if __name__ == \"__main__\":` (the "
+                    "workers re-import the script), or run with workers=1") from None
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -447,9 +457,11 @@ def _run_pool(spec, values, settings, out, status, chunk, workers, bar):
                 _collect(out, status, s, block, failed)
                 bar.update(len(block))
     except BrokenProcessPool:
-        raise SimulationError("a worker process died (crashed or was killed); no result",
-                              source=spec.source or None,
-                              fix="run with workers=1 to see the error of the failing sample") from None
+        raise SimulationError("a worker process died (crashed, was killed, or could not start); "
+                              "no result", source=spec.source or None,
+                              fix="run with workers=1 to see the error of the failing sample; in "
+                                  "a script, put the calls under `if __name__ == \"__main__\":` "
+                                  "(the workers re-import the script)") from None
     except BaseException:
         _terminate(ex)
         raise

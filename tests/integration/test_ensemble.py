@@ -238,3 +238,45 @@ def test_events_at_time_zero_fire_once_in_ensembles(name):
     assert res["value(P, 5)"].tolist() == pytest.approx([p_end] * 3)
     ref = wb.simulate(m, None, times=[0, 1, 5], outputs=["P"], parameters={"k": 0.3})
     assert ref.P.iloc[-1] == pytest.approx(p_end)
+
+
+@pytest.mark.parametrize("n, size, workers", [(43008, 1024, 2), (10000, 250, 2), (7, 1024, 2),
+                                              (1000, 100, 1), (0, 16, 2), (500, 8, 3)])
+def test_chunks_cover_every_sample_once_and_shrink_at_the_end(n, size, workers):
+    from workbench.ensemble import _chunks
+
+    ch = _chunks(n, size, workers)
+    assert [s for s, _ in ch] == [0, *(e for _, e in ch[:-1])] if ch else n == 0
+    assert sum(e - s for s, e in ch) == n
+    sizes = [e - s for s, e in ch]
+    assert all(0 < k <= size for k in sizes)
+    if workers == 1:
+        assert sizes[:-1] == [size] * (len(sizes) - 1)
+    elif n >= 8 * workers * size:
+        # guided: the last chunks are small, so no worker waits long for another's last chunk
+        assert sizes[0] == size and max(sizes[-workers:]) <= max(16, size // 8)
+        assert sizes == sorted(sizes, reverse=True)
+
+
+def test_script_without_main_guard_gets_a_clear_error(tmp_path, onecomp_text):
+    """Worker processes re-import the main script: without an `if __name__ == "__main__":`
+    guard they cannot start. The run must end with one clear error, not a hang."""
+    import subprocess
+    import sys
+
+    (tmp_path / "m.ant").write_text(onecomp_text)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import numpy as np, pandas as pd\n"
+        "import workbench as wb\n"
+        "from workbench.errors import WorkbenchError\n"
+        "t = pd.DataFrame({'CL': np.linspace(0.1, 0.9, 400)})\n"
+        "try:\n"
+        f"    wb.run_ensemble({str(tmp_path / 'm.ant')!r}, t, None, metrics=['max(Drug)'],\n"
+        "                    end=24, points=5, workers=2, progress=False)\n"
+        "    print('RAN')\n"
+        "except WorkbenchError as exc:\n"
+        "    print('ERROR:', exc)\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path)
+    assert "ERROR:" in r.stdout and 'if __name__ == "__main__":' in r.stdout, r.stdout + r.stderr
