@@ -683,11 +683,13 @@ def render(run, out: Path) -> dict[str, Path]:
             for kind, b in blocks:
                 if kind == "fig":
                     figs[id(b)] = _png(b)
-        dr = [b for kind, b in S["dose-response"] if kind == "fig"]
-        if dr:
-            atomic_write(out / "dose_response.png", lambda tmp: dr[0].savefig(
-                tmp, format="png", dpi=100, bbox_inches="tight"))
-            paths["dose_response.png"] = out / "dose_response.png"
+        for sec, name in (("dose-response", "dose_response.png"),
+                          ("population", "population_mabel.png")):
+            fig = [b for kind, b in S[sec] if kind == "fig"]
+            if fig:
+                atomic_write(out / name, lambda tmp, f=fig[0]: f.savefig(
+                    tmp, format="png", dpi=100, bbox_inches="tight"))
+                paths[name] = out / name
         atomic_write_text(out / "report.html", _html(run, S, figs))
         paths["report.html"] = out / "report.html"
         atomic_write(out / "report.pdf", lambda tmp: _pdf(run, S, Path(tmp)))

@@ -52,6 +52,7 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     assert "Share of virtual patients whose effect reaches" in pop and "<img" in pop
     assert "uncertainty and variability" in pop
     for f in ("population_mabel.csv", "population_reach.csv", "population_subjects.csv",
+              "population_mabel.png", "dose_response.png",
               "decision.csv", "escalation_ladder.csv", "qsp_mabel.csv", "package/archive.omex",
               "package/model.xml", "package/provenance.csv"):
         assert (out / f).exists(), f
