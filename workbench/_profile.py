@@ -33,7 +33,7 @@ Fit = Callable[[np.ndarray, float], dict]
 
 def scan(fit: Fit, j: int, x_best: np.ndarray, f_best: float, lb: float, ub: float, *,
          threshold: float, max_points: int = 30, step: float = 0.05, max_step: float = 1.0,
-         tolerance: float = 1e-3) -> list[dict]:
+         tolerance: float = 1e-3, max_failures: int = 3) -> list[dict]:
     """Profile points (``x``: value of parameter ``j``, ``f``, ``status``) both sides of ``x_best``.
 
     Each point is warm-started from the previous one. The step is adapted so
@@ -41,15 +41,16 @@ def scan(fit: Fit, j: int, x_best: np.ndarray, f_best: float, lb: float, ub: flo
     (scaled by the square root of the ratio of target to actual rise, within
     [0.5, 2], at most ``max_step``); a step raising it by more than
     ``threshold`` is kept as a point and retried shorter, so the interval has
-    points inside however narrow it is. A side stops at a bound, at a failed
-    fit, after ``max_points`` fits, or once a point lies beyond the threshold;
-    that crossing is then refined by :func:`refine_end`. Points sorted by ``x``.
+    points inside however narrow it is; so is a failed fit (``max_failures``
+    times per side, a quarter as long). A side stops at a bound, after
+    ``max_points`` fits, or once a point lies beyond the threshold; that
+    crossing is then refined by :func:`refine_end`. Points sorted by ``x``.
     """
     rows = [{"x": float(x_best[j]), "f": f_best, "status": C.STATUS_OK}]
     target, min_step = STEP_RISE * threshold, 1e-6 * (ub - lb)
     for direction in (-1.0, 1.0):
         x, f_prev, h = np.asarray(x_best, dtype=float).copy(), f_best, step
-        outer = None  # the nearest point beyond the threshold: (x, f)
+        outer, failures = None, 0  # the nearest point beyond the threshold: (x, f)
         for _ in range(max_points):
             xj = float(np.clip(x[j] + direction * h, lb, ub))
             if xj == x[j]:
@@ -57,10 +58,15 @@ def scan(fit: Fit, j: int, x_best: np.ndarray, f_best: float, lb: float, ub: flo
             r = fit(x, xj)
             rows.append({"x": xj, "f": r["f"], "status": r["status"]})
             if r["status"] != C.STATUS_OK:
-                break
+                failures += 1
+                if failures >= max_failures or h <= min_step:
+                    break
+                h = max(h / 4, min_step)
+                continue
             dv = r["f"] - f_prev
             if r["f"] - f_best > threshold:
-                outer = (r["x"], r["f"])
+                if outer is None or abs(xj - x_best[j]) < abs(outer[0][j] - x_best[j]):
+                    outer = (r["x"], r["f"])
                 if dv > threshold and h > min_step:  # too long a step: retry shorter
                     h = max(h * min(0.5, max(0.1, math.sqrt(target / dv))), min_step)
                     continue

@@ -19,7 +19,8 @@ table (waterfall), the fit per measurement, and goodness of fit (AIC, BIC,
 chi-square). :func:`profile_likelihood` computes profiles by re-optimising the
 other parameters along a grid of the profiled one (Raue et al. 2009,
 doi:10.1093/bioinformatics/btp358); the 95 % interval is where the objective
-stays within chi2(1, 0.95) / 2 = 1.92 of its minimum, and a parameter whose
+stays within chi2(1, 0.95) / 2 = 1.92 of its minimum (each end located by root
+finding, :mod:`workbench._profile`), and a parameter whose
 interval reaches a bound on either side is practically non-identifiable.
 """
 
@@ -40,6 +41,8 @@ import pandas as pd
 
 from . import columns as C
 from ._engine import IntegratorSettings
+from ._profile import profile_ci as _profile_ci
+from ._profile import scan as _scan
 from .errors import CalibrationError, SpecError
 from .petab_objective import FAILED_OBJECTIVE, Objective
 from .petab_problem import PetabProblem, read_petab, unscale
@@ -321,67 +324,30 @@ def _standard_errors(obj: Objective, x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 def _profile_one(obj: Objective, j: int, x_best: np.ndarray, f_best: float, method: str, *,
-                 max_points: int = 30, step: float = 0.05, max_step: float = 1.0,
-                 max_evaluations: int = 2000, threshold: float = PROFILE_THRESHOLD) -> list[dict]:
-    """Profile of estimated parameter ``j`` in both directions from ``x_best``."""
-    rows = [{"x": float(x_best[j]), "f": f_best, "status": C.STATUS_OK}]
-    lb, ub = obj.lower[j], obj.upper[j]
-    for direction in (-1.0, 1.0):
-        x = x_best.copy()
-        f_prev, h = f_best, step
-        for _ in range(max_points):
-            xj = float(np.clip(x[j] + direction * h, lb, ub))
-            if xj == x[j]:
-                break
-            r = _local_fit(obj, x, method, max_evaluations, fixed={j: xj})
-            if r["status"] != C.STATUS_OK:
-                rows.append({"x": xj, "f": math.nan, "status": r["status"]})
-                break
-            rows.append({"x": xj, "f": r["f"], "status": C.STATUS_OK})
-            if r["f"] - f_best > 1.5 * threshold and f_prev - f_best < threshold:
-                # overshot the threshold: one more point halfway, for the interval
-                xm = 0.5 * (x[j] + xj)
-                rm = _local_fit(obj, x, method, max_evaluations, fixed={j: xm})
-                if rm["status"] == C.STATUS_OK:
-                    rows.append({"x": xm, "f": rm["f"], "status": C.STATUS_OK})
-            if r["f"] - f_best > threshold or xj in (lb, ub):
-                break
-            dv = r["f"] - f_prev
-            h = min(h * 2.0, max_step) if dv < 0.1 * threshold else (
-                max(h / 2.0, 1e-3) if dv > 0.4 * threshold else h)
-            x, f_prev = r["x"], r["f"]
-    return sorted(rows, key=lambda d: d["x"])
+                 max_evaluations: int = 2000, **kw) -> list[dict]:
+    """Profile of estimated parameter ``j`` (:func:`workbench._profile.scan`): each point
+    re-optimises the other parameters with ``x_j`` fixed."""
+    def fit(start: np.ndarray, value: float) -> dict:
+        return _local_fit(obj, start, method, max_evaluations, fixed={j: value})
 
-
-def _profile_ci(xs: np.ndarray, deltas: np.ndarray, x_hat: float, lb: float, ub: float,
-                threshold: float) -> tuple[float, float, bool]:
-    """(low, high, identifiable) on the parameter scale from a profile."""
-    ok = np.isfinite(deltas)
-    xs, deltas = xs[ok], deltas[ok]
-    bounds = []
-    for side in (-1, 1):
-        sel = (xs < x_hat) if side < 0 else (xs > x_hat)
-        order = np.argsort(xs[sel])[::-1] if side < 0 else np.argsort(xs[sel])
-        px, pd_ = xs[sel][order], deltas[sel][order]
-        prev_x, prev_d = x_hat, 0.0
-        found = None
-        for a, d in zip(px, pd_, strict=True):
-            if d > threshold:
-                found = prev_x + (threshold - prev_d) * (a - prev_x) / (d - prev_d)
-                break
-            prev_x, prev_d = a, max(d, 0.0)
-        bounds.append(found)
-    lo = bounds[0] if bounds[0] is not None else lb
-    hi = bounds[1] if bounds[1] is not None else ub
-    return float(lo), float(hi), bounds[0] is not None and bounds[1] is not None
+    kw.setdefault("threshold", PROFILE_THRESHOLD)
+    return _scan(fit, j, x_best, f_best, float(obj.lower[j]), float(obj.upper[j]), **kw)
 
 
 def profile_likelihood(problem: PetabProblem | Objective, x_best: np.ndarray,
                        parameters: Sequence[str], *, method: str = "auto", workers: int = 1,
                        max_points: int = 30, step: float = 0.05,
-                       threshold: float = PROFILE_THRESHOLD, progress: bool | None = None
-                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       threshold: float = PROFILE_THRESHOLD, tolerance: float = 1e-3,
+                       progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Profile likelihoods of ``parameters`` around the optimum ``x_best`` (scaled).
+
+    Each profile point re-optimises the other parameters with the profiled one
+    fixed (Raue et al. 2009, doi:10.1093/bioinformatics/btp358). The scan steps
+    out from the optimum until the objective has risen by more than
+    ``threshold``; then each end of the interval is located by root finding
+    (on the square root of the rise, exact for a quadratic profile) until the
+    re-optimised objective there is within ``tolerance`` of the threshold. The
+    refined points belong to the profile table.
 
     Parameters
     ----------
@@ -396,10 +362,14 @@ def profile_likelihood(problem: PetabProblem | Objective, x_best: np.ndarray,
     workers
         Processes (one profile per task).
     max_points, step
-        Points per direction, and the first step on the parameter scale
-        (adapted: doubled while the objective rises slowly, halved when fast).
+        Scan points per direction, and the first step on the parameter scale
+        (adapted so that a step raises the objective by about ``threshold`` / 5;
+        a step raising it by more than ``threshold`` is retried shorter).
     threshold
         Objective rise that bounds the interval (default chi2(1, 0.95) / 2).
+    tolerance
+        The ends of the interval are where the profile rises by ``threshold``
+        within this (objective units).
 
     Returns
     -------
@@ -418,7 +388,7 @@ def profile_likelihood(problem: PetabProblem | Objective, x_best: np.ndarray,
             raise SpecError(f"cannot profile {pid!r}: not an estimated parameter",
                             element=pid, fix="choose among: " + ", ".join(obj.free_ids))
         idx.append(obj.free_ids.index(pid))
-    kw = {"max_points": max_points, "step": step, "threshold": threshold}
+    kw = {"max_points": max_points, "step": step, "threshold": threshold, "tolerance": tolerance}
     res = _run_tasks(obj, [(j, x_best, f_best, method, kw) for j in idx], _worker_profile,
                      workers, "profiles", progress)
     rows, cis = [], []

@@ -179,12 +179,17 @@ def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
         sc = str(p[C.SCALE])
         tf = {"lin": lambda v: v, "log": np.log, "log10": np.log10}[sc]
         ax.plot(g[C.SCALED_VALUE], g[C.DELTA_OBJECTIVE], "o-", ms=3)
+        # retried long steps can rise far above the threshold: keep the interval readable
+        top = float(np.nanmax(g[C.DELTA_OBJECTIVE])) if len(g) else threshold
+        ax.set_ylim(bottom=min(0.0, float(np.nanmin(g[C.DELTA_OBJECTIVE]))) - 0.1,
+                    top=min(max(top, threshold) * 1.05, 4 * threshold))
         ax.axhline(threshold, color="tab:red", ls="--", lw=1, label="95 % threshold")
         for v in (p[C.CI_LOW], p[C.CI_HIGH]):
             if np.isfinite(v) and (v > 0 or sc == "lin"):
                 ax.axvline(tf(v), color="tab:gray", ls=":", lw=1)
         ax.axvline(tf(p[C.FINAL_VALUE]), color="k", lw=0.8)
-        ident = "identifiable" if p[C.IDENTIFIABLE] is True else "not identifiable"
+        v = p[C.IDENTIFIABLE]
+        ident = "identifiable" if (not pd.isna(v) and bool(v)) else "not identifiable"
         ax.set_title(f"{pid} ({ident}; dotted: 95 % CI)", fontsize=9)
         ax.set_xlabel(f"{pid} [model units]" if sc == "lin"
                       else f"{sc}({pid}) [{sc} of model units]")
