@@ -438,6 +438,10 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     if not effs:
         raise SpecError("no effect definition given", element="effects",
                         fix="give e.g. 'max(RO_CD3) >= 0.10'")
+    if samples is not None and uncertainty is not None:
+        raise SpecError("give either uncertainty or samples, not both", element="samples")
+    if samples is not None and not len(samples):
+        raise SpecError("the sample table is empty", element="samples")
     (lo, unit), (hi, hu) = (U.parse_quantity(x) for x in dose_range)
     hi = hi * U.factor(hu, unit)
     if not 0 < lo < hi or grid_points < 3:
@@ -454,10 +458,6 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
                         mw=mw, subject=subject, end=end, points=points, integrator=integrator)
     band = None
     pct = tuple(float(p) for p in percentiles)
-    if samples is not None and uncertainty is not None:
-        raise SpecError("give either uncertainty or samples, not both", element="samples")
-    if samples is not None and not len(samples):
-        raise SpecError("the sample table is empty", element="samples")
     if uncertainty is not None:
         samples = uncertainty.with_model(m).sample(n, seed=seed, method=method)
     if samples is not None:
@@ -514,27 +514,55 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
 def _sample_mabels(r: _Runner, eff: EffectDefinition, samples: pd.DataFrame, sbase: pd.DataFrame,
                    band: pd.DataFrame, grid: np.ndarray, xtol: float, pct: tuple[float, ...],
                    progress: bool | None) -> dict:
+    """The MABEL of every sample: the first grid crossing, then bisection on log dose for
+    all samples at once (one ensemble per step; each sample's trial dose through the
+    ``dose_scale`` column), to ``max(xtol, 1e-3)`` in ln(dose)."""
     from tqdm.auto import tqdm
 
-    doses = np.full(len(samples), math.nan)
-    bar = tqdm(total=len(samples), desc=f"MABEL per sample: {eff.metric}", disable=not progress,
+    n = len(samples)
+    labels = list(samples.index)
+    sign = 1.0 if eff.op == ">=" else -1.0
+    base = sbase[eff.metric].to_numpy(float)
+    thr = eff.threshold * base if eff.relative else np.full(n, eff.threshold)
+    by = band.pivot_table(index=C.SAMPLE, columns=C.DOSE, values=eff.metric, aggfunc="first",
+                          dropna=False)
+    vals = by.reindex(index=labels, columns=sorted(by.columns)).to_numpy(float)
+    doses = np.full(n, math.nan)
+    lo, hi = np.full(n, math.nan), np.full(n, math.nan)
+    for k in range(n):
+        hit = [eff.reached(v, thr[k]) for v in vals[k]]
+        if not any(hit):
+            continue
+        i = hit.index(True)
+        if i == 0:
+            doses[k] = float(grid[0])  # reached at the lowest dose searched
+        else:
+            lo[k], hi[k] = math.log(grid[i - 1]), math.log(grid[i])
+    todo = np.flatnonzero(np.isfinite(lo))
+    tol = max(xtol, 1e-3)
+    steps = math.ceil(math.log2(max(float(np.max(hi[todo] - lo[todo])), tol) / tol)) \
+        if len(todo) else 0
+    scale0 = (samples[C.DOSE_SCALE].to_numpy(float) if C.DOSE_SCALE in samples.columns
+              else np.ones(n))
+    bar = tqdm(total=steps, desc=f"MABEL per sample: {eff.metric}", disable=not progress,
                leave=False)
-    for k, label in enumerate(samples.index):
-        b = float(sbase[eff.metric].iloc[k])
-        thr = eff.threshold * b if eff.relative else eff.threshold
-        vals = band.loc[band[C.SAMPLE] == label].sort_values(C.DOSE)[eff.metric].to_numpy(float)
-        one = samples.iloc[[k]]
-
-        def f(dose: float, _one=one) -> float:
-            return float(r.run(_one, dose, [eff.metric])[eff.metric].iloc[0])
-
-        doses[k], _ = _search(f, grid, vals, eff, thr, max(xtol, 1e-3))
+    for _ in range(steps):
+        mid = 0.5 * (lo[todo] + hi[todo])
+        trial = samples.iloc[todo].copy()
+        trial[C.DOSE_SCALE] = scale0[todo] * np.exp(mid)
+        res = r.run(trial, 1.0, [eff.metric])
+        v = res[eff.metric].to_numpy(float)
+        ok = np.isfinite(v)
+        up = ok & (sign * (v - thr[todo]) >= 0)   # reached: the crossing is below mid
+        hi[todo[up]] = mid[up]
+        lo[todo[~up]] = mid[~up]                 # not reached (or failed): above mid
         bar.update()
     bar.close()
+    doses[todo] = np.exp(0.5 * (lo[todo] + hi[todo]))
     per = samples.copy()
     per.insert(0, C.DOSE, doses)
     n_nr = int(np.count_nonzero(~np.isfinite(doses)))
     # samples that never reach the effect count as +inf dose: percentiles stay honest
     q = np.percentile(np.where(np.isfinite(doses), doses, np.inf), pct, method="nearest")
     return dict(median=float(q[len(q) // 2]), lower=float(q[0]), upper=float(q[-1]),
-                n_samples=len(samples), n_not_reached=n_nr, per_sample=per)
+                n_samples=n, n_not_reached=n_nr, per_sample=per)

@@ -43,3 +43,25 @@ def test_relative_threshold_and_bad_text():
     assert eff.relative and eff.threshold == 1.2 and eff.metric == "max(IL6)"
     with pytest.raises(SpecError):
         parse_effect("max(RO) is big")
+
+
+def test_per_sample_mabel_equals_closed_form_with_edge_cases():
+    """Each sample's dose for 10 % occupancy is V Kd / 9; a Kd so small that the lowest
+    dose already reaches it gives the lowest dose, one so large that the highest dose does
+    not gives NaN (counted as not reached, above every percentile)."""
+    import numpy as np
+    import pandas as pd
+
+    kd = np.array([0.5, 1.0, 2.0, 3.7, 8.0, 1e-6, 1e6])
+    r = qsp_mabel(MODEL, ["max(RO) >= 0.10"], target="Drug",
+                  dose_range=("0.001 nmol", "1000 nmol"), grid_points=13, end="24 h", points=20,
+                  samples=pd.DataFrame({"Kd": kd}))
+    e = r.estimates[0]
+    d = e.per_sample["dose"].to_numpy()
+    np.testing.assert_allclose(d[:5], 5 * kd[:5] / 9, rtol=1e-3)
+    assert d[5] == pytest.approx(0.001) and math.isnan(d[6])
+    assert e.n_samples == 7 and e.n_not_reached == 1 and math.isinf(e.upper)
+    assert e.median == pytest.approx(5 * 2.0 / 9, rel=1e-3)
+    with pytest.raises(SpecError, match="either"):
+        qsp_mabel(MODEL, ["max(RO) >= 0.10"], target="Drug", samples=pd.DataFrame({"Kd": kd}),
+                  uncertainty=object())
