@@ -16,7 +16,7 @@ from .calibrate import (
 from .combine import ArchiveResult, export_archive
 from .decision import Decision, DecisionSettings, decide, escalation_ladder, traditional_estimates
 from .dosing import Dose, Regimen, Subject, body_surface_area, dose_in_model_units, parse_regimen
-from .ensemble import Metric, parse_metric, run_ensemble
+from .ensemble import Metric, parse_metric, run_ensemble, shutdown_pool
 from .errors import WorkbenchError
 from .export import Creator, ExportReport, export_sbml
 from .metrics import compute_metrics, simulation_metrics
@@ -187,6 +187,7 @@ __all__ = [
     "run_sensitivity",
     "run_study_data",
     "sample_population",
+    "shutdown_pool",
     "simulate",
     "simulation_metrics",
     "sobol",

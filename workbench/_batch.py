@@ -137,10 +137,7 @@ class BatchRunner:
         ias = eng._parameter_ias
         self._ia = ias if ias.reads & set(self.ids) else None
         with be.lock:
-            be._restore()
-            # globals and event-changed values left by earlier runs on this cached engine
-            # (another ensemble, other ids) must not leak into this one
-            eng.rr.resetAll()
+            self._restore_engine()
             for k in order:
                 if k in groups:
                     rk = _RESTORE_KIND[k]
@@ -148,6 +145,18 @@ class BatchRunner:
                         key = (rk, int(i))
                         if key not in be._original:
                             be._original[key] = float(np.asarray(_INIT_GETTERS[rk](mod))[i])
+
+    def _restore_engine(self) -> None:
+        # globals and event-changed values left by earlier runs on this cached engine
+        # (another ensemble, other ids) must not leak into this one
+        self.be._restore()
+        self.be.engine.rr.resetAll()
+
+    def restore(self) -> None:
+        """Put the shared engine back to the model as loaded before this runner goes on
+        after another runner used the engine (a warm worker serving several ensembles)."""
+        with self.be.lock:
+            self._restore_engine()
 
     def run(self, values: np.ndarray, settings: IntegratorSettings | None = None) -> np.ndarray:
         """One sample (values in the order of ``ids``) -> array (rows, 1 + len(outputs)).

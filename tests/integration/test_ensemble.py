@@ -280,3 +280,28 @@ def test_script_without_main_guard_gets_a_clear_error(tmp_path, onecomp_text):
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                        timeout=120, cwd=tmp_path)
     assert "ERROR:" in r.stdout and 'if __name__ == "__main__":' in r.stdout, r.stdout + r.stderr
+
+
+def test_warm_pool_keeps_ensembles_apart(bench):
+    """Worker processes are kept between ensembles and share one engine per model: an
+    ensemble setting other ids (and compartment sizes) in between must not leak into the
+    next one. Each pooled result equals the in-process result exactly."""
+    from workbench.ensemble import shutdown_pool
+
+    rng = np.random.default_rng(5)
+    n = 240   # above the pool threshold for 2 workers
+    a = pd.DataFrame({"CL": 0.0083 * rng.lognormal(0, 0.3, n), "R0": rng.lognormal(0, 0.5, n)})
+    b = pd.DataFrame({"kon": rng.lognormal(0, 0.5, n), "central": 3.61 * rng.lognormal(0, 0.2, n),
+                      "S1": rng.uniform(0, 1, n)})
+    kw = dict(target="L", mw="150 kDa", end="336 h", points=30, metrics=["max(RO)", "auc(L)"])
+    try:
+        ref_a = wb.run_ensemble(bench, a, "0.1 mg/kg iv", workers=1, **kw)
+        ref_b = wb.run_ensemble(bench, b, "1 mg/kg iv q1w x2", workers=1, **kw)
+        for _ in range(2):
+            got_a = wb.run_ensemble(bench, a, "0.1 mg/kg iv", workers=2, **kw)
+            got_b = wb.run_ensemble(bench, b, "1 mg/kg iv q1w x2", workers=2, **kw)
+            for got, ref in ((got_a, ref_a), (got_b, ref_b)):
+                pd.testing.assert_frame_equal(got.drop(columns="status"),
+                                              ref.drop(columns="status"))
+    finally:
+        shutdown_pool()
