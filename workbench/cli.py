@@ -630,7 +630,8 @@ def build_parser() -> argparse.ArgumentParser:
     mb.add_argument("study", nargs="?", help="study YAML (default: studies/cd3_bispecific.yaml)")
     mb.add_argument("--out", default="out/mabel", help="output directory (default out/mabel)")
     mb.add_argument("--quick", action="store_true", help="reduced sample sizes (indicative only)")
-    mb.add_argument("--workers", type=int, default=1, help="ensemble processes (default 1)")
+    mb.add_argument("--workers", type=int, default=None,
+                    help="ensemble processes (default: every core)")
     mb.set_defaults(func=cmd_mabel)
 
     po = sub.add_parser("population", help="virtual population: covariates, between-subject "

@@ -349,8 +349,10 @@ class _ChunkRunner:
         return v[:-1]
 
 
-# below this many samples per worker, starting a pool costs more than it saves
+# below this many samples per worker, starting a pool costs more than it saves; once the
+# pool is up (kept between ensembles), a task costs about a millisecond
 _MIN_PER_WORKER = 100
+_MIN_PER_WARM_WORKER = 16
 
 # process-pool worker state (one per worker process): chunk runners by spec token; the
 # engines behind them are cached by SBML text (workbench._batch.get_batch_engine), so a
@@ -410,6 +412,10 @@ class _WarmPool:
             self.workers = workers
             return self.ex
 
+    def ready(self, workers: int) -> bool:
+        """True when a pool of ``workers`` processes is already running."""
+        return self.ex is not None and self.workers == workers
+
     def drop(self, ex) -> None:
         """Forget ``ex`` (terminated or broken)."""
         with self.lock:
@@ -423,6 +429,12 @@ class _WarmPool:
 
 
 _WARM = _WarmPool()
+
+
+def start_pool(workers: int) -> None:
+    """Start the kept worker pool now (``workers`` processes), so that ensembles too
+    small to be worth a pool start still use it (:func:`run_ensemble`)."""
+    _WARM.get(int(workers))
 
 
 def shutdown_pool() -> None:
@@ -747,7 +759,8 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
             pass
         elif backend == "dask":
             _run_dask(spec, values, integrator, out, status, chunk, workers, scheduler, bar)
-        elif workers == 1 or nrow < _MIN_PER_WORKER * workers:
+        elif workers == 1 or nrow < workers * (_MIN_PER_WARM_WORKER if _WARM.ready(workers)
+                                               else _MIN_PER_WORKER):
             _run_in_process(spec, values, integrator, out, status, chunk, bar)
         else:
             _run_pool(spec, values, integrator, out, status, chunk, workers, bar)

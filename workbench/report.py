@@ -97,7 +97,8 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     progress
         Progress bars (default: when stderr is a terminal).
     workers
-        Processes of the ensembles (1: in this process).
+        Processes of the ensembles (1: in this process; None: every core). With more
+        than one, the worker pool is started at once and kept for every stage.
     package_dir
         Where to write the exchange package (``export_archive``); None: not written.
 
@@ -117,6 +118,11 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     from .verify import VerifyOptions, verify
 
     st = study if isinstance(study, Study) else read_study(study)
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    if workers > 1:
+        from .ensemble import start_pool
+
+        start_pool(workers)  # every stage's ensembles share it (small ones included)
     secs: dict[str, float] = {}
     notes: dict[str, str] = {}
     t0 = time.perf_counter()
