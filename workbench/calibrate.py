@@ -656,7 +656,7 @@ def write_calibration(result: CalibrationResult, out: str | os.PathLike[str], *,
     for _, r in result.parameters.iterrows():
         fitted.loc[r[C.PARAMETER], "nominalValue"] = r[C.FINAL_VALUE]
     csv("parameters_fitted.tsv", fitted.reset_index(), sep="\t")
-    import petab
+    from importlib import metadata
 
     from . import __version__
 
@@ -670,7 +670,7 @@ def write_calibration(result: CalibrationResult, out: str | os.PathLike[str], *,
         "relative_tolerance": result.settings.relative_tolerance,
         "absolute_tolerance": result.settings.absolute_tolerance,
         "seconds": result.seconds,
-        "versions": {"workbench": __version__, "petab": petab.__version__, **versions()},
+        "versions": {"workbench": __version__, "petab": metadata.version("petab"), **versions()},
     }
     atomic_write_text(d / "calibration.json", json.dumps(summary, indent=1, default=float) + "\n")
     written.append(d / "calibration.json")
