@@ -154,10 +154,16 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     n_unc = int(us.get("n", 64))
     if reduced:
         n_unc = min(n_unc, 8)
+
+    def uncertainty_of(model):
+        """The study's uncertainty for ``model`` (distributions without a stated centre are
+        centred on the model's values, so they follow calibrated values)."""
+        return build_uncertainty(model, params=list(us.get("params") or []),
+                                 provenance=prov if us.get("from_provenance", True) else None)
+
     if us.get("from_provenance", prov is not None) or us.get("params"):
         try:
-            unc = build_uncertainty(m, params=list(us.get("params") or []),
-                                    provenance=prov if us.get("from_provenance", True) else None)
+            unc = uncertainty_of(m)
         except WorkbenchError as exc:
             notes["uncertainty"] = f"no parameter uncertainty: {exc.message}"
     # --- calibration and validation against the study's data (errors in them propagate)
@@ -166,9 +172,16 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                                            or {}).get("data"):
         from .study_data import run_study_data
 
-        data = run_study_data(st, m, uncertainty_samples=unc.with_model(m).sample(
-            n_unc, seed=int(us.get("seed", 0))) if unc else None, reduced=reduced,
-            workers=workers, progress=progress)
+        data = run_study_data(st, m, uncertainty=uncertainty_of if unc is not None else None,
+                              n_samples=n_unc,
+                              seed=int(us.get("seed", 0)), reduced=reduced, workers=workers,
+                              progress=progress)
+        if data.model is not None:
+            m = data.model  # calibration.apply: the fitted values from here on
+            unc = uncertainty_of(m) if unc is not None else None
+            notes["calibration"] = ("calibrated values used in every analysis after the "
+                                    "calibration: " + ", ".join(f"{k} = {v:.4g}" for k, v in
+                                                                data.applied.items()))
         tick("calibration and validation")
     # --- QSP MABEL
     from .qsp_mabel import qsp_mabel

@@ -55,6 +55,8 @@ to the study file. Schema (``*``: required)::
       starts: 10                              # multi-start fits (reduced runs: at most 3)
       seed: 0                                 # seed of the start points
       profiles: false                         # profile-likelihood intervals (else Wald)
+      apply: false                            # true: the fitted values replace the model's
+                                              # in validation and every later stage
     validation:                               # optional: run by workbench.study_data
       data*: observed.csv                     # workbench.check_data table, not used in calibration
       level: 0.9                              # nominal coverage of the prediction band
@@ -113,7 +115,7 @@ _TOP = {"name", "title", "question", "context_of_use", "model_risk", "model", "p
         "outputs", "simulation", "effects", "minimal_active_effect", "dose_range", "grid_points",
         "traditional", "uncertainty", "population", "sensitivity", "verification", "calibration",
         "validation", "decision", "assumptions", "omissions", "limitations", "update_plan"}
-_CALIBRATION = {"petab", "starts", "seed", "profiles"}
+_CALIBRATION = {"petab", "starts", "seed", "profiles", "apply"}
 _VALIDATION = {"data", "level"}
 _DECISION = {"severity", "reversibility", "novelty", "factors", "agreement_fold", "statistic",
              "life_threatening", "justification", "escalation", "steps", "max_increase",
@@ -333,6 +335,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             errs.append(f"calibration.starts: {ns} must be at least 1")
         opt(ca, "seed", "calibration.", int)
         opt(ca, "profiles", "calibration.", bool)
+        opt(ca, "apply", "calibration.", bool)
     va = opt(data, "validation", "", dict)
     if va:
         for k in sorted(set(va) - _VALIDATION):

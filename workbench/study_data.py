@@ -16,7 +16,11 @@ study file (:mod:`workbench.study`) names them, :func:`run_study_data` runs
 * the calibration: :func:`workbench.calibrate` of the PEtab problem
   ``calibration.petab`` (multi-start fit; ``starts``, default 10, 3 when
   reduced; ``seed``, default 0; ``profiles``: profile-likelihood intervals of
-  every estimated parameter, default false: Wald intervals).
+  every estimated parameter, default false: Wald intervals). With
+  ``calibration.apply: true`` the estimates of the estimated parameters that are
+  global parameters of the study's model replace the model's values
+  (:attr:`StudyData.model`); the validation then checks the calibrated model,
+  and :func:`workbench.report.run_mabel` uses it in every later stage.
 
 Each result comes with a summary table (columns
 :data:`~workbench.columns.VALIDATION_SUMMARY_COLUMNS`,
@@ -44,7 +48,8 @@ import pandas as pd
 from . import columns as C
 from .errors import WorkbenchError
 
-__all__ = ["StudyData", "png_figure", "report_blocks", "run_study_data", "write_study_data"]
+__all__ = ["StudyData", "apply_calibration", "png_figure", "report_blocks", "run_study_data",
+           "write_study_data"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +85,9 @@ class StudyData:
         ``calibration_fit.png``, ...).
     data_file, petab_file
         The study's files.
+    model, applied
+        With ``calibration.apply``: the study's model with the estimates set, and
+        id -> estimate (model units) of what was set; else None and empty.
     settings
         What was run: starts, seed, profiles, level, n_samples.
     """
@@ -95,6 +103,8 @@ class StudyData:
     petab_file: str = ""
     settings: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
+    model: object | None = field(default=None, repr=False)
+    applied: dict = field(default_factory=dict)
 
     @property
     def ran(self) -> bool:
@@ -138,6 +148,7 @@ class StudyData:
 # ---------------------------------------------------------------------------
 
 def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = None,
+                   uncertainty=None, n_samples: int = 64, seed: int = 0,
                    reduced: bool = False, workers: int | None = 1,
                    progress: bool | None = None) -> StudyData:
     """Run the calibration and the validation a study file names (module docstring).
@@ -152,6 +163,11 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
         Parameter sample (one column per id, e.g. ``Uncertainty.sample``): the
         validation then reports the prediction band and its coverage; None:
         the nominal prediction only.
+    uncertainty, n_samples, seed
+        Instead of ``uncertainty_samples``: a :class:`workbench.uncertainty.Uncertainty`,
+        or a function of the model giving one, sampled for the model the validation
+        checks (the calibrated one with ``calibration.apply``; a function then builds
+        distributions centred on the calibrated values).
     reduced
         At most 3 calibration starts (tests, quick looks).
     workers
@@ -180,15 +196,46 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
     val = st.data.get("validation") or {}
     cal = st.data.get("calibration") or {}
     out: dict = {"figures": {}, "settings": {}, "seconds": {}}
-    if val.get("data"):
-        t0 = time.perf_counter()
-        out.update(_validation(st, model, val, uncertainty_samples, workers, progress, out))
-        out["seconds"]["validation"] = time.perf_counter() - t0
     if cal.get("petab"):
         t0 = time.perf_counter()
         out.update(_calibration(cal, reduced, workers, progress, out))
         out["seconds"]["calibration"] = time.perf_counter() - t0
+        if cal.get("apply"):
+            model, out["applied"] = apply_calibration(model, out["calibration"])
+            out["model"] = model
+    if val.get("data"):
+        samples = uncertainty_samples
+        if uncertainty is not None:
+            u = uncertainty(model) if callable(uncertainty) else uncertainty
+            samples = u.with_model(model).sample(int(n_samples), seed=int(seed))
+        t0 = time.perf_counter()
+        out.update(_validation(st, model, val, samples, workers, progress, out))
+        out["seconds"]["validation"] = time.perf_counter() - t0
     return StudyData(**out)
+
+
+def apply_calibration(model, result):
+    """The model with the estimates of ``result`` set (estimated parameters that are
+    global parameters of the model; the others, e.g. noise parameters, are left out).
+
+    Returns
+    -------
+    (Model, dict)
+        The calibrated model and id -> value set (model units).
+    """
+    from .variants import Variant, build_variant
+
+    ids = set(model.parameters[C.ID])
+    p = result.parameters
+    est = p[p[C.ESTIMATED].astype(bool)]
+    values = {str(r[C.PARAMETER]): float(r[C.FINAL_VALUE]) for _, r in est.iterrows()
+              if str(r[C.PARAMETER]) in ids}
+    if not values:
+        return model, {}
+    m = build_variant(model, Variant("calibrated", set=values,
+                                     description="calibrated estimates"))
+    log.info("calibrated values applied: %s", values)
+    return m, values
 
 
 def _naming(exc: WorkbenchError, path: str, key: str) -> WorkbenchError:
@@ -439,10 +486,15 @@ def report_blocks(data: StudyData) -> list[tuple]:
                          "parameter table before calibration (nominal), the best start's start "
                          "point (initial_value), the fit (final_value) and its 95 % interval; "
                          "every table of the record in calibration_*.csv. Figures: data and "
-                         "fit, observed vs predicted, waterfall of the starts. The other "
-                         "analyses of this report use the study's model as given: to carry the "
-                         "calibrated values into them, record them in the provenance table "
-                         "(workbench.update_provenance) and the model, and run the study again."),
+                         "fit, observed vs predicted, waterfall of the starts. "
+                         + (("The calibrated values of " + ", ".join(
+                             f"{k} = {v:.4g}" for k, v in data.applied.items())
+                             + " replace the model's in the validation and every later "
+                             "analysis of this report (calibration.apply).") if data.applied else
+                            "The other analyses of this report use the study's model as given "
+                            "(calibration.apply: false): to carry the calibrated values into "
+                            "them, set calibration.apply, or record them in the provenance "
+                            "table (workbench.update_provenance) and the model.")),
                    ("table", data.calibration_summary)]
         for name in _CALIBRATION_FIGURES:
             png = data.figures.get(f"calibration_{name}")

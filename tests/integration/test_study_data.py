@@ -261,3 +261,30 @@ def test_study_keys_are_checked_all_at_once(tmp_path):
     with pytest.raises(SpecError, match="6 problem"):
         read_study(_study_yaml(tmp_path, calibration=d["calibration"],
                                validation=d["validation"]))
+
+
+def test_apply_carries_the_calibrated_values_into_every_later_stage(tmp_path):
+    """calibration.apply: the fitted CL and Kd replace the model's; the validation's nominal
+    prediction and the QSP MABEL then follow the closed form at the fitted values
+    (10 % peak occupancy at D = V Kd / 9 nmol, i.e. 5 Kd / 9 * 150 / 70 ug/kg)."""
+    d = yaml.safe_load(open(_study_yaml(tmp_path)).read())
+    d["calibration"]["apply"] = True
+    d["uncertainty"] = {"from_provenance": False}   # nominal predictions only
+    p = tmp_path / "apply.yaml"
+    p.write_text(yaml.safe_dump(d))
+    run = run_mabel(str(p), reduced=True, progress=False)
+    sd = run.data
+    fit = sd.calibration.parameters.set_index(C.PARAMETER)[C.FINAL_VALUE]
+    assert sd.applied == pytest.approx({"CL": fit["CL"], "Kd": fit["Kd"]})
+    values = sd.model.parameters.set_index(C.ID)[C.VALUE]
+    assert values["CL"] == pytest.approx(fit["CL"]) and values["Kd"] == pytest.approx(fit["Kd"])
+    assert "calibration" in run.notes and run.model is sd.model
+    obs = sd.validation.table
+    c = D_NMOL / V * np.exp(-fit["CL"] / V * obs[C.TIME].to_numpy())
+    expected = np.where(obs[C.OUTPUT].to_numpy() == "RO", c / (c + fit["Kd"]), c)
+    assert obs[C.PREDICTED].to_numpy() == pytest.approx(expected, rel=1e-5)
+    e = run.qsp.estimates[0]
+    assert e.dose == pytest.approx(5 * fit["Kd"] / 9 * 150 / 70, rel=1e-3)
+    assert "replace the model's" in " ".join(b for k, b in
+                                            __import__("workbench.study_data", fromlist=["x"])
+                                            .report_blocks(sd) if k == "p")
