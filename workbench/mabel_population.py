@@ -39,7 +39,7 @@ from .errors import SpecError
 from .model import Model
 
 __all__ = ["PopulationMabel", "PopulationSpec", "joint_samples", "population_mabel",
-           "population_samples", "reach_by_level", "study_population"]
+           "population_samples", "reach_by_level", "study_population", "study_samples"]
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,24 @@ def joint_samples(model: Model, pop, uncertainty_samples: pd.DataFrame, dose_uni
     return out
 
 
+def study_samples(model: Model, spec: PopulationSpec, uncertainty=None, *, dose_unit: str,
+                  subject: Subject, n: int | None = None, workers: int | None = 1):
+    """The study's virtual patients and their sample tables (deterministic in ``spec.seed``).
+
+    Returns
+    -------
+    (Population, pandas.DataFrame, pandas.DataFrame)
+        The population, its sample table at the nominal typical values, and the
+        table paired with uncertainty draws (the same table without ``uncertainty``).
+    """
+    pop = study_population(model, spec, n=n, workers=workers)
+    ps = population_samples(pop, dose_unit, subject)
+    if uncertainty is None:
+        return pop, ps, ps
+    unc = uncertainty.with_model(model).sample(len(pop), seed=spec.seed + 1, method="lhs")
+    return pop, ps, joint_samples(model, pop, unc, dose_unit, subject)
+
+
 @dataclass(frozen=True, eq=False)
 class PopulationMabel:
     """Result of :func:`population_mabel`.
@@ -254,16 +272,13 @@ def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
     from .qsp_mabel import qsp_mabel
 
     mabel_kw = {k: v for k, v in mabel_kw.items() if k != "method"}
-    pop = study_population(model, spec, n=n, workers=workers)
-    ps = population_samples(pop, dose_unit, subject)
+    pop, ps, samples = study_samples(model, spec, uncertainty, dose_unit=dose_unit,
+                                     subject=subject, n=n, workers=workers)
     var = qsp_mabel(model, effects, samples=ps, subject=subject, workers=workers,
                     progress=progress, **mabel_kw)
     var = replace(var, settings={**var.settings, "distribution": "population variability"})
     joint = None
-    samples = ps
     if uncertainty is not None:
-        unc = uncertainty.with_model(model).sample(len(pop), seed=spec.seed + 1, method="lhs")
-        samples = joint_samples(model, pop, unc, dose_unit, subject)
         joint = qsp_mabel(model, effects, samples=samples, subject=subject, workers=workers,
                           progress=progress, **mabel_kw)
         joint = replace(joint, settings={**joint.settings,

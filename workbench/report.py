@@ -172,8 +172,23 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                                            or {}).get("data"):
         from .study_data import run_study_data
 
+        samples_for, spread = None, "parameter uncertainty"
+        if st.data["population"]:
+            # individual observations belong in the band of individual patients: the
+            # virtual population paired with uncertainty draws (the study's own)
+            from .mabel_population import PopulationSpec, study_samples
+
+            ps0 = PopulationSpec.from_dict(st.data["population"])
+
+            def samples_for(model):
+                return study_samples(model, ps0, uncertainty_of(model) if unc is not None
+                                     else None, dose_unit=drug["dose_unit"], subject=subject,
+                                     n=min(ps0.n, 16) if reduced else None, workers=workers)[2]
+
+            spread = ("parameter uncertainty and population variability" if unc is not None
+                      else "population variability")
         data = run_study_data(st, m, uncertainty=uncertainty_of if unc is not None else None,
-                              n_samples=n_unc,
+                              samples_for=samples_for, spread=spread, n_samples=n_unc,
                               seed=int(us.get("seed", 0)), reduced=reduced, workers=workers,
                               progress=progress)
         if data.model is not None:

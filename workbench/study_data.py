@@ -149,6 +149,7 @@ class StudyData:
 
 def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = None,
                    uncertainty=None, n_samples: int = 64, seed: int = 0,
+                   samples_for=None, spread: str = "parameter uncertainty",
                    reduced: bool = False, workers: int | None = 1,
                    progress: bool | None = None) -> StudyData:
     """Run the calibration and the validation a study file names (module docstring).
@@ -168,6 +169,11 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
         or a function of the model giving one, sampled for the model the validation
         checks (the calibrated one with ``calibration.apply``; a function then builds
         distributions centred on the calibrated values).
+    samples_for, spread
+        Instead of both: a function of the model giving the sample table (e.g. the
+        virtual patients paired with uncertainty draws, whose band is the one
+        individual observations should fall in), and what the samples vary
+        (named in the verdict).
     reduced
         At most 3 calibration starts (tests, quick looks).
     workers
@@ -205,11 +211,13 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
             out["model"] = model
     if val.get("data"):
         samples = uncertainty_samples
-        if uncertainty is not None:
+        if samples_for is not None:
+            samples = samples_for(model)
+        elif uncertainty is not None:
             u = uncertainty(model) if callable(uncertainty) else uncertainty
             samples = u.with_model(model).sample(int(n_samples), seed=int(seed))
         t0 = time.perf_counter()
-        out.update(_validation(st, model, val, samples, workers, progress, out))
+        out.update(_validation(st, model, val, samples, workers, progress, out, spread))
         out["seconds"]["validation"] = time.perf_counter() - t0
     return StudyData(**out)
 
@@ -250,7 +258,8 @@ def _naming(exc: WorkbenchError, path: str, key: str) -> WorkbenchError:
     return new
 
 
-def _validation(st, model, val: dict, samples, workers, progress, out: dict) -> dict:
+def _validation(st, model, val: dict, samples, workers, progress, out: dict,
+                spread: str = "parameter uncertainty") -> dict:
     from .dosing import Subject
     from .validation_data import check_data, plot_observed_vs_predicted
 
@@ -265,11 +274,11 @@ def _validation(st, model, val: dict, samples, workers, progress, out: dict) -> 
         raise _naming(exc, path, "validation.data") from None
     summary = validation_summary(chk)
     n_s = int(chk.predictions.shape[0]) if samples is not None else 0
-    verdict = validation_verdict(summary, n_s, Path(path).name)
+    verdict = validation_verdict(summary, n_s, Path(path).name, spread)
     with tempfile.TemporaryDirectory(prefix="wb-validation-") as tmp:
         png = plot_observed_vs_predicted(chk, Path(tmp) / "ovp.png", Path(path).name)
         out["figures"]["validation_observed_vs_predicted.png"] = png.read_bytes()
-    out["settings"].update(level=level, n_samples=n_s)
+    out["settings"].update(level=level, n_samples=n_s, spread=spread)
     log.info("validation: %s", verdict)
     return {"validation": chk, "validation_summary": summary, "validation_verdict": verdict,
             "data_file": path}
@@ -343,7 +352,8 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
-def validation_verdict(summary: pd.DataFrame, n_samples: int, name: str) -> str:
+def validation_verdict(summary: pd.DataFrame, n_samples: int, name: str,
+                       spread: str = "parameter uncertainty") -> str:
     """The plain-language paragraph of a validation summary."""
     a = summary.iloc[-1]
     n, n_band, n_in, level = (int(a[C.N_OBSERVATIONS]), int(a[C.N_WITH_BAND]),
@@ -363,7 +373,7 @@ def validation_verdict(summary: pd.DataFrame, n_samples: int, name: str) -> str:
     p = coverage_p_value(n_in, n_band, level)
     text = (f"Validation against {name} (not used in calibration): {n_in} of {n_band} "
             f"observations ({_pct(n_in / n_band)}) inside the {_pct(level)} prediction band "
-            f"(parameter uncertainty, {n_samples} samples); {fold}. ")
+            f"({spread}, {n_samples} samples); {fold}. ")
     if p >= 0.05:
         text += (f"This is consistent with the nominal {_pct(level)} (one-sided binomial test, "
                  f"p = {p:.2g}): the model and its uncertainty describe these data.")

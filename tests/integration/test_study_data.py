@@ -288,3 +288,40 @@ def test_apply_carries_the_calibrated_values_into_every_later_stage(tmp_path):
     assert "replace the model's" in " ".join(b for k, b in
                                             __import__("workbench.study_data", fromlist=["x"])
                                             .report_blocks(sd) if k == "p")
+
+
+def test_population_study_validates_against_the_band_of_individual_patients(tmp_path):
+    """With a population block the validation band spans virtual patients paired with
+    uncertainty draws (weight-scaled dose, their own V and CL): recomputed here from the
+    closed form at exactly those samples."""
+    from workbench.dosing import Subject
+    from workbench.mabel_population import PopulationSpec, study_samples
+
+    d = yaml.safe_load(open(_study_yaml(tmp_path, calibration=None)).read())
+    d["population"] = {"n": 40, "seed": 3, "bsv": {"CL": 0.3, "central": 0.2},
+                       "clearances": ["CL"], "volumes": ["central"]}
+    d["uncertainty"]["n"] = 40
+    p = tmp_path / "pop.yaml"
+    p.write_text(yaml.safe_dump(d))
+    st = read_study(str(p))
+    m = load_model(st.model)
+    unc = build_uncertainty(m, params=["CL=lognormal,cv=0.3"])
+    spec = PopulationSpec.from_dict(st.data["population"])
+    _, _, s = study_samples(m, spec, unc, dose_unit="ug/kg", subject=Subject(weight=70.0))
+    sd = run_study_data(st, m, samples_for=lambda model: study_samples(
+        model, spec, unc, dose_unit="ug/kg", subject=Subject(weight=70.0))[2],
+        spread="parameter uncertainty and population variability", progress=False)
+    obs = pd.read_csv(STUDY_DIR / "observed.csv", keep_default_na=False)
+    v, cl, dose = (s["central"].to_numpy()[:, None], s["CL"].to_numpy()[:, None],
+                   D_NMOL * s["dose_scale"].to_numpy()[:, None])
+    c = dose / v * np.exp(-cl / v * obs["time"].to_numpy()[None, :])
+    pred = np.where(obs["output"].to_numpy() == "RO", c / (c + 2.0), c)
+    lo, hi = np.quantile(pred, [0.05, 0.95], axis=0, method="inverted_cdf")
+    t = sd.validation.table
+    assert t[C.LOWER].to_numpy() == pytest.approx(lo, rel=1e-5)
+    assert t[C.UPPER].to_numpy() == pytest.approx(hi, rel=1e-5)
+    assert "(parameter uncertainty and population variability, 40 samples)" in \
+        sd.validation_verdict
+    # and run_mabel wires it the same way
+    run = run_mabel(str(p), reduced=True, progress=False)
+    assert "population variability" in run.data.validation_verdict
