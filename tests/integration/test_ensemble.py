@@ -119,7 +119,7 @@ def test_same_seed_same_results_across_workers_and_dask(onecomp):
                                chunk_size=10, **kw)
         pd.testing.assert_frame_equal(one, dask)
         # 24 tasks, one RoadRunner per worker process
-        built = client.run(lambda: len(__import__("workbench.ensemble").ensemble._DASK_RUNNERS))
+        built = client.run(lambda: len(__import__("workbench._backends")._backends._DASK_RUNNERS))
         assert sorted(built.values()) == [1, 1]
 
 
@@ -243,7 +243,7 @@ def test_events_at_time_zero_fire_once_in_ensembles(name):
 @pytest.mark.parametrize("n, size, workers", [(43008, 1024, 2), (10000, 250, 2), (7, 1024, 2),
                                               (1000, 100, 1), (0, 16, 2), (500, 8, 3)])
 def test_chunks_cover_every_sample_once_and_shrink_at_the_end(n, size, workers):
-    from workbench.ensemble import _chunks
+    from workbench._backends import _chunks
 
     ch = _chunks(n, size, workers)
     assert [s for s, _ in ch] == [0, *(e for _, e in ch[:-1])] if ch else n == 0
