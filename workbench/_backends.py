@@ -63,11 +63,12 @@ class _Spec:
 class _ChunkRunner:
     """Worker side: one :class:`BatchRunner` and the compiled metrics."""
 
-    def __init__(self, spec: _Spec, in_process: bool = False) -> None:
+    def __init__(self, spec: _Spec, in_process: bool = False, engine=None) -> None:
         from ._batch import BatchEngine, get_batch_engine
 
-        be = (get_batch_engine(spec.sbml, spec.infusion_targets, spec.source) if in_process
-              else BatchEngine(spec.sbml, spec.infusion_targets, spec.source))
+        be = engine if engine is not None else (
+            get_batch_engine(spec.sbml, spec.infusion_targets, spec.source) if in_process
+            else BatchEngine(spec.sbml, spec.infusion_targets, spec.source))
         self.runner = be.runner(list(spec.ids), spec.times, list(spec.outputs), list(spec.doses),
                                 predose=bool(spec.doses))
         self.spec = spec
@@ -244,22 +245,43 @@ def shutdown_pool() -> None:
         _WARM.close()
 
 
-# Dask worker state: runners by (spec token, thread), so a worker builds its
-# RoadRunner once per ensemble, not once per task
+# Dask worker state: runners by (spec token, thread) and engines by (model, thread), so a
+# worker thread builds a model's RoadRunner once, not once per task or per ensemble
 _DASK_RUNNERS: dict[tuple[str, int], _ChunkRunner] = {}
+_DASK_ENGINES: dict[tuple[str, tuple[str, ...], int], object] = {}  # (sbml, targets, thread)
+_DASK_LAST: dict[int, _ChunkRunner] = {}  # thread -> runner of its previous chunk
 _DASK_LOCK = threading.Lock()
 
 
 def _dask_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int, values: np.ndarray):
-    key = (spec.token, threading.get_ident())
+    from ._batch import BatchEngine
+
+    tid = threading.get_ident()
+    key = (spec.token, tid)
     with _DASK_LOCK:
         runner = _DASK_RUNNERS.get(key)
+        last = _DASK_LAST.get(tid)
     if runner is None:
-        runner = _ChunkRunner(spec)
+        # one engine per model and worker thread: ensembles of other regimens or ids reuse
+        # its RoadRunner; a runner new to the engine starts from the model as loaded
+        ekey = (spec.sbml, spec.infusion_targets, tid)
+        with _DASK_LOCK:
+            be = _DASK_ENGINES.get(ekey)
+        if be is None:
+            be = BatchEngine(spec.sbml, spec.infusion_targets, spec.source)
+            with _DASK_LOCK:
+                if len(_DASK_ENGINES) >= 8:
+                    _DASK_ENGINES.pop(next(iter(_DASK_ENGINES)))
+                _DASK_ENGINES[ekey] = be
+        runner = _ChunkRunner(spec, engine=be)
         with _DASK_LOCK:
             if len(_DASK_RUNNERS) >= 8:
                 _DASK_RUNNERS.pop(next(iter(_DASK_RUNNERS)))
             _DASK_RUNNERS[key] = runner
+    elif last is not runner:
+        runner.runner.restore()  # another ensemble used this thread's engine since
+    with _DASK_LOCK:
+        _DASK_LAST[tid] = runner
     out, failed = runner.run_chunk(values, settings)
     return start, out, failed
 

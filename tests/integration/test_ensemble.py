@@ -121,6 +121,23 @@ def test_same_seed_same_results_across_workers_and_dask(onecomp):
         # 24 tasks, one RoadRunner per worker process
         built = client.run(lambda: len(__import__("workbench._backends")._backends._DASK_RUNNERS))
         assert sorted(built.values()) == [1, 1]
+        # another regimen and other ids: the same engine per worker, nothing leaks between
+        other = pd.DataFrame({"central": np.linspace(3, 7, 40)})
+        kw2 = dict(kw, regimen="50 nmol iv")
+        ref2 = wb.run_ensemble(onecomp, other, workers=1, **kw2)
+        dask2 = wb.run_ensemble(onecomp, other, workers=2, backend="dask", scheduler=client,
+                                chunk_size=5, **kw2)
+        pd.testing.assert_frame_equal(ref2, dask2)
+        cl_only = samples[["CL"]]
+        ref3 = wb.run_ensemble(onecomp, cl_only, workers=1, **kw)
+        for _ in range(2):   # CL only, after an ensemble that set the volume: no leak
+            got = wb.run_ensemble(onecomp, cl_only, workers=2, backend="dask", scheduler=client,
+                                  chunk_size=10, **kw)
+            pd.testing.assert_frame_equal(ref3, got)
+            wb.run_ensemble(onecomp, other, workers=2, backend="dask", scheduler=client,
+                            chunk_size=5, **kw2)
+        engines = client.run(lambda: len(__import__("workbench._backends")._backends._DASK_ENGINES))
+        assert sorted(engines.values()) == [1, 1]
 
 
 @pytest.mark.slow
