@@ -176,7 +176,8 @@ class MabelEstimate:
         Distribution under parameter uncertainty (NaN without it; ``upper`` is
         inf when more than 5 % of samples never reach the effect).
     per_sample
-        The dose per sample (NaN: not reached) with the sample's parameters.
+        The dose per sample (NaN: not reached) and its unit, with the sample's
+        parameters (model units).
     """
 
     effect: EffectDefinition
@@ -561,6 +562,7 @@ def _sample_mabels(r: _Runner, eff: EffectDefinition, samples: pd.DataFrame, sba
     doses[todo] = np.exp(0.5 * (lo[todo] + hi[todo]))
     per = samples.copy()
     per.insert(0, C.DOSE, doses)
+    per.insert(1, C.DOSE_UNIT, r.dose_unit)
     n_nr = int(np.count_nonzero(~np.isfinite(doses)))
     # samples that never reach the effect count as +inf dose: percentiles stay honest
     q = np.percentile(np.where(np.isfinite(doses), doses, np.inf), pct, method="nearest")

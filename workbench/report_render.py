@@ -669,7 +669,8 @@ def render(run, out: Path) -> dict[str, Path]:
     if run.population is not None:
         pm = run.population
         csv("population_mabel.csv", pm.to_frame(uncertainty=run.qsp))
-        csv("population_subjects.csv", pm.population.to_frame())
+        pm.population.write_csv(out / "population_subjects.csv")  # units in the header
+        paths["population_subjects.csv"] = out / "population_subjects.csv"
         if pm.reach is not None:
             csv("population_reach.csv", pm.reach)
         for e in pm.for_decision.estimates:
