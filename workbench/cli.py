@@ -355,6 +355,13 @@ def cmd_mabel(a) -> int:
     _print_table(run.decision.table.drop(columns=["sentence"]))
     print(f"\nstarting dose: {run.decision.start_dose:.4g} {run.decision.dose_unit} "
           f"(basis: {run.decision.basis})")
+    from . import columns as C
+
+    reach = run.population.reach if run.population is not None else None
+    if reach is not None and len(reach):
+        for _, r in reach[reach[C.LADDER_LEVEL] == 1].iterrows():
+            print(f"  virtual patients reaching '{r[C.EFFECT]}' at the start: "
+                  f"{r[C.PROBABILITY]:.0%} (95 % CI {r[C.CI_LOW]:.0%}-{r[C.CI_HIGH]:.0%})")
     print(f"report: {paths['report.html']} and {paths['report.pdf']}; package: {out / 'package'}")
     return 0
 

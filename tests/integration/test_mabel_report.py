@@ -32,6 +32,7 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     assert main(["mabel", "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "starting dose:" in printed and "report:" in printed
+    assert "virtual patients reaching 'IL-6 rise 20 % over baseline' at the start:" in printed
     p = _Ids()
     p.feed((out / "report.html").read_text(encoding="utf-8"))
     assert p.ids == {k for k, _ in SECTIONS}
