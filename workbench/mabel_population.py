@@ -81,13 +81,12 @@ class PopulationSpec:
     @classmethod
     def from_dict(cls, d: Mapping) -> PopulationSpec:
         """From the study's ``population`` mapping (already checked by :mod:`workbench.study`)."""
-        al = d.get("allometry") or {}
         return cls(n=int(d.get("n", 100)), seed=int(d.get("seed", 0)),
-                   bsv={str(k): float(v) for k, v in dict(d.get("bsv") or d.get("cv") or {}).items()},
+                   bsv={str(k): float(v) for k, v in dict(d.get("bsv") or {}).items()},
                    correlations=tuple((str(a), str(b), float(r))
                                       for a, b, r in (d.get("correlations") or ())),
-                   clearances=tuple(d.get("clearances") or al.get("clearances") or ()),
-                   volumes=tuple(d.get("volumes") or al.get("volumes") or ()),
+                   clearances=tuple(d.get("clearances") or ()),
+                   volumes=tuple(d.get("volumes") or ()),
                    covariates=str(d["covariates"]) if d.get("covariates") else None,
                    plausible={str(k): (float(v[0]), float(v[1]))
                               for k, v in dict(d.get("plausible") or {}).items()},
