@@ -38,8 +38,9 @@ from .dosing import Subject, _dose_unit_kind
 from .errors import SpecError
 from .model import Model
 
-__all__ = ["PopulationMabel", "PopulationSpec", "joint_samples", "population_mabel",
-           "population_samples", "reach_by_level", "study_population", "study_samples"]
+__all__ = ["PopulationMabel", "PopulationSpec", "joint_samples", "overlap_by_level",
+           "population_mabel", "population_samples", "reach_by_level", "study_population",
+           "study_samples"]
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +199,9 @@ class PopulationMabel:
         uncertainty).
     joint_samples
         The sample table of ``joint`` (or of ``variability``), reused for the ladder.
-    reach
-        :func:`reach_by_level` at the first escalation levels (set by the study run).
+    reach, overlap
+        :func:`reach_by_level` at the first escalation levels and
+        :func:`overlap_by_level` over the ladder (set by the study run).
     """
 
     population: object
@@ -207,6 +209,7 @@ class PopulationMabel:
     joint: object | None
     joint_samples: pd.DataFrame
     reach: pd.DataFrame | None = None
+    overlap: pd.DataFrame | None = None
 
     @property
     def for_decision(self):
@@ -338,6 +341,45 @@ def reach_by_level(model: Model, result, ladder: pd.DataFrame, samples: pd.DataF
                          C.N_REACHED: int(hit.sum()), C.PROBABILITY: frac, C.CI_LOW: lo,
                          C.CI_HIGH: hi})
     return pd.DataFrame(rows, columns=list(C.REACH_COLUMNS))
+
+
+def overlap_by_level(model: Model, ladder: pd.DataFrame, samples: pd.DataFrame, exposure: str, *,
+                     dose_unit: str, route: str = "iv", schedule: str = "",
+                     target: str | None = None, mw=None, subject: Subject | None = None,
+                     end: float | str = "672 h", points: int = 200, level: float = 0.9,
+                     workers: int | None = 1) -> pd.DataFrame:
+    """Overlap of the exposure of the virtual patients between the ladder's dose levels.
+
+    The NMPA draft guidance on dose exploration asks for dose levels whose
+    exposures do not overlap too much given between-subject variability: for each
+    pair of levels, the central ``level`` intervals of ``exposure`` over the
+    subjects, their overlap |intersection| / |union| and the share of subjects on
+    the lower level exceeding the median of the higher one
+    (:func:`workbench.regimens.exposure_overlap`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`workbench.columns.OVERLAP_COLUMNS` (``regimen_low``/``regimen_high``:
+        the doses with their unit).
+    """
+    from .qsp_mabel import _runner
+    from .regimens import exposure_overlap
+
+    doses = [float(d) for d in ladder[C.DOSE]]
+    if len(doses) < 2:
+        return pd.DataFrame(columns=list(C.OVERLAP_COLUMNS))
+    r = _runner(model, target, mw, subject, route, schedule, dose_unit, end, points, None, workers)
+    frames, unit = [], ""
+    for d in doses:
+        res = r.run(samples, d, [exposure])
+        unit = res.attrs.get("units", {}).get(exposure, unit)
+        frames.append(pd.DataFrame({C.REGIMEN: f"{d:.4g} {dose_unit}",
+                                    exposure: res[exposure].to_numpy(float),
+                                    C.STATUS: res[C.STATUS].to_numpy()}))
+    subjects = pd.concat(frames, ignore_index=True)
+    return exposure_overlap(subjects, exposure, regimens=[f"{d:.4g} {dose_unit}" for d in doses],
+                            level=level, unit=unit)
 
 
 def plot_mabel_distributions(result: PopulationMabel, effect_label: str, start_dose: float,

@@ -264,11 +264,14 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     if popm is not None:
         from dataclasses import replace
 
-        from .mabel_population import reach_by_level
+        from .mabel_population import overlap_by_level, reach_by_level
 
         popm = replace(popm, reach=reach_by_level(m, qsp_dec, ladder, popm.joint_samples,
                                                   levels=pspec.levels, dose_unit=unit,
-                                                  workers=workers, **_run_kw(run)))
+                                                  workers=workers, **_run_kw(run)),
+                       overlap=overlap_by_level(m, ladder, popm.joint_samples,
+                                                f"max({out['exposure']})", dose_unit=unit,
+                                                workers=workers, **_run_kw(run)))
         tick("population at the first levels")
     # --- PK/PD profiles at the start, below and above
     from .simulate import simulate

@@ -259,6 +259,17 @@ def _population_blocks(run) -> list:
                          f"threshold at the starting dose: {'; '.join(said)}. At the first "
                          "escalation levels:"),
                    ("table", pm.reach.drop(columns=[C.DEFINITION]))]
+    if pm.overlap is not None and len(pm.overlap):
+        adj = pm.overlap[pm.overlap[C.ADJACENT].astype(bool)]
+        blocks += [("p", "Exposure (peak " + str(adj[C.METRIC].iloc[0]) + ") of the virtual "
+                         "patients at adjacent ladder levels: overlap of the 90 % intervals "
+                         f"{adj[C.INTERVAL_OVERLAP].min():.0%}-{adj[C.INTERVAL_OVERLAP].max():.0%}"
+                         " (|intersection| / |union|), and the share of patients on the lower "
+                         "level above the median of the higher one (p_exceed_median). Levels "
+                         "whose exposures overlap largely add little information given "
+                         "between-patient variability (NMPA draft guidance on dose "
+                         "exploration)."),
+                   ("table", adj.drop(columns=[C.ADJACENT, C.LEVEL]))]
     return blocks
 
 
@@ -673,6 +684,8 @@ def render(run, out: Path) -> dict[str, Path]:
         paths["population_subjects.csv"] = out / "population_subjects.csv"
         if pm.reach is not None:
             csv("population_reach.csv", pm.reach)
+        if pm.overlap is not None:
+            csv("population_exposure_overlap.csv", pm.overlap)
         for e in pm.for_decision.estimates:
             if e.per_sample is not None:
                 slug = "".join(c if c.isalnum() else "_" for c in e.effect.metric).strip("_")

@@ -140,3 +140,31 @@ def test_population_spec_errors(m):
     with pytest.raises(SpecError, match="not a parameter"):
         study_population(m, PopulationSpec(n=5, bsv={"nope": 0.3}))
     assert math.isfinite(PopulationSpec.from_dict({"n": 5, "bsv": {"CL": 0.3}}).bsv["CL"])
+
+
+def test_exposure_overlap_between_levels(m, result):
+    """Peak concentration is d WT / V per subject: proportional to the dose, so each
+    level's interval is the previous one times the dose ratio, and the overlap of two
+    intervals [a, b] and [r a, r b] is (b - r a) / (r b - a) (0 when r a >= b)."""
+    import pandas as pd
+
+    from workbench.mabel_population import overlap_by_level
+
+    ladder = pd.DataFrame({C.DOSE: [0.01, 0.015, 0.1]})
+    ov = overlap_by_level(m, ladder, result.joint_samples, "max(Drug)", dose_unit="nmol/kg",
+                          route="iv", target="Drug", subject=Subject(weight=70.0),
+                          end="24 h", points=20)
+    assert list(ov.columns) == list(C.OVERLAP_COLUMNS) and len(ov) == 3
+    for _, row in ov.iterrows():
+        lo_d, hi_d = (float(row[k].split()[0]) for k in (C.REGIMEN_LOW, C.REGIMEN_HIGH))
+        ratio = hi_d / lo_d
+        a, b = row[C.LOW_LOWER], row[C.LOW_UPPER]
+        assert row[C.HIGH_LOWER] == pytest.approx(ratio * a, rel=1e-6)
+        assert row[C.HIGH_UPPER] == pytest.approx(ratio * b, rel=1e-6)
+        expected = max(0.0, b - ratio * a) / (ratio * b - a)
+        assert row[C.INTERVAL_OVERLAP] == pytest.approx(expected, rel=1e-9)
+    assert ov.iloc[0][C.INTERVAL_OVERLAP] > 0 and ov.iloc[1][C.INTERVAL_OVERLAP] == 0
+    # the peak at t = 0 is d WT / V: the lower bound of the first level from the samples
+    pop = result.population.table
+    peak = 0.01 * pop[C.WEIGHT].to_numpy() / result.joint_samples["central"].to_numpy()
+    assert np.quantile(peak, 0.05) == pytest.approx(ov.iloc[0][C.LOW_LOWER], rel=0.2)

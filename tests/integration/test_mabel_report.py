@@ -52,7 +52,9 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     pop = html[html.index("<h2>13. Virtual population"):html.index("<h2>14. Traditional")]
     assert "Share of virtual patients whose effect reaches" in pop and "<img" in pop
     assert "uncertainty and variability" in pop
+    assert "at adjacent ladder levels: overlap of the 90 % intervals" in pop
     for f in ("population_mabel.csv", "population_reach.csv", "population_subjects.csv",
+              "population_exposure_overlap.csv",
               "population_mabel.png", "dose_response.png",
               "decision.csv", "escalation_ladder.csv", "qsp_mabel.csv", "package/archive.omex",
               "package/model.xml", "package/provenance.csv"):
