@@ -28,7 +28,7 @@ from .units import UnitResolver
 if TYPE_CHECKING:
     import libsbml
 
-__all__ = ["Model", "load_model", "read_omex_master"]
+__all__ = ["Model", "element_kinds", "load_model", "read_omex_master"]
 
 log = logging.getLogger(__name__)
 
@@ -149,23 +149,7 @@ class Model:
 
     @functools.cached_property
     def _kinds(self) -> dict[str, str]:
-        m = self.sim_document.getModel()
-        out: dict[str, str] = {}
-        for i in range(m.getNumCompartments()):
-            out[m.getCompartment(i).getId()] = "compartment"
-        for i in range(m.getNumSpecies()):
-            out[m.getSpecies(i).getId()] = "species"
-        for i in range(m.getNumParameters()):
-            out[m.getParameter(i).getId()] = "parameter"
-        for i in range(m.getNumReactions()):
-            r = m.getReaction(i)
-            out[r.getId()] = "reaction"
-            for lst in (r.getListOfReactants(), r.getListOfProducts()):
-                for j in range(lst.size()):
-                    sr = lst.get(j)
-                    if sr.isSetId():
-                        out[sr.getId()] = "species_reference"
-        return out
+        return element_kinds(self.sim_document.getModel())
 
     def unit_of(self, sid: str) -> str:
         """Unit string of the value of element ``sid`` as the SBML symbol means it."""
@@ -181,6 +165,27 @@ class Model:
         if kind == "reaction":
             return u.reaction_rate()
         return "dimensionless"
+
+
+def element_kinds(sbml_model) -> dict[str, str]:
+    """id -> kind (compartment, species, parameter, reaction, species_reference) of the
+    elements of a libSBML ``Model``."""
+    m = sbml_model
+    out: dict[str, str] = {}
+    for i in range(m.getNumCompartments()):
+        out[m.getCompartment(i).getId()] = "compartment"
+    for i in range(m.getNumSpecies()):
+        out[m.getSpecies(i).getId()] = "species"
+    for i in range(m.getNumParameters()):
+        out[m.getParameter(i).getId()] = "parameter"
+    for i in range(m.getNumReactions()):
+        r = m.getReaction(i)
+        out[r.getId()] = "reaction"
+        for lst in (r.getListOfReactants(), r.getListOfProducts()):
+            for j in range(lst.size()):
+                if lst.get(j).isSetId():
+                    out[lst.get(j).getId()] = "species_reference"
+    return out
 
 
 def _did_you_mean(sid: str, known) -> str:

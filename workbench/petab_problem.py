@@ -507,20 +507,6 @@ def _entity_kinds(sbml: str) -> dict[str, str]:
     """id -> kind (species, compartment, parameter, reaction, species_reference) of an SBML text."""
     import libsbml
 
-    doc = libsbml.readSBMLFromString(sbml)
-    m = doc.getModel()
-    kinds: dict[str, str] = {}
-    for i in range(m.getNumCompartments()):
-        kinds[m.getCompartment(i).getId()] = "compartment"
-    for i in range(m.getNumSpecies()):
-        kinds[m.getSpecies(i).getId()] = "species"
-    for i in range(m.getNumParameters()):
-        kinds[m.getParameter(i).getId()] = "parameter"
-    for i in range(m.getNumReactions()):
-        r = m.getReaction(i)
-        kinds[r.getId()] = "reaction"
-        for lst in (r.getListOfReactants(), r.getListOfProducts()):
-            for j in range(lst.size()):
-                if lst.get(j).isSetId():
-                    kinds[lst.get(j).getId()] = "species_reference"
-    return kinds
+    from .model import element_kinds
+
+    return element_kinds(libsbml.readSBMLFromString(sbml).getModel())

@@ -42,17 +42,10 @@ def _xpath(kind: str, sid: str) -> str:
 
 
 def _kinds(sbml_model) -> dict[str, str]:
-    m = sbml_model
-    out = {}
-    for i in range(m.getNumCompartments()):
-        out[m.getCompartment(i).getId()] = "compartment"
-    for i in range(m.getNumSpecies()):
-        out[m.getSpecies(i).getId()] = "species"
-    for i in range(m.getNumParameters()):
-        out[m.getParameter(i).getId()] = "parameter"
-    for i in range(m.getNumReactions()):
-        out[m.getReaction(i).getId()] = "reaction"
-    return out
+    """id -> kind of the elements SED-ML variables can target (no species references)."""
+    from .model import element_kinds
+
+    return {k: v for k, v in element_kinds(sbml_model).items() if v != "species_reference"}
 
 
 def _output_terms(sbml_model, output: str) -> tuple[list[tuple[str, str]], str]:
