@@ -63,18 +63,17 @@ class _Spec:
 class _ChunkRunner:
     """Worker side: one :class:`BatchRunner` and the compiled metrics."""
 
-    def __init__(self, spec: _Spec, in_process: bool = False, engine=None) -> None:
-        from ._batch import BatchEngine, get_batch_engine
+    def __init__(self, spec: _Spec, engine=None) -> None:
+        from ._batch import get_batch_engine
 
-        be = engine if engine is not None else (
-            get_batch_engine(spec.sbml, spec.infusion_targets, spec.source) if in_process
-            else BatchEngine(spec.sbml, spec.infusion_targets, spec.source))
+        # the process's engine for this model (cached by SBML text), or the one given
+        be = engine if engine is not None else get_batch_engine(spec.sbml, spec.infusion_targets,
+                                                                spec.source)
         self.runner = be.runner(list(spec.ids), spec.times, list(spec.outputs), list(spec.doses),
                                 predose=bool(spec.doses))
         self.spec = spec
         self.col = {o: j + 1 for j, o in enumerate(spec.outputs)}
         self._plan: list[tuple] | None = None
-        self._scale = 1.0
 
     def _compile(self, t: np.ndarray) -> list[tuple]:
         """Per metric: (kind, column, row slice, times of the slice, threshold)."""
@@ -124,31 +123,19 @@ class _ChunkRunner:
         failed: list[tuple[int, str]] = []
         for i, v in enumerate(values):
             try:
-                if self.spec.dose_scaled:
-                    v = self._use_dose_scale(v)
-                res = self.runner.run(v, settings)
+                f = 1.0
+                if self.spec.dose_scaled:  # per-sample dose factor: the last value (DOSE_SCALE)
+                    v, f = v[:-1], float(v[-1])
+                    if not (math.isfinite(f) and f >= 0):
+                        raise SimulationError(f"the dose scale {f!r} is not a non-negative "
+                                              "number", element=C.DOSE_SCALE)
+                res = self.runner.run(v, settings, dose_scale=f)
                 if self._plan is None:
                     self._plan = self._compile(res[:, 0].copy())
                 out[i] = self._evaluate(self._plan, res)
             except SimulationError as exc:
                 failed.append((i, exc.message.strip()))
-                out[i] = np.nan
         return out, failed
-
-    # -- per-sample dose scale (DOSE_SCALE column; used by workbench.regimens) ----
-    def _use_dose_scale(self, v: np.ndarray) -> np.ndarray:
-        """Re-plan the doses multiplied by the sample's factor (last value); the other values."""
-        from ._engine import SegmentPlan
-
-        f = float(v[-1])
-        if not (math.isfinite(f) and f >= 0):
-            raise SimulationError(f"the dose scale {f!r} is not a non-negative number",
-                                  element=C.DOSE_SCALE)
-        if f != self._scale:
-            doses = [replace(d, amount=d.amount * f, rate=d.rate * f) for d in self.spec.doses]
-            self.runner.plan = SegmentPlan.build(self.spec.times, doses, self.runner.plan.predose)
-            self._scale = f
-        return v[:-1]
 
 
 # below this many samples per worker, starting a pool costs more than it saves; once the
@@ -156,11 +143,23 @@ class _ChunkRunner:
 _MIN_PER_WORKER = 100
 _MIN_PER_WARM_WORKER = 16
 
-# process-pool worker state (one per worker process): chunk runners by spec token; the
-# engines behind them are cached by SBML text (workbench._batch.get_batch_engine), so a
-# warm pool builds each model's RoadRunner once, whatever the regimen of the ensemble
-_POOL_RUNNERS: dict[str, _ChunkRunner] = {}
-_POOL_LAST: list[_ChunkRunner] = []  # the runner of the previous chunk in this worker
+# worker state (one per worker process, process pool or Dask): chunk runners by spec
+# token; the engines behind them are cached by SBML text (workbench._batch.get_batch_engine),
+# so a kept worker builds each model's RoadRunner once, whatever the regimen or ids of the
+# ensemble (a runner whose engine another ensemble used since restores it: BatchRunner.run)
+_RUNNERS: dict[str, _ChunkRunner] = {}
+_RUNNERS_LOCK = threading.Lock()
+
+
+def _runner_for(spec: _Spec) -> _ChunkRunner:
+    with _RUNNERS_LOCK:
+        runner = _RUNNERS.get(spec.token)
+        if runner is None:
+            runner = _ChunkRunner(spec)
+            if len(_RUNNERS) >= 8:
+                _RUNNERS.pop(next(iter(_RUNNERS)))
+            _RUNNERS[spec.token] = runner
+        return runner
 
 
 def _pool_init() -> None:
@@ -169,16 +168,7 @@ def _pool_init() -> None:
 
 def _pool_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int,
                 values: np.ndarray):
-    runner = _POOL_RUNNERS.get(spec.token)
-    if runner is None:
-        runner = _ChunkRunner(spec, in_process=True)
-        if len(_POOL_RUNNERS) >= 8:
-            _POOL_RUNNERS.pop(next(iter(_POOL_RUNNERS)))
-        _POOL_RUNNERS[spec.token] = runner
-    elif not _POOL_LAST or _POOL_LAST[0] is not runner:
-        runner.runner.restore()  # another ensemble used the engine since: start clean
-    _POOL_LAST[:] = [runner]
-    out, failed = runner.run_chunk(values, settings)
+    out, failed = _runner_for(spec).run_chunk(values, settings)
     return start, out, failed
 
 
@@ -245,44 +235,8 @@ def shutdown_pool() -> None:
         _WARM.close()
 
 
-# Dask worker state: runners by (spec token, thread) and engines by (model, thread), so a
-# worker thread builds a model's RoadRunner once, not once per task or per ensemble
-_DASK_RUNNERS: dict[tuple[str, int], _ChunkRunner] = {}
-_DASK_ENGINES: dict[tuple[str, tuple[str, ...], int], object] = {}  # (sbml, targets, thread)
-_DASK_LAST: dict[int, _ChunkRunner] = {}  # thread -> runner of its previous chunk
-_DASK_LOCK = threading.Lock()
-
-
 def _dask_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int, values: np.ndarray):
-    from ._batch import BatchEngine
-
-    tid = threading.get_ident()
-    key = (spec.token, tid)
-    with _DASK_LOCK:
-        runner = _DASK_RUNNERS.get(key)
-        last = _DASK_LAST.get(tid)
-    if runner is None:
-        # one engine per model and worker thread: ensembles of other regimens or ids reuse
-        # its RoadRunner; a runner new to the engine starts from the model as loaded
-        ekey = (spec.sbml, spec.infusion_targets, tid)
-        with _DASK_LOCK:
-            be = _DASK_ENGINES.get(ekey)
-        if be is None:
-            be = BatchEngine(spec.sbml, spec.infusion_targets, spec.source)
-            with _DASK_LOCK:
-                if len(_DASK_ENGINES) >= 8:
-                    _DASK_ENGINES.pop(next(iter(_DASK_ENGINES)))
-                _DASK_ENGINES[ekey] = be
-        runner = _ChunkRunner(spec, engine=be)
-        with _DASK_LOCK:
-            if len(_DASK_RUNNERS) >= 8:
-                _DASK_RUNNERS.pop(next(iter(_DASK_RUNNERS)))
-            _DASK_RUNNERS[key] = runner
-    elif last is not runner:
-        runner.runner.restore()  # another ensemble used this thread's engine since
-    with _DASK_LOCK:
-        _DASK_LAST[tid] = runner
-    out, failed = runner.run_chunk(values, settings)
+    out, failed = _runner_for(spec).run_chunk(values, settings)
     return start, out, failed
 
 
@@ -314,7 +268,7 @@ def _collect(out, status, start, block, failed):
 
 
 def _run_in_process(spec, values, settings, out, status, chunk, bar):
-    runner = _ChunkRunner(spec, in_process=True)
+    runner = _ChunkRunner(spec)
     for s, e in _chunks(len(values), chunk):
         block, failed = runner.run_chunk(values[s:e], settings)
         _collect(out, status, s, block, failed)

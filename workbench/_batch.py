@@ -21,7 +21,7 @@ from ._engine import (
     IntegratorSettings,
     SegmentPlan,
 )
-from .errors import SimulationError, UnknownIdError
+from .errors import SimulationError
 
 __all__ = ["BatchEngine", "BatchRunner", "get_batch_engine"]
 
@@ -37,6 +37,7 @@ class BatchEngine:
         self.engine = Engine(sbml, infusion_targets, source)
         self.lock = self.engine.lock
         self._original: dict[tuple[str, int], float] = {}
+        self.owner: BatchRunner | None = None  # the runner whose values the engine holds
 
     def _restore(self) -> None:
         mod = self.engine.rr.model
@@ -48,8 +49,6 @@ class BatchEngine:
         """A :class:`BatchRunner` setting ``ids`` (in this order) for each sample."""
         return BatchRunner(self, ids, times, outputs, doses, predose)
 
-
-# kind -> setter of initial values (index array, values); restores use amounts and volumes
 
 
 class BatchRunner:
@@ -67,8 +66,6 @@ class BatchRunner:
     ------
     UnknownIdError
         An id is not a global parameter, species or compartment of the model.
-    SimulationError
-        An id is set by a rule, or a species or compartment has an initial assignment.
     """
 
     def __init__(self, be: BatchEngine, ids: list[str], times: np.ndarray, outputs: list[str],
@@ -81,46 +78,21 @@ class BatchRunner:
         self._times = np.asarray(times, float)
         self._default_settings = IntegratorSettings()
         self.plan = SegmentPlan.build(self._times, list(doses), predose)
-        for d in [*(d for s in self.plan.segments for d in s.doses), *self.plan.end_doses]:
-            if d.amount and d.target not in eng._species:
-                raise UnknownIdError(f"cannot dose into {d.target!r}: no such species",
-                                     source=eng.source or None, element=d.target)
-        m = eng._doc.getModel()
-        rule_vars = {m.getRule(i).getVariable(): m.getRule(i).isAssignment()
-                     for i in range(m.getNumRules())}
-        ia_vars = {m.getInitialAssignment(i).getSymbol() for i in range(m.getNumInitialAssignments())}
-        mod = eng.rr.model
-        gids = list(mod.getGlobalParameterIds())
-        fids = list(mod.getFloatingSpeciesIds())
-        bids = list(mod.getBoundarySpeciesIds())
-        cids = list(mod.getCompartmentIds())
+        # ids are checked by workbench.ensemble (settable, not rule- or IA-defined) and dose
+        # targets by the dose conversion: here only their kinds and indices
         groups: dict[str, tuple[list[int], list[int]]] = {}
         gpos, gidx = [], []
         for pos, sid in enumerate(self.ids):
-            eng.init_selection(sid)  # UnknownIdError for ids that cannot be set
-            if rule_vars.get(sid):
-                raise SimulationError(f"cannot set {sid!r}: an assignment rule defines it",
-                                      source=eng.source or None, element=sid,
-                                      fix="set the parameters its rule uses instead")
-            if sid in eng._parameters:
+            kind, idx = eng._fast_key(sid)  # UnknownIdError for ids that cannot be set
+            if kind == "global":
                 gpos.append(pos)
-                gidx.append(gids.index(sid))
+                gidx.append(idx)
                 continue
-            if sid in ia_vars:
-                raise SimulationError(f"cannot set the initial value of {sid!r}: an initial "
-                                      "assignment defines it", source=eng.source or None,
-                                      element=sid, fix="set the values its initial assignment uses")
-            if sid in eng._compartments:
-                kind, idx = "compartment", cids.index(sid)
-            else:
-                conc = not eng._species[sid]
-                if sid in fids:
-                    kind, idx = ("float_conc" if conc else "float_amount"), fids.index(sid)
-                else:
-                    kind, idx = ("boundary_conc" if conc else "boundary_amount"), bids.index(sid)
             groups.setdefault(kind, ([], []))
             groups[kind][0].append(pos)
             groups[kind][1].append(idx)
+        m = eng._doc.getModel()
+        mod = eng.rr.model
         order = ["compartment", "float_amount", "float_conc", "boundary_amount", "boundary_conc"]
         self._init = [(_INIT_SETTERS[k], np.array(groups[k][0], np.intp),
                        np.array(groups[k][1], np.int32)) for k in order if k in groups]
@@ -138,6 +110,7 @@ class BatchRunner:
         self._ia = ias if ias.reads & set(self.ids) else None
         with be.lock:
             self._restore_engine()
+            be.owner = self
             for k in order:
                 if k in groups:
                     rk = _RESTORE_KIND[k]
@@ -152,14 +125,14 @@ class BatchRunner:
         self.be._restore()
         self.be.engine.rr.resetAll()
 
-    def restore(self) -> None:
-        """Put the shared engine back to the model as loaded before this runner goes on
-        after another runner used the engine (a warm worker serving several ensembles)."""
-        with self.be.lock:
-            self._restore_engine()
+    def run(self, values: np.ndarray, settings: IntegratorSettings | None = None,
+            dose_scale: float = 1.0) -> np.ndarray:
+        """One sample (values in the order of ``ids``; every dose times ``dose_scale``)
+        -> array (rows, 1 + len(outputs)).
 
-    def run(self, values: np.ndarray, settings: IntegratorSettings | None = None) -> np.ndarray:
-        """One sample (values in the order of ``ids``) -> array (rows, 1 + len(outputs)).
+        When another runner used the shared engine since this one's last sample (a kept
+        worker serving several ensembles), the engine is first put back to the model as
+        loaded.
 
         Raises
         ------
@@ -173,10 +146,13 @@ class BatchRunner:
             raise SimulationError(f"value of {', '.join(map(repr, bad))} is not finite",
                                   element=bad[0])
         with self.be.lock:
+            if self.be.owner is not self:
+                self._restore_engine()
+                self.be.owner = self
             try:
                 if eng._delayed_events:
                     # the engine's own path: a fresh instance, or delayed events queue twice
-                    eng._prepare_fresh(dict(zip(self.ids, values.tolist(), strict=True)))
+                    eng._prepare_fast(dict(zip(self.ids, values.tolist(), strict=True)))
                 else:
                     self._prepare(eng, values)
                 eng._apply_settings(settings or self._default_settings, self._times)
@@ -185,7 +161,7 @@ class BatchRunner:
                 if sels != eng._selections:
                     rr.timeCourseSelections = self.selections
                     eng._selections = sels
-                return eng.run_plan(self.plan)
+                return eng.run_plan(self.plan, dose_scale=dose_scale)
             except SimulationError:
                 raise
             except Exception as exc:

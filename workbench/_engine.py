@@ -326,8 +326,6 @@ class Engine:
                 self.init_selection(sid)  # UnknownIdError for ids that cannot be set
             if not math.isfinite(float(v)):
                 raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
-        if values:
-            values.update(self._parameter_ias.dependent_values(values, self._ia_base()))
         self._prepare_fast(values)
 
     def run(self, times: np.ndarray, outputs: list[str], *, parameters: dict[str, float] | None = None,
@@ -343,7 +341,6 @@ class Engine:
         settings = settings or IntegratorSettings()
         sels = tuple(self.selection(o) for o in outputs)
         with self.lock:
-            self._finite_required = check_finite
             self.prepare(parameters)  # may start a new RoadRunner (delayed events)
             self._apply_settings(settings, np.asarray(times, dtype=float))
             rr = self.rr
@@ -354,7 +351,8 @@ class Engine:
                 self._selections = sels
             try:
                 return self.run_plan(SegmentPlan.build(np.asarray(times, dtype=float),
-                                                       doses or [], predose))
+                                                       doses or [], predose),
+                                     check_finite=check_finite)
             except SimulationError:
                 raise
             except Exception as exc:
@@ -367,13 +365,15 @@ class Engine:
                                fix="try tighter tolerances, a limited max_step, or a larger "
                                    "max_num_steps (IntegratorSettings / --rtol --max-step)")
 
-    def run_plan(self, plan: SegmentPlan) -> np.ndarray:
-        """Integrate segment by segment, applying each segment's doses at its start."""
+    def run_plan(self, plan: SegmentPlan, *, dose_scale: float = 1.0,
+                 check_finite: bool = True) -> np.ndarray:
+        """Integrate segment by segment, applying each segment's doses (amounts and rates
+        times ``dose_scale``) at its start."""
         rr = self.rr
         rows = []
         for s, opts in zip(plan.segments, self._simulate_options(plan), strict=True):
             for d in s.doses:
-                self._apply_dose(d)
+                self._apply_dose(d, dose_scale)
             if opts is None:
                 res = self._snapshot(s.sim_times[0])
             else:
@@ -383,12 +383,13 @@ class Engine:
             # doses exactly at the last time point: the row shows the state after them
             tend = plan.segments[-1].sim_times[-1]
             for d in plan.end_doses:
-                self._apply_dose(d)
+                self._apply_dose(d, dose_scale)
             last = rows[-1]
             if len(last) and last[-1, 0] == tend:
                 post = self._snapshot(tend)
                 rows[-1] = np.vstack([last, post]) if plan.predose else np.vstack([last[:-1], post])
-        return self._check(np.vstack(rows) if rows else np.empty((0, len(self._selections) + 1)))
+        res = np.vstack(rows) if rows else np.empty((0, len(self._selections) + 1))
+        return self._check(res) if check_finite else res
 
     def _simulate_options(self, plan: SegmentPlan) -> list:
         """One ``SimulateOptions`` per integrating segment of ``plan`` (None: a snapshot).
@@ -420,7 +421,7 @@ class Engine:
         vals = [t] + [rr.getValue(s) for s in self._selections]
         return np.array([vals], dtype=float)
 
-    def _apply_dose(self, d: DoseEvent) -> None:
+    def _apply_dose(self, d: DoseEvent, scale: float = 1.0) -> None:
         rr = self.rr
         if d.amount:
             if d.target not in self._species:
@@ -429,18 +430,19 @@ class Engine:
                                      fix="name a species of the model (`workbench info MODEL`)")
             i = self._float_index.get(d.target)
             if i is None:  # boundary species: through the selection
-                rr.setValue(d.target, rr.getValue(d.target) + d.amount)
+                rr.setValue(d.target, rr.getValue(d.target) + d.amount * scale)
             else:  # the executable model's amount setter (same numbers, no selection parsing)
                 mod = rr.model
-                mod.setFloatingSpeciesAmounts(i, mod.getFloatingSpeciesAmounts(i) + d.amount)
+                mod.setFloatingSpeciesAmounts(i, mod.getFloatingSpeciesAmounts(i)
+                                              + d.amount * scale)
         if d.rate:
             pid = INFUSION_PREFIX + d.target
-            cur = rr.getValue(pid)
-            new = cur + d.rate
-            rr.setValue(pid, 0.0 if abs(new) < 1e-12 * max(abs(d.rate), 1e-300) else new)
+            rate = d.rate * scale
+            new = rr.getValue(pid) + rate
+            rr.setValue(pid, 0.0 if abs(new) < 1e-12 * max(abs(rate), 1e-300) else new)
 
     def _check(self, res: np.ndarray) -> np.ndarray:
-        if getattr(self, "_finite_required", True) and not np.all(np.isfinite(res)):
+        if not np.all(np.isfinite(res)):
             bad = [self._selections[j - 1] for j in range(1, res.shape[1])
                    if not np.all(np.isfinite(res[:, j]))]
             raise SimulationError(f"the simulation produced non-finite values in {', '.join(bad)}",
@@ -479,7 +481,7 @@ class Engine:
                 else:
                     self._prepare_fast(preequilibration)
                     self._to_steady_state(settings, max_steady_time)
-                    self._set_current(parameters or {})
+                    self._set_current(self._with_dependents(parameters or {}))
                 rr = self.rr  # a new instance for models with delayed events
                 # setting some initial values regenerates the model, which resets the
                 # selections: set them every time
@@ -504,18 +506,15 @@ class Engine:
                                           "tolerances") from None
         return out  # not checked: an output the caller does not need may be NaN (0/0 at t=0)
 
-    def loaded_values(self, ids) -> dict[str, float]:
-        """Values of ``ids`` in the model as loaded (species as their symbols mean)."""
-        with self.lock:
-            self._prepare_fast({})
-            return {i: float(self.rr.getValue(self.selection(i))) for i in ids}
-
     def _prepare_fast(self, values: dict[str, float]) -> None:
         """:meth:`prepare` through the executable model's index setters (as
         :class:`BatchRunner` does; setting ``init(...)`` selections regenerates the
         model, ~30 ms each). Initial values changed by the previous call are restored
         first. A species or compartment value wins over its initial assignment.
-        Use on a private engine: the changed initial values persist between calls."""
+        Use on a private engine: the changed initial values persist between calls.
+        Every way of preparing a run goes through here, so parameter initial
+        assignments that read a set value are evaluated here (:meth:`_with_dependents`)."""
+        values = self._with_dependents(values)
         if self._delayed_events:
             self._prepare_fresh(values)
             return
@@ -570,6 +569,14 @@ class Engine:
             rr.reset()
         for sid, v in after:
             rr.setValue(self.selection(sid) if sid in self._species else sid, v)
+
+    def _with_dependents(self, values: dict[str, float]) -> dict[str, float]:
+        """``values`` plus the parameters whose initial assignments read them (libRoadRunner
+        2.10 re-evaluates only those of species on ``reset``); a set value wins."""
+        if not values:
+            return values
+        dep = self._parameter_ias.dependent_values(values, self._ia_base())
+        return {**values, **dep} if dep else values
 
     @functools.cached_property
     def _delayed_events(self) -> bool:
@@ -740,11 +747,11 @@ class Engine:
                 integ.setValue("variable_step_size", False)
                 rr.timeCourseSelections = ["time", *sels]
                 self._selections = sels
+                plan = SegmentPlan.build(times, list(doses or []), False)
                 for seed in seeds:
                     self.prepare(parameters)
                     integ.setValue("seed", int(seed))
-                    out.append(self.run_plan(SegmentPlan.build(np.asarray(times, float),
-                                                               list(doses or []), False)))
+                    out.append(self.run_plan(plan))
             except SimulationError:
                 raise
             except Exception as exc:

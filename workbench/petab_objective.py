@@ -69,11 +69,8 @@ class _Source:
         v[m] = p[self.pidx[m]]
         return v
 
-    def as_dict(self, p: np.ndarray, ia=None, base=None) -> dict[str, float]:
-        out = dict(zip(self.ids, self.values(p).tolist(), strict=True))
-        if ia is not None:
-            out.update(ia.dependent_values(out, base))
-        return out
+    def as_dict(self, p: np.ndarray) -> dict[str, float]:
+        return dict(zip(self.ids, self.values(p).tolist(), strict=True))
 
 
 @dataclass
@@ -150,14 +147,6 @@ class Objective:
 
         pr = self.problem
         kinds = _entity_kinds(pr.sbml)
-        self._kinds = kinds
-        # parameters whose initial assignments read values a condition sets (libRoadRunner
-        # does not re-evaluate them on reset; see workbench._initial_assignments)
-        from ._initial_assignments import ParameterInitialAssignments
-
-        ia = ParameterInitialAssignments(pr.sbml)
-        self._ia = ia if ia.targets else None
-        self._base: dict[str, float] = {}
         meas = self.meas
         obs = pr.observables
         # observables: compiled formulas
@@ -272,12 +261,9 @@ class Objective:
             from ._engine import Engine
 
             # a private engine: the calibration path changes initial values in place
-            eng = Engine(self.problem.sbml, (), self.problem.model_source)
-            if self._ia is not None:
-                reads = {n for t in self._ia.targets for n in self._ia._ias[t][1]}
-                self._base = eng.loaded_values(sorted(n for n in reads | set(self._ia.targets)
-                                                      if n in self._kinds))
-            self._engine = eng
+            # (parameter initial assignments reading a condition's values are evaluated
+            # by the engine, as for every run: Engine._with_dependents)
+            self._engine = Engine(self.problem.sbml, (), self.problem.model_source)
         return self._engine
 
     def _model_values(self, p: np.ndarray) -> np.ndarray:
@@ -286,9 +272,8 @@ class Objective:
         for c in self._conds:
             if not c.outputs:
                 continue
-            params = c.sim_values.as_dict(p, self._ia, self._base)
-            pre = (c.preeq_values.as_dict(p, self._ia, self._base) if c.preeq_values is not None
-                   else None)
+            params = c.sim_values.as_dict(p)
+            pre = c.preeq_values.as_dict(p) if c.preeq_values is not None else None
             res = eng.run_condition(c.times, c.outputs, parameters=params, preequilibration=pre,
                                     settings=self.settings)
             V[np.ix_(c.rows, c.cols)] = res[c.tidx][:, 1:]

@@ -119,7 +119,7 @@ def test_same_seed_same_results_across_workers_and_dask(onecomp):
                                chunk_size=10, **kw)
         pd.testing.assert_frame_equal(one, dask)
         # 24 tasks, one RoadRunner per worker process
-        built = client.run(lambda: len(__import__("workbench._backends")._backends._DASK_RUNNERS))
+        built = client.run(lambda: len(__import__("workbench._backends")._backends._RUNNERS))
         assert sorted(built.values()) == [1, 1]
         # another regimen and other ids: the same engine per worker, nothing leaks between
         other = pd.DataFrame({"central": np.linspace(3, 7, 40)})
@@ -136,7 +136,8 @@ def test_same_seed_same_results_across_workers_and_dask(onecomp):
             pd.testing.assert_frame_equal(ref3, got)
             wb.run_ensemble(onecomp, other, workers=2, backend="dask", scheduler=client,
                             chunk_size=5, **kw2)
-        engines = client.run(lambda: len(__import__("workbench._backends")._backends._DASK_ENGINES))
+        engines = client.run(
+            lambda: __import__("workbench._batch")._batch.get_batch_engine.cache_info().currsize)
         assert sorted(engines.values()) == [1, 1]
 
 
@@ -322,3 +323,17 @@ def test_warm_pool_keeps_ensembles_apart(bench):
                                               ref.drop(columns="status"))
     finally:
         shutdown_pool()
+
+
+def test_delayed_event_models_evaluate_initial_assignments_in_ensembles():
+    """beta = k * N (a parameter initial assignment) read by S' = beta: with N sampled,
+    S(10) = k N 10. Models with delayed events take the engine's fresh-instance path,
+    which must evaluate the assignment too (before: S(10) = 20, from the loaded N = 2)."""
+    m = wb.load_model("model dia\n  S' = beta\n  S = 0\n  k = 1\n  N = 2\n  beta = k * N\n"
+                      "  E: at 1 after time > 100: S = 0\nend")
+    samples = pd.DataFrame({"N": [5.0, 3.0]})
+    res = wb.run_ensemble(m, samples, None, metrics=["value(S, 10)"], end=10, points=11,
+                          workers=1, progress=False)
+    assert res["value(S, 10)"].to_numpy() == pytest.approx([50.0, 30.0], rel=1e-8)
+    single = wb.simulate(m, None, end=10, points=11, outputs=["S"], parameters={"N": 5.0})
+    assert single["S"].iloc[-1] == pytest.approx(50.0, rel=1e-8)
