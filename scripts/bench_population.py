@@ -42,6 +42,7 @@ def main() -> None:
     from workbench.regimens import compare_regimens
 
     m = load_model(MODEL)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     pop = sample_population(m, a.n, seed=a.seed,
                             variability=Variability.from_cv({"CL": 0.3, "central": 0.25,
@@ -55,7 +56,7 @@ def main() -> None:
                            progress=False)
     t2 = time.perf_counter()
     n_fail = int((res.subjects["status"] != "ok").sum())
-    print(f"load average before: {os.getloadavg()[0]:.2f} (other sessions share the cores)")
+    print(f"load average before: {load_before:.2f} (other sessions share the cores)")
     print(f"population: {a.n} subjects in {t1 - t0:.2f} s")
     print(f"{a.n} subjects x {len(REGIMENS)} regimens = {a.n * len(REGIMENS)} simulations "
           f"({a.points} points per interval, {a.workers} workers): {t2 - t1:.1f} s "

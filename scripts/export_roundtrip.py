@@ -2,15 +2,15 @@
 """Round trip of workbench.export_sbml: load, export (SBML L3V2), reload, simulate.
 
 Usage:
-    .venv/bin/python scripts/export_roundtrip.py suite [--cases 1-1821 | --sample]
+    .venv/bin/python scripts/export_roundtrip.py suite [--cases 1-1821] [--direct] [--tsv F]
     .venv/bin/python scripts/export_roundtrip.py published [DIR]
 
 ``suite``: every case of the SBML semantic test suite (../shared/sbml-test-suite/
-semantic, settings and comparison from scripts/sbml_suite_probe.py). A case passes
-the round trip when the exported model reproduces the expected results; when it
-does not, the model as loaded directly is simulated too, and the round trip
-*breaks* the case only if the direct simulation passes. Exit 1 when any case is
-broken.
+semantic; settings, simulation and comparison of workbench.sbmlsuite.simulate_case,
+as in scripts/sbml_suite.py). A case passes the round trip when the exported model
+reproduces the expected results; when it does not, the model as loaded directly is
+simulated too, and the round trip *breaks* the case only if the direct simulation
+passes. Exit 1 when any case is broken.
 
 ``published``: every model of ../shared/models-external/published: trajectories of
 the exported model equal those of the source (every species, 0-100 time units),
@@ -20,7 +20,6 @@ and no annotation, note or unit definition is lost (counted).
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import sys
 import time
@@ -28,59 +27,13 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import sbml_suite_probe as probe  # noqa: E402  (settings parsing and comparison)
-
+SUITE = HERE.parent.parent / "shared" / "sbml-test-suite" / "semantic"
 PUBLISHED = HERE.parent.parent / "shared" / "models-external" / "published"
 
 
-def _outputs(model, settings: dict) -> list[str]:
-    species = set(model.species["id"])
-    out = []
-    for v in settings["variables"]:
-        if v in species and v in settings["concentration"]:
-            out.append(f"[{v}]")
-        elif v in species:
-            out.append(f"amount({v})")
-        else:
-            out.append(v)
-    return out
-
-
-def _simulate_case(model, settings: dict, case: int):
-    """(status, reason) of one model against the expected results of ``case``."""
-    import numpy as np
-
-    from workbench import IntegratorSettings, simulate
-    from workbench.errors import UnsupportedFeatureError, WorkbenchError
-
-    start, dur, steps = settings["start"], settings["duration"], settings["steps"]
-    if start is None or dur is None or not steps:
-        return "error", "the case has no time-course settings"
-    try:
-        df = simulate(model, start=start, end=start + dur, points=steps + 1,
-                      outputs=_outputs(model, settings),
-                      integrator=IntegratorSettings(max_step=dur / steps))
-    except UnsupportedFeatureError as exc:
-        return "unsupported", str(exc)
-    except WorkbenchError as exc:
-        return "error", str(exc)[:300]
-    except Exception as exc:
-        return "error", f"{type(exc).__name__}: {exc}"[:300]
-    sim = df.to_numpy()[:, 1:]
-    header, exp = probe.read_results(case)
-    idx = [1 + header[1:].index(v) for v in settings["variables"]]
-    exp = exp[:, idx]
-    if sim.shape != exp.shape:
-        return "fail", f"shape {sim.shape} != {exp.shape}"
-    ok, n_bad, _, _ = probe.compare(np.asarray(sim, float), exp, settings["absolute"],
-                                    settings["relative"])
-    return ("pass", "") if ok else ("fail", f"{n_bad} points outside tolerance")
-
-
-def roundtrip_case(case: int, direct_always: bool = False) -> dict:
+def roundtrip_case(case: int, direct_always: bool = False, suite: Path = SUITE) -> dict:
     """Export round trip of one suite case; ``broken`` is True when export breaks it.
 
     The model as loaded is simulated only when the export does not pass (or always
@@ -89,13 +42,14 @@ def roundtrip_case(case: int, direct_always: bool = False) -> dict:
     from workbench import load_model
     from workbench.errors import WorkbenchError
     from workbench.export import export_sbml_string
+    from workbench.sbmlsuite import sbml_file, simulate_case
 
     out = {"case": case, "export": "", "direct": "", "broken": False, "reason": "",
            "not_converted": 0}
     t0 = time.perf_counter()
     try:
-        settings = probe.read_settings(case)
-        path = probe.pick_sbml(case)
+        case_dir = Path(suite) / f"{case:05d}"
+        path = sbml_file(case_dir)
         try:
             m = load_model(path)
         except WorkbenchError as exc:
@@ -109,9 +63,9 @@ def roundtrip_case(case: int, direct_always: bool = False) -> dict:
             out.update(export="export-error", reason=str(exc)[:300])
             rep = None
         if rep is not None:
-            out["export"], out["reason"] = _simulate_case(m2, settings, case)
+            out["export"], out["reason"] = simulate_case(m2, case_dir)
         if out["export"] != "pass" or direct_always:
-            out["direct"], _ = _simulate_case(m, settings, case)
+            out["direct"], _ = simulate_case(m, case_dir)
             out["broken"] = out["direct"] == "pass" and out["export"] != "pass"
             if out["broken"]:
                 out["reason"] = f"export {out['export']}: {out['reason']}"
@@ -123,39 +77,6 @@ def roundtrip_case(case: int, direct_always: bool = False) -> dict:
         return out
     finally:
         out["seconds"] = time.perf_counter() - t0
-
-
-def _collides(case: int) -> bool:
-    """True when a model id shadows a RoadRunner attribute (ids 'reset', 'error', ...).
-
-    libRoadRunner 2.10 installs model ids as attributes of the RoadRunner class, so
-    such a model breaks every later simulation in the same process: these cases
-    run in a child process.
-    """
-    import re
-
-    import roadrunner
-
-    path = probe.pick_sbml(case)
-    if path is None:
-        return False
-    ids = set(re.findall(r'\bid="([^"]+)"', path.read_text(errors="replace")))
-    # the methods (model ids become properties, so they do not count)
-    methods = {n for klass in roadrunner.RoadRunner.__mro__ for n, v in vars(klass).items()
-               if callable(v)}
-    return bool(ids & methods)
-
-
-def _isolated(case: int, direct_always: bool = False) -> dict:
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
-        try:
-            return ex.submit(roundtrip_case, case, direct_always).result(timeout=600)
-        except Exception as exc:
-            return {"case": case, "export": "crash", "direct": "", "broken": False,
-                    "reason": f"child process: {type(exc).__name__}: {exc}", "not_converted": 0,
-                    "seconds": 0.0}
 
 
 def published_roundtrip(path: Path) -> dict:
@@ -188,7 +109,12 @@ def published_roundtrip(path: Path) -> dict:
 
 
 def _parse_cases(spec: str) -> list[int]:
-    return probe.parse_cases(spec)
+    """``1-1821`` or ``28,173,269`` (ranges and numbers, comma separated)."""
+    out: list[int] = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
 
 
 def main(argv=None) -> int:
@@ -196,8 +122,8 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="what", required=True)
     s = sub.add_parser("suite")
-    s.add_argument("--cases", default="1-1821")
-    s.add_argument("--sample", action="store_true", help="the probe's fixed ~100-case sample")
+    s.add_argument("--cases", default="1-1821", help="e.g. 1-1821 or 28,173,269")
+    s.add_argument("--suite", default=str(SUITE))
     s.add_argument("--tsv", help="write one row per case to this file")
     s.add_argument("--direct", action="store_true", help="also simulate every case as loaded "
                    "(counts the cases that pass directly)")
@@ -225,16 +151,15 @@ def main(argv=None) -> int:
             for w in ("annotations", "cv_terms", "notes", "unit_definitions", "sbo_terms")))
         return 1 if bad else 0
 
-    cases = probe.SAMPLE if a.sample else _parse_cases(a.cases)
-    cases = [c for c in cases if probe.case_dir(c).is_dir()]
+    suite = Path(a.suite)
+    cases = [c for c in _parse_cases(a.cases) if (suite / f"{c:05d}").is_dir()]
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    results = [_isolated(c, a.direct) if _collides(c) else roundtrip_case(c, a.direct)
+    results = [roundtrip_case(c, a.direct, suite)
                for c in tqdm(cases, desc="export round trip", unit="case", mininterval=5.0)]
     exp = Counter(r["export"] for r in results)
-    broken = [r for r in results if r["broken"] or (r["export"] in ("crash", "export-error")
-              and r["direct"] == "pass")]
+    broken = [r for r in results if r["broken"]]
     print(f"{len(results)} cases in {time.perf_counter() - t0:.0f} s: after export "
           + ", ".join(f"{k} {v}" for k, v in sorted(exp.items()))
           + "; direct simulation of the non-passing: "
@@ -252,11 +177,11 @@ def main(argv=None) -> int:
     for why, n in crashes.most_common(5):
         print(f"  {n} harness crash(es): {why}")
     if a.tsv:
-        with open(a.tsv, "w") as fh:
-            fh.write("case\texport\tdirect\tbroken\tnot_converted\tseconds\treason\n")
-            for r in results:
-                fh.write(f"{r['case']}\t{r['export']}\t{r['direct']}\t{r['broken']}\t"
-                         f"{r['not_converted']}\t{r['seconds']:.3f}\t{r['reason']}\n")
+        import pandas as pd
+
+        pd.DataFrame(results, columns=["case", "export", "direct", "broken", "not_converted",
+                                       "seconds", "reason"]).to_csv(
+            a.tsv, sep="\t", index=False, float_format="%.3f")
     return 1 if broken else 0
 
 

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 from tqdm import tqdm
 
 from workbench.sbmlsuite import run_cases
@@ -44,9 +45,8 @@ def main() -> int:
     print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['unsupported']} unsupported, "
           f"{counts['error']} errors of {len(res)} cases in {time.perf_counter() - t0:.0f} s")
     if a.tsv:
-        with open(a.tsv, "w") as fh:
-            for r in res:
-                fh.write(f"{r['case']}\t{r['status']}\t{r['seconds']:.3f}\t{r['reason']}\n")
+        pd.DataFrame(res, columns=["case", "status", "seconds", "reason"]).to_csv(
+            a.tsv, sep="\t", index=False, float_format="%.3f")
     return 0 if counts["fail"] == 0 and counts["error"] == 0 else 1
 
 

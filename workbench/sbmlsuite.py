@@ -4,7 +4,8 @@ Each case folder ``NNNNN`` holds ``NNNNN-settings.txt`` (start, duration, steps,
 variables, absolute/relative tolerances, which species are amounts or
 concentrations), ``NNNNN-results.csv`` and the model in several SBML levels.
 A case is loaded with :func:`workbench.load_model` (highest level and version),
-simulated with :func:`workbench.simulate` and compared point by point by the
+simulated with :func:`workbench.simulate` (:func:`simulate_case`, which takes any
+loaded model, e.g. an exported one) and compared point by point by the
 suite's rule ``|sim - expected| <= absolute + relative * |expected|``
 (Hucka et al., SBML Test Suite, https://github.com/sbmlteam/sbml-test-suite).
 Cases using features libRoadRunner does not simulate end with a clean
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["case_result", "compare", "read_results", "read_settings", "run_cases"]
+__all__ = ["case_result", "compare", "read_results", "read_settings", "run_cases", "sbml_file",
+           "simulate_case"]
 
 _LEVELS = ("l3v2", "l3v1", "l2v5", "l2v4", "l2v3", "l2v2", "l2v1", "l1v2", "l1v1")
 
@@ -67,7 +69,8 @@ def compare(sim: np.ndarray, exp: np.ndarray, absolute: float, relative: float) 
     return int((~ok).sum())
 
 
-def _pick(case_dir: Path) -> Path | None:
+def sbml_file(case_dir: Path) -> Path | None:
+    """The case's model at the highest SBML level and version (None when there is none)."""
     for lv in _LEVELS:
         p = case_dir / f"{case_dir.name}-sbml-{lv}.xml"
         if p.exists():
@@ -75,50 +78,77 @@ def _pick(case_dir: Path) -> Path | None:
     return None
 
 
-def case_result(case_dir: Path, integrator=None) -> dict:
-    """Run one case; returns ``case, status (pass|fail|unsupported|error), reason, seconds``."""
-    from . import load_model, simulate
+def _failure(exc: Exception) -> tuple[str, str]:
     from .errors import UnsupportedFeatureError, WorkbenchError
 
-    t0 = time.perf_counter()
-    out = {"case": case_dir.name, "status": "error", "reason": "", "seconds": 0.0}
+    if isinstance(exc, UnsupportedFeatureError):
+        return "unsupported", str(exc).split(": ", 1)[-1]
+    if isinstance(exc, WorkbenchError):
+        return "error", str(exc)[:300]
+    return "error", f"{type(exc).__name__}: {exc}"[:300]  # a crash is a finding, not a stop
+
+
+def simulate_case(model, case_dir: Path, integrator=None) -> tuple[str, str]:
+    """Simulate a loaded model with the settings of a case and compare it with the
+    case's expected results.
+
+    Parameters
+    ----------
+    model
+        A :class:`~workbench.model.Model` (the case's SBML as loaded, or a model
+        derived from it, e.g. exported and reloaded).
+    case_dir
+        The case folder ``NNNNN``.
+    integrator
+        :class:`~workbench.IntegratorSettings`; None: the engine's default.
+
+    Returns
+    -------
+    (status, reason)
+        status ``pass``, ``fail``, ``unsupported`` or ``error``; reason empty on a pass.
+    """
+    from . import simulate
+    from ._engine import unsupported_features
+
     try:
         st = read_settings(case_dir)
-        path = _pick(case_dir)
-        if path is None:
-            out["reason"] = "no SBML file"
-            return out
-        m = load_model(path)
-        species = set(m.species["id"])
+        if st["duration"] is None or not st["steps"]:
+            bad = unsupported_features(model.sim_document)
+            return ("unsupported", f"unsupported: {bad[0][0]}") if bad else ("error", "no time course")
+        species = set(model.species["id"])
         outputs = [f"[{v}]" if v in species and v in st["concentration"]
                    else f"amount({v})" if v in species else v for v in st["variables"]]
-        if st["duration"] is None or not st["steps"]:
-            from ._engine import unsupported_features
-
-            bad = unsupported_features(m.sim_document)
-            out.update(status="unsupported" if bad else "error",
-                       reason=f"unsupported: {bad[0][0]}" if bad else "no time course")
-            return out
-        df = simulate(m, start=st["start"] or 0.0, end=(st["start"] or 0.0) + st["duration"],
+        df = simulate(model, start=st["start"] or 0.0, end=(st["start"] or 0.0) + st["duration"],
                       points=st["steps"] + 1, outputs=outputs, integrator=integrator,
                       check_finite=False)  # some expected results are INF or NaN
         header, exp = read_results(case_dir)
         exp = exp[:, [1 + header[1:].index(v) for v in st["variables"]]]  # column 0 is time
         sim = df.to_numpy(dtype=float)[:, 1:]
         if sim.shape != exp.shape:
-            out.update(status="fail", reason=f"shape {sim.shape} != {exp.shape}")
-            return out
+            return "fail", f"shape {sim.shape} != {exp.shape}"
         bad = compare(sim, exp, st["absolute"], st["relative"])
-        out.update(status="pass" if bad == 0 else "fail",
-                   reason="" if bad == 0 else f"{bad} points outside tolerance")
-    except UnsupportedFeatureError as exc:
-        out.update(status="unsupported", reason=str(exc).split(": ", 1)[-1])
-    except WorkbenchError as exc:
-        out.update(status="error", reason=str(exc)[:300])
-    except Exception as exc:  # a crash is a finding, not a stop
-        out.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:300])
-    finally:
-        out["seconds"] = time.perf_counter() - t0
+        return ("pass", "") if bad == 0 else ("fail", f"{bad} points outside tolerance")
+    except Exception as exc:
+        return _failure(exc)
+
+
+def case_result(case_dir: Path, integrator=None) -> dict:
+    """Run one case (its highest-level SBML file, loaded with :func:`workbench.load_model`,
+    through :func:`simulate_case`); returns ``case, status (pass|fail|unsupported|error),
+    reason, seconds``."""
+    from . import load_model
+
+    t0 = time.perf_counter()
+    out = {"case": case_dir.name, "status": "error", "reason": "no SBML file", "seconds": 0.0}
+    path = sbml_file(case_dir)
+    if path is not None:
+        try:
+            model = load_model(path)
+        except Exception as exc:
+            out["status"], out["reason"] = _failure(exc)
+        else:
+            out["status"], out["reason"] = simulate_case(model, case_dir, integrator)
+    out["seconds"] = time.perf_counter() - t0
     return out
 
 

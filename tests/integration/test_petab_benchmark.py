@@ -1,15 +1,8 @@
 """PEtab benchmark problems: the nominal log-likelihood equals published reference values,
 and simulations equal the collection's own simulated data.
 
-References (independent implementations):
-
-* AMICI, tests/benchmark-models/benchmark_models.yaml (AMICI-dev/AMICI, commit
-  b76cc5e35bc4033c1eb5d16abbb2834edd426707): llh of Boehm_JProteomeRes2014 and
-  Zheng_PNAS2012;
-* PEtab.jl, the published-models likelihood test (sebapersson/PEtab.jl,
-  ``NLLH_MODELS``; older versions test/Test_ll.jl): nllh of Bachmann_MSB2011,
-  Brannmark_JBC2010, Crauste_CellSystems2017, Schwen_PONE2014 (with its prior,
-  12.519137073132825), Zheng_PNAS2012.
+References (independent implementations: AMICI and PEtab.jl; sources cited in
+tests/data/petab_reference_nllh.csv, which scripts/bench_petab_llh.py reads too).
 """
 
 from __future__ import annotations
@@ -17,21 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import PETAB_BENCH, require
+from conftest import DATA, PETAB_BENCH, require
 
 from workbench import columns as C
 from workbench.petab_objective import Objective
 from workbench.petab_problem import read_petab
 
-#: negative log-likelihood at the nominal parameters: (value, source)
-REFERENCE_NLLH = {
-    "Boehm_JProteomeRes2014": (138.22199693517703, "AMICI"),
-    "Zheng_PNAS2012": (-278.33353271001477, "AMICI; PEtab.jl"),
-    "Brannmark_JBC2010": (141.889113770537, "PEtab.jl"),
-    "Crauste_CellSystems2017": (190.96521897435176, "PEtab.jl"),
-    "Schwen_PONE2014": (943.9992988598723, "PEtab.jl"),
-    "Bachmann_MSB2011": (-418.40573341425295, "PEtab.jl"),
-}
+#: negative log-likelihood at the nominal parameters, indexed by problem
+REFERENCE_NLLH = pd.read_csv(DATA / "petab_reference_nllh.csv", comment="#",
+                             index_col="problem")["nllh"]
 SLOW = {"Bachmann_MSB2011"}
 
 
@@ -41,12 +28,11 @@ def _objective(name: str) -> Objective:
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
-                                  for n in REFERENCE_NLLH])
+                                  for n in REFERENCE_NLLH.index])
 def test_nominal_nllh_matches_reference(name):
     obj = _objective(name)
-    ref, _ = REFERENCE_NLLH[name]
-    assert obj.nllh(obj.problem.x_nominal) == pytest.approx(ref, rel=1e-3)
-    # in practice far closer (Crauste, the stiffest, within 1e-5)
+    ref = REFERENCE_NLLH[name]
+    # Crauste, the stiffest, is within 1e-5
     assert obj.nllh(obj.problem.x_nominal) == pytest.approx(ref, rel=2e-5)
 
 
