@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
+from ._backends import _terminate
 from ._engine import IntegratorSettings
 from ._profile import profile_ci as _profile_ci
 from ._profile import scan as _scan
@@ -238,17 +239,6 @@ def _pool(obj: Objective, workers: int):
         ctx = mp.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
                                initargs=(obj,))
-
-
-def _terminate(ex) -> None:
-    """Stop a process pool now (Ctrl-C): cancel queued tasks, end the workers."""
-    ex.shutdown(wait=False, cancel_futures=True)
-    procs = list((getattr(ex, "_processes", None) or {}).values())
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    for p in procs:
-        p.join(timeout=5)
 
 
 def _run_tasks(obj: Objective, tasks: list[tuple], fn, workers: int, desc: str,
@@ -537,7 +527,7 @@ def calibrate(problem: PetabProblem | str | os.PathLike[str], *, starts: int = 2
     initial = np.asarray(res[i_best]["x0"], dtype=float)
     ref = Objective(pr, obj.settings.tightened(_POLISH_FACTOR)) if chosen else obj
     f_best = ref(x_best)
-    se = _standard_errors(obj, x_best)
+    se = _standard_errors(ref, x_best)
     prof = None
     cis = None
     if profile:

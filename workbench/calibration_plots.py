@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from .plots import pyplot, save_figure
+from .plots import _figure, pyplot, save_figure
 
 __all__ = ["plot_calibration", "plot_fit", "plot_observed_vs_predicted", "plot_profiles",
            "plot_residuals", "plot_waterfall"]
@@ -23,12 +23,10 @@ _OBS_UNIT = "observable units of the measurement table"
 
 
 def _time_label(result) -> str:
+    """Axis label of model time, from the SBML the problem holds (no file read)."""
     from .model import load_model
 
-    try:
-        tu = load_model(result.problem.model_source).time_unit
-    except Exception:  # pragma: no cover - the model loaded before
-        tu = ""
+    tu = load_model(result.problem.sbml).time_unit
     return f"time [{tu or 'model time unit, undeclared'}]"
 
 
@@ -105,11 +103,12 @@ def plot_residuals(fit: pd.DataFrame, path: str | os.PathLike[str], time_label: 
     return save_figure(fig, path)
 
 
-def plot_fit(result, path: str | os.PathLike[str], points: int = 200) -> Path:
-    """Measurements and the fitted trajectory of each observable, per condition."""
+def plot_fit(result, path: str | os.PathLike[str], points: int = 200,
+             time_label: str | None = None) -> Path:
+    """Measurements and the fitted trajectory of each observable, per condition
+    (``time_label``: the time axis label, default from the problem's model)."""
     from .petab_objective import Objective
 
-    plt = pyplot()
     pr = result.problem
     meas = pr.measurements
     # dense grid per (observable, conditions, overrides)
@@ -134,14 +133,10 @@ def plot_fit(result, path: str | os.PathLike[str], points: int = 200) -> Path:
     sim = obj.evaluate(result.x_best)["simulation"]
     dense["simulation"] = sim
     oids = list(dict.fromkeys(meas["observableId"].astype(str)))
-    n = len(oids)
-    ncol = min(n, 3)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 3.4 * nrow), squeeze=False)
-    tl = _time_label(result)
+    fig, axes = _figure(len(oids), 5, 3.4, ncol=3)
+    tl = time_label or _time_label(result)
     fit = result.fit
-    for k, oid in enumerate(oids):
-        ax = axes[k // ncol][k % ncol]
+    for ax, oid in zip(axes, oids, strict=True):
         dg = dense[dense["observableId"].astype(str) == oid]
         fg = fit[fit[C.OBSERVABLE] == oid]
         for i, (cond, g) in enumerate(dg.groupby("simulationConditionId", sort=False)):
@@ -157,8 +152,6 @@ def plot_fit(result, path: str | os.PathLike[str], points: int = 200) -> Path:
         ax.grid(alpha=0.3)
         if dg["simulationConditionId"].nunique() <= 8:
             ax.legend(fontsize=6)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle(f"{pr.name}: data (points) and fit (lines)")
     return save_figure(fig, path)
 
@@ -166,14 +159,9 @@ def plot_fit(result, path: str | os.PathLike[str], points: int = 200) -> Path:
 def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
                   path: str | os.PathLike[str], threshold: float) -> Path:
     """Objective rise along each profile, with the 95 % threshold and interval."""
-    plt = pyplot()
     ids = list(dict.fromkeys(profiles[C.PARAMETER]))
-    n = len(ids)
-    ncol = min(n, 3)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.4 * nrow), squeeze=False)
-    for k, pid in enumerate(ids):
-        ax = axes[k // ncol][k % ncol]
+    fig, axes = _figure(len(ids), 4.6, 3.4, ncol=3)
+    for ax, pid in zip(axes, ids, strict=True):
         g = profiles[profiles[C.PARAMETER] == pid].sort_values(C.VALUE)
         p = parameters[parameters[C.PARAMETER] == pid].iloc[0]
         sc = str(p[C.SCALE])
@@ -195,8 +183,6 @@ def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
                       else f"{sc}({pid}) [{sc} of model units]")
         ax.set_ylabel("objective - best [negative log-likelihood units]", fontsize=8)
         ax.grid(alpha=0.3)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
     return save_figure(fig, path)
 
 
@@ -206,10 +192,11 @@ def plot_calibration(result, out: str | os.PathLike[str]) -> list[Path]:
 
     d = Path(out)
     name = result.problem.name
+    tl = _time_label(result)
     paths = [plot_waterfall(result.starts, d / "waterfall.png", name),
-             plot_fit(result, d / "fit.png"),
+             plot_fit(result, d / "fit.png", time_label=tl),
              plot_observed_vs_predicted(result.fit, d / "observed_vs_predicted.png", name),
-             plot_residuals(result.fit, d / "residuals.png", _time_label(result), name)]
+             plot_residuals(result.fit, d / "residuals.png", tl, name)]
     if result.profiles is not None and len(result.profiles):
         paths.append(plot_profiles(result.profiles, result.parameters, d / "profiles.png",
                                    PROFILE_THRESHOLD))

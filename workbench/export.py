@@ -337,11 +337,23 @@ def export_sbml_string(model: Model | str | os.PathLike[str],
 
     Parameters are those of :func:`export_sbml`.
     """
-    import libsbml
-
     m = model if isinstance(model, Model) else load_model(model)
     table = check_provenance(m, provenance) if provenance is not None else None
-    regimens = _regimen_list(regimen, target)
+    return _export_checked(m, table, _regimen_list(regimen, target), target=target, mw=mw,
+                           subject=subject, creators=creators, date=date,
+                           infer_units=infer_units, default_sbo=default_sbo, check=check,
+                           lossy=lossy)
+
+
+def _export_checked(m: Model, table: pd.DataFrame | None, regimens: list[Regimen], *,
+                    target: str | None, mw: float | str | None, subject: Subject | None,
+                    creators: Sequence[Creator], date: _dt.datetime | None,
+                    infer_units: bool, default_sbo: bool = True, check: bool = True,
+                    lossy: bool) -> ExportReport:
+    """:func:`export_sbml_string` with a provenance table already checked against ``m``
+    (:func:`~workbench.provenance.check_provenance`), or None."""
+    import libsbml
+
     doc = libsbml.readSBMLFromString(m.sbml)
     src_doc = libsbml.readSBMLFromString(m.sbml)
     level = (doc.getLevel(), doc.getVersion())

@@ -38,32 +38,33 @@ def _label(name: str, unit: str) -> str:
     return f"{name} [{unit}]" if unit else f"{name} [unitless/undeclared]"
 
 
+def _figure(n: int, w: float = 5.5, h: float = 4.0, ncol: int = 2):
+    """A figure with ``n`` panels of ``w`` x ``h`` inches, at most ``ncol`` per row (unused
+    grid cells hidden); returns the figure and its ``n`` axes in reading order."""
+    plt = pyplot()
+    ncol = max(1, min(n, ncol))
+    nrow = max(1, (n + ncol - 1) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(w * ncol, h * nrow), squeeze=False)
+    for k in range(n, nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    return fig, [axes[k // ncol][k % ncol] for k in range(n)]
+
+
 def plot_trajectories(runs: Mapping[str, pd.DataFrame], outputs: Sequence[str],
                       path: str | os.PathLike[str], *, logy: bool = False, title: str = "") -> None:
     """One panel per output, one line per run (e.g. per dose level); written atomically as PNG."""
-    plt = pyplot()
-    n = len(outputs)
-    ncol = min(n, 2)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 3.6 * nrow), squeeze=False)
-    try:
-        for k, out in enumerate(outputs):
-            ax = axes[k // ncol][k % ncol]
-            for label, df in runs.items():
-                ax.plot(df["time"], df[out], label=label)
-            units = next(iter(runs.values())).attrs.get("units", {})
-            ax.set_xlabel(_label("time", units.get("time", "")))
-            ax.set_ylabel(_label(out, units.get(out, "")))
-            if logy:
-                ax.set_yscale("symlog", linthresh=1e-6)
-            ax.grid(alpha=0.3)
-            if len(runs) > 1:
-                ax.legend(fontsize=7)
-        for k in range(n, nrow * ncol):
-            axes[k // ncol][k % ncol].set_visible(False)
-        if title:
-            fig.suptitle(title)
-        fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
+    fig, axes = _figure(len(outputs), 6, 3.6)
+    units = next(iter(runs.values())).attrs.get("units", {})
+    for ax, out in zip(axes, outputs, strict=True):
+        for label, df in runs.items():
+            ax.plot(df["time"], df[out], label=label)
+        ax.set_xlabel(_label("time", units.get("time", "")))
+        ax.set_ylabel(_label(out, units.get(out, "")))
+        if logy:
+            ax.set_yscale("symlog", linthresh=1e-6)
+        ax.grid(alpha=0.3)
+        if len(runs) > 1:
+            ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    save_figure(fig, path)

@@ -501,9 +501,8 @@ def filter_plausible(model: Model | str | os.PathLike[str], population: Populati
     mets = [parse_metric(t, m) for t in ranges]
     kinds = {mt.kind for mt in mets}
     times = sorted({float(x) for mt in mets for x in mt.needed_times()} | {0.0})
-    res = run_ensemble(m, population.samples() if population.parameters
-                       else pd.DataFrame(index=range(len(population))),
-                       metrics=mets, end=end if end is not None or kinds != {"value"} else None,
+    res = run_ensemble(m, population.samples(), metrics=mets,
+                       end=end if end is not None or kinds != {"value"} else None,
                        times=times, workers=workers, progress=progress)
     table = population.table.copy()
     ok = (res[C.STATUS] == C.STATUS_OK).to_numpy().copy()

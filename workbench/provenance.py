@@ -574,6 +574,12 @@ def lint_provenance(model: Model | str | os.PathLike[str],
         Columns :data:`workbench.columns.PROVENANCE_LINT_COLUMNS`, errors first;
         ``line`` is the table row (header = line 1; 0 for a missing entry).
     """
+    return _findings_frame(_lint(model, table)[1])
+
+
+def _lint(model: Model | str | os.PathLike[str], table: pd.DataFrame | str | os.PathLike[str]
+          ) -> tuple[pd.DataFrame, list[_Finding]]:
+    """The typed table (read once) and every finding of :func:`lint_provenance`."""
     m = model if isinstance(model, Model) else load_model(model)
     if isinstance(table, pd.DataFrame):
         df, findings = _parse(_as_raw(table))
@@ -647,7 +653,7 @@ def lint_provenance(model: Model | str | os.PathLike[str],
                                      "add a chosen row for it (`workbench provenance MODEL` "
                                      "writes a template)"))
     findings.extend(_entry_warnings(df, lines, quantities))
-    return _findings_frame(findings)
+    return df, findings
 
 
 def _as_raw(table: pd.DataFrame) -> pd.DataFrame:
@@ -720,16 +726,9 @@ def check_provenance(model: Model | str | os.PathLike[str],
     ProvenanceError
         Listing every error finding at once (``err.findings`` holds the lint table).
     """
-    m = model if isinstance(model, Model) else load_model(model)
-    src = "<table>" if isinstance(table, pd.DataFrame) else str(table)
-    findings = lint_provenance(m, table)
-    errs = [_Finding(**{k: r[c] for k, c in zip(("severity", "code", "element", "line", "message",
-                                                  "fix"), C.PROVENANCE_LINT_COLUMNS, strict=True)})
-            for _, r in findings.iterrows()]
-    _raise_errors(errs, src)
-    if isinstance(table, pd.DataFrame):
-        return _typed(table[list(C.PROVENANCE_COLUMNS)])
-    return read_provenance(table)
+    df, findings = _lint(model, table)
+    _raise_errors(findings, "<table>" if isinstance(table, pd.DataFrame) else str(table))
+    return df
 
 
 def candidate_ranges(table: pd.DataFrame, model: Model | str | os.PathLike[str] | None = None

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from . import columns as C
-from .plots import _label, pyplot, save_figure
+from .plots import _figure, _label, pyplot, save_figure
+from .regimens import weighted_quantile
 
 __all__ = ["plot_all", "plot_attainment_curves", "plot_exposure", "plot_exposure_vs_weight",
            "plot_overlap_matrix"]
@@ -33,14 +34,9 @@ def _log_ok(vals) -> bool:
 
 def plot_exposure(result, metrics, path: str | os.PathLike[str]) -> None:
     """Box plots (5th-95th percentile whiskers) of each metric by regimen."""
-    plt = pyplot()
-    n = len(metrics)
-    ncol = min(n, 2)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.8 * nrow), squeeze=False)
+    fig, axes = _figure(len(metrics), 6.5, 3.8)
     d = _ok(result.subjects)
-    for k, mt in enumerate(metrics):
-        ax = axes[k // ncol][k % ncol]
+    for ax, mt in zip(axes, metrics, strict=True):
         vals = [d.loc[d[C.REGIMEN] == r, mt].dropna().to_numpy() for r in result.regimens]
         ax.boxplot(vals, whis=(5, 95), showfliers=False)
         ax.set_xticks(range(1, len(vals) + 1), [_short(r) for r in result.regimens],
@@ -49,8 +45,6 @@ def plot_exposure(result, metrics, path: str | os.PathLike[str]) -> None:
         if _log_ok(vals):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle("exposure by regimen (box: quartiles, whiskers: 5th-95th percentile)",
                  fontsize=9)
     save_figure(fig, path)
@@ -59,15 +53,10 @@ def plot_exposure(result, metrics, path: str | os.PathLike[str]) -> None:
 def plot_attainment_curves(result, path: str | os.PathLike[str]) -> None:
     """Per criterion: share of subjects meeting ``metric op c`` as a function of the
     threshold c, one line per regimen; the criterion's threshold is marked."""
-    plt = pyplot()
     crits = list(result.criteria)
-    n = len(crits)
-    ncol = min(n, 2)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6.5 * ncol, 3.8 * nrow), squeeze=False)
+    fig, axes = _figure(len(crits), 6.5, 3.8)
     d = _ok(result.subjects)
-    for k, c in enumerate(crits):
-        ax = axes[k // ncol][k % ncol]
+    for ax, c in zip(axes, crits, strict=True):
         allx = d[c.metric].to_numpy(float)
         allx = allx[np.isfinite(allx)]
         logx = bool(len(allx)) and allx.min() > 0 and allx.max() / allx.min() > 30
@@ -94,8 +83,6 @@ def plot_attainment_curves(result, path: str | os.PathLike[str]) -> None:
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
     save_figure(fig, path)
 
 
@@ -107,8 +94,6 @@ def plot_overlap_matrix(result, metric: str, path: str | os.PathLike[str]) -> No
     med = {}
     for r in regs:
         dd = d[d[C.REGIMEN] == r]
-        from .regimens import weighted_quantile
-
         med[r] = float(weighted_quantile(dd[metric], 0.5, dd.get(C.PREVALENCE_WEIGHT)))
     mat = np.full((len(regs), len(regs)), np.nan)
     for i, a in enumerate(regs):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from .plots import pyplot, save_figure
+from .plots import _figure, save_figure
 
 if TYPE_CHECKING:
     from .sensitivity import SensitivityResult
@@ -23,16 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["plot_indices", "plot_morris", "plot_sobol", "plot_sobol_over_time", "plot_tornado"]
 
 _MAX_PANELS = 12
-
-
-def _figure(n: int, w: float = 5.5, h: float = 4.0):
-    plt = pyplot()
-    ncol = min(n, 2)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(w * ncol, h * nrow), squeeze=False)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    return fig, [axes[k // ncol][k % ncol] for k in range(n)]
 
 
 def _scalar_metrics(df: pd.DataFrame) -> list[str]:

@@ -446,7 +446,7 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
     SpecError, UnknownIdError, DoseError, SimulationError
         Bad settings; or every sample failed.
     """
-    from .ensemble import run_ensemble
+    from .ensemble import parse_metric, run_ensemble
 
     m = model if isinstance(model, Model) else load_model(model)
     unc = uncertainty.with_model(m)
@@ -473,11 +473,15 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
                         fix="give outputs and times (time courses), or metrics (dose-response)")
     samples = unc.sample(n, seed, method)
     allm = mtexts + [_value_text(o, t) for o, t in tc]
+    # every output point costs integration time: the run-wide grid (end, points) only
+    # for metrics over the run; each value(X, t) puts its own time on the grid
+    grid = (dict(end=end, points=points) if any(parse_metric(t, m).kind != "value"
+                                                 for t in mtexts) else {})
     frames, units = [], {}
     for reg in regs:
         res = run_ensemble(m, samples, reg, metrics=allm, target=target, mw=mw, subject=subject,
-                           start=start, end=end, points=points, integrator=integrator,
-                           workers=workers, progress=progress)
+                           start=start, **grid, integrator=integrator, workers=workers,
+                           progress=progress)
         units.update(res.attrs.get("units", {}))
         res.insert(0, C.REGIMEN, str(reg) if reg is not None else "no dose")
         frames.append(res)
@@ -548,63 +552,47 @@ def plot_bands(result: UncertaintyResult, path: str | os.PathLike[str], *,
                logy: bool = False, title: str = "") -> None:
     """Prediction bands: one panel per time-course output (one band per regimen) and per
     dose-response metric (band over the regimens' doses); written atomically as PNG."""
-    from .plots import pyplot
-
-    plt = pyplot()
-
-    from ._io import atomic_write
+    from .plots import _figure, _label, save_figure
 
     b = result.bands
     lo, hi = min(result.percentiles), max(result.percentiles)
     mid = sorted(result.percentiles, key=lambda p: abs(p - 50))[0]
     qtys = list(dict.fromkeys(b[C.QUANTITY]))
-    n = len(qtys)
-    ncol = min(n, 2)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 3.8 * nrow), squeeze=False)
+    fig, axes = _figure(len(qtys), 6, 3.8)
     tu = result.time_unit
-    try:
-        for k, q in enumerate(qtys):
-            ax = axes[k // ncol][k % ncol]
-            bq = b[b[C.QUANTITY] == q]
-            unit = bq[C.UNIT].iloc[0]
-            ylabel = f"{q} [{unit}]" if unit else f"{q} [unitless/undeclared]"
-            if bq[C.TIME].notna().any():
-                for reg, g in bq.groupby(C.REGIMEN, sort=False):
-                    piv = g.pivot_table(index=C.TIME, columns=C.PERCENTILE, values=C.VALUE)
-                    line = ax.plot(piv.index, piv[mid], label=f"{reg} (P{mid:g})")[0]
-                    ax.fill_between(piv.index, piv[lo], piv[hi], alpha=0.25,
-                                    color=line.get_color(), label=f"P{lo:g}-P{hi:g}")
-                ax.set_xlabel(f"time [{tu}]" if tu else "time [model units]")
+    for ax, q in zip(axes, qtys, strict=True):
+        bq = b[b[C.QUANTITY] == q]
+        if bq[C.TIME].notna().any():
+            for reg, g in bq.groupby(C.REGIMEN, sort=False):
+                piv = g.pivot_table(index=C.TIME, columns=C.PERCENTILE, values=C.VALUE)
+                line = ax.plot(piv.index, piv[mid], label=f"{reg} (P{mid:g})")[0]
+                ax.fill_between(piv.index, piv[lo], piv[hi], alpha=0.25,
+                                color=line.get_color(), label=f"P{lo:g}-P{hi:g}")
+            ax.set_xlabel(f"time [{tu}]" if tu else "time [model units]")
+        else:
+            piv = bq.pivot_table(index=C.REGIMEN, columns=C.PERCENTILE, values=C.VALUE,
+                                 sort=False)
+            doses = [_dose_of(r) for r in piv.index]
+            if all(d is not None for d in doses) and len({d[1] for d in doses}) == 1:
+                x = [d[0] for d in doses]
+                ax.set_xscale("log")
+                ax.set_xlabel(f"dose [{doses[0][1]}]")
             else:
-                piv = bq.pivot_table(index=C.REGIMEN, columns=C.PERCENTILE, values=C.VALUE,
-                                     sort=False)
-                doses = [_dose_of(r) for r in piv.index]
-                if all(d is not None for d in doses) and len({d[1] for d in doses}) == 1:
-                    x = [d[0] for d in doses]
-                    ax.set_xscale("log")
-                    ax.set_xlabel(f"dose [{doses[0][1]}]")
-                else:
-                    x = list(range(len(piv)))
-                    ax.set_xticks(x, list(piv.index), rotation=30, fontsize=7, ha="right")
-                    ax.set_xlabel("regimen")
-                ax.plot(x, piv[mid], marker="o", label=f"P{mid:g}")
-                ax.fill_between(x, piv[lo], piv[hi], alpha=0.25, label=f"P{lo:g}-P{hi:g}")
-                vals = piv.to_numpy(float)
-                if np.nanmin(vals) > 0 and np.nanmax(vals) > 100 * np.nanmin(vals):
-                    ax.set_yscale("log")
-            ax.set_ylabel(ylabel)
-            if logy:
+                x = list(range(len(piv)))
+                ax.set_xticks(x, list(piv.index), rotation=30, fontsize=7, ha="right")
+                ax.set_xlabel("regimen")
+            ax.plot(x, piv[mid], marker="o", label=f"P{mid:g}")
+            ax.fill_between(x, piv[lo], piv[hi], alpha=0.25, label=f"P{lo:g}-P{hi:g}")
+            vals = piv.to_numpy(float)
+            if np.nanmin(vals) > 0 and np.nanmax(vals) > 100 * np.nanmin(vals):
                 ax.set_yscale("log")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        for k in range(n, nrow * ncol):
-            axes[k // ncol][k % ncol].set_visible(False)
-        fig.suptitle(title or f"prediction bands ({len(result.samples)} samples, {result.method})")
-        fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
+        ax.set_ylabel(_label(q, bq[C.UNIT].iloc[0]))
+        if logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(title or f"prediction bands ({len(result.samples)} samples, {result.method})")
+    save_figure(fig, path)
 
 
 def write_uncertainty(result: UncertaintyResult, outdir: str | os.PathLike[str]) -> list[str]:

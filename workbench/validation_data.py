@@ -44,9 +44,10 @@ from ._engine import IntegratorSettings
 from .dosing import Subject
 from .errors import CalibrationError, InputFileError, UnitError, WorkbenchError
 from .model import Model, load_model
+from .regimens import weighted_quantile
 
 __all__ = ["DataCheck", "Refinement", "check_data", "read_observed", "refine",
-           "weighted_quantile", "write_data_check", "write_refinement"]
+           "write_data_check", "write_refinement"]
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def read_observed(data: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
 
 def _to_model_units(m: Model, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Times in model time units and values in each output's unit; errors all at once."""
+    from .ensemble import _check_output
     from .simulate import output_units
 
     outs = sorted(set(obs[C.OUTPUT]))
@@ -112,9 +114,7 @@ def _to_model_units(m: Model, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str
     problems = []
     for o in outs:
         try:
-            from ._engine import get_engine
-
-            get_engine(m.sbml, (), m.source).selection(o)
+            _check_output(m, o)
         except WorkbenchError as exc:
             problems.append(str(exc))
     t = obs[C.TIME].to_numpy(dtype=float).copy()
@@ -145,20 +145,6 @@ def _to_model_units(m: Model, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str
 # predictions at the observations
 # ---------------------------------------------------------------------------
 
-def _with_model_values(m: Model, s: pd.DataFrame) -> pd.DataFrame:
-    """The sample with every other constant global parameter at its model value, so that
-    values a previous in-process ensemble left in the cached engine do not leak in."""
-    p = m.parameters
-    rules = set(m.rules[C.VARIABLE])
-    keep = p[(p["scope"] == "global") & p[C.CONSTANT].astype(bool)
-             & (p[C.INITIAL_ASSIGNMENT].fillna("") == "") & ~p[C.ID].isin(rules)
-             & ~p[C.ID].isin(s.columns) & p[C.VALUE].notna()]
-    extra = pd.DataFrame({pid: np.full(len(s), float(v))
-                          for pid, v in zip(keep[C.ID], keep[C.VALUE], strict=True)},
-                         index=s.index)
-    return pd.concat([s, extra], axis=1)
-
-
 def _sample_table(samples, parameters) -> pd.DataFrame:
     if samples is None:
         return pd.DataFrame([dict(parameters or {})]) if parameters else pd.DataFrame(index=[0])
@@ -180,7 +166,6 @@ def _predict(m: Model, obs: pd.DataFrame, samples: pd.DataFrame, *, target, mw, 
     """Predictions (n_samples, n_observations), NaN where a sample failed."""
     from .ensemble import run_ensemble
 
-    samples = _with_model_values(m, samples)
     pred = np.full((len(samples), len(obs)), np.nan)
     for reg, g in obs.groupby(C.REGIMEN, sort=False):
         outs = sorted(set(g[C.OUTPUT]))
@@ -195,22 +180,9 @@ def _predict(m: Model, obs: pd.DataFrame, samples: pd.DataFrame, *, target, mw, 
     return pred
 
 
-def weighted_quantile(values: np.ndarray, q: Sequence[float] | float,
-                      weights: np.ndarray | None = None) -> np.ndarray:
-    """Quantiles by the inverted (weighted) empirical distribution: the smallest value whose
-    cumulative weight reaches q (no interpolation, so it commutes with monotone maps).
-    NaN values are ignored."""
-    v = np.asarray(values, dtype=float)
-    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
-    ok = np.isfinite(v) & (w > 0)
-    qs = np.atleast_1d(np.asarray(q, dtype=float))
-    if not ok.any():
-        return np.full(len(qs), np.nan)
-    order = np.argsort(v[ok], kind="stable")
-    vs, ws = v[ok][order], w[ok][order]
-    cw = np.cumsum(ws) / ws.sum()
-    idx = np.searchsorted(cw, qs - 1e-12, side="left")
-    return vs[np.clip(idx, 0, len(vs) - 1)]
+def _quantiles(values, q: list[float], weights: np.ndarray | None = None) -> np.ndarray:
+    """Inverted-CDF quantiles: no interpolation, so bands commute with monotone maps."""
+    return weighted_quantile(values, q, weights, method="inverted_cdf")
 
 
 # ---------------------------------------------------------------------------
@@ -255,7 +227,7 @@ def _check_table(obs: pd.DataFrame, pred: np.ndarray, level: float,
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     n_s = pred.shape[0]
     if n_s > 1:
-        qs = np.array([weighted_quantile(pred[:, i], [lo_q, 0.5, hi_q], weights)
+        qs = np.array([_quantiles(pred[:, i], [lo_q, 0.5, hi_q], weights)
                        for i in range(pred.shape[1])]).reshape(-1, 3)
         lower, median, upper = qs[:, 0], qs[:, 1], qs[:, 2]
     else:
@@ -443,8 +415,8 @@ def refine(model: Model | str | os.PathLike[str], data: pd.DataFrame | str | os.
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
     prows = []
     for c in s.columns:
-        a = weighted_quantile(s[c].to_numpy(), [lo_q, 0.5, hi_q])
-        b = weighted_quantile(s[c].to_numpy(), [lo_q, 0.5, hi_q], w)
+        a = _quantiles(s[c].to_numpy(), [lo_q, 0.5, hi_q])
+        b = _quantiles(s[c].to_numpy(), [lo_q, 0.5, hi_q], w)
         prows.append({C.PARAMETER: c, C.PRIOR_LOWER: a[0], C.PRIOR_MEDIAN: a[1],
                       C.PRIOR_UPPER: a[2], C.POSTERIOR_LOWER: b[0], C.POSTERIOR_MEDIAN: b[1],
                       C.POSTERIOR_UPPER: b[2]})
@@ -465,14 +437,13 @@ def _dose_response(m, s, w, regimens, metrics, lo_q, hi_q, kw) -> pd.DataFrame:
         raise CalibrationError("give the metrics to re-predict (e.g. 'max(RO)') with the next "
                                "regimens", element="metrics")
     texts = [parse_metric(mt, m).text for mt in metrics]
-    s = _with_model_values(m, s)
     for reg in regimens:
         res = run_ensemble(m, s, reg, metrics=texts, **kw)
         ok = (res[C.STATUS] == C.STATUS_OK).to_numpy()
         for col in texts:
             v = np.where(ok, res[col].to_numpy(dtype=float), np.nan)
-            a = weighted_quantile(v, [lo_q, 0.5, hi_q])
-            b = weighted_quantile(v, [lo_q, 0.5, hi_q], w)
+            a = _quantiles(v, [lo_q, 0.5, hi_q])
+            b = _quantiles(v, [lo_q, 0.5, hi_q], w)
             rows.append({C.REGIMEN: reg, C.METRIC: col,
                          C.UNIT: res.attrs.get("units", {}).get(col, ""),
                          C.PRIOR_LOWER: a[0], C.PRIOR_MEDIAN: a[1], C.PRIOR_UPPER: a[2],
@@ -489,61 +460,46 @@ def plot_observed_vs_predicted(check: DataCheck, path: str | os.PathLike[str],
                                title: str = "") -> Path:
     """Observed vs predicted (log-log), one panel per output, with the identity and the
     2-fold and 3-fold lines; error bars: the prediction interval."""
-    from .plots import pyplot
-
-    plt = pyplot()
-
-    from ._io import atomic_write
+    from .plots import _figure, _label, save_figure
 
     t = check.table
     outs = list(dict.fromkeys(t[C.OUTPUT]))
-    ncol = min(len(outs), 3) or 1
-    nrow = (len(outs) + ncol - 1) // ncol or 1
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5 * ncol, 4.6 * nrow), squeeze=False)
-    try:
-        for k, o in enumerate(outs):
-            ax = axes[k // ncol][k % ncol]
-            g = t[(t[C.OUTPUT] == o) & (t[C.OBSERVED] > 0) & (t[C.PREDICTED] > 0)]
-            unit = g[C.UNIT].iloc[0] if len(g) else ""
-            for i, (reg, h) in enumerate(g.groupby(C.REGIMEN, sort=False)):
-                xerr = None
-                if h[C.LOWER].notna().any():
-                    xerr = np.vstack([h[C.PREDICTED] - h[C.LOWER], h[C.UPPER] - h[C.PREDICTED]])
-                    xerr = np.clip(np.nan_to_num(xerr), 0, None)
-                out = h[C.INSIDE_BAND] == False  # noqa: E712
-                ax.errorbar(h[C.PREDICTED], h[C.OBSERVED], xerr=xerr, fmt="o", ms=4,
-                            color=f"C{i % 10}", alpha=0.8, label=reg or "no dose", lw=0.8)
-                if out.any():
-                    ax.plot(h.loc[out, C.PREDICTED], h.loc[out, C.OBSERVED], "x", color="red",
-                            ms=9, mew=2)
-            v = g[[C.PREDICTED, C.OBSERVED]].to_numpy(dtype=float).ravel()
-            if len(v):
-                lo, hi = v.min() / 4, v.max() * 4
-                xs = np.array([lo, hi])
-                ax.plot(xs, xs, "k-", lw=1, label="identity")
-                for f, ls in ((2, "--"), (3, ":")):
-                    ax.plot(xs, xs * f, "k" + ls, lw=0.8, label=f"{f}-fold")
-                    ax.plot(xs, xs / f, "k" + ls, lw=0.8)
-                ax.set_xscale("log")
-                ax.set_yscale("log")
-            lab = f"[{unit}]" if unit else "[unitless/undeclared]"
-            ax.set_xlabel(f"predicted {o} {lab}")
-            ax.set_ylabel(f"observed {o} {lab}")
-            ax.grid(alpha=0.3, which="both")
-            ax.legend(fontsize=6)
-        for k in range(len(outs), nrow * ncol):
-            axes[k // ncol][k % ncol].set_visible(False)
-        s = check.summary.set_index(C.WHAT)[C.VALUE]
-        fig.suptitle((title + ": " if title else "") +
-                     f"GMFE {s['gmfe']:.2f}, within 2-fold {s['within_2fold']:.0%}, "
-                     f"3-fold {s['within_3fold']:.0%}" +
-                     (f", {check.level:.0%} PI coverage {s['coverage']:.0%}"
-                      if np.isfinite(s["coverage"]) else ""))
-        fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
-    return Path(path)
+    fig, axes = _figure(len(outs), 5, 4.6, ncol=3)
+    for ax, o in zip(axes, outs, strict=True):
+        g = t[(t[C.OUTPUT] == o) & (t[C.OBSERVED] > 0) & (t[C.PREDICTED] > 0)]
+        unit = g[C.UNIT].iloc[0] if len(g) else ""
+        for i, (reg, h) in enumerate(g.groupby(C.REGIMEN, sort=False)):
+            xerr = None
+            if h[C.LOWER].notna().any():
+                xerr = np.vstack([h[C.PREDICTED] - h[C.LOWER], h[C.UPPER] - h[C.PREDICTED]])
+                xerr = np.clip(np.nan_to_num(xerr), 0, None)
+            out = h[C.INSIDE_BAND] == False  # noqa: E712
+            ax.errorbar(h[C.PREDICTED], h[C.OBSERVED], xerr=xerr, fmt="o", ms=4,
+                        color=f"C{i % 10}", alpha=0.8, label=reg or "no dose", lw=0.8)
+            if out.any():
+                ax.plot(h.loc[out, C.PREDICTED], h.loc[out, C.OBSERVED], "x", color="red",
+                        ms=9, mew=2)
+        v = g[[C.PREDICTED, C.OBSERVED]].to_numpy(dtype=float).ravel()
+        if len(v):
+            lo, hi = v.min() / 4, v.max() * 4
+            xs = np.array([lo, hi])
+            ax.plot(xs, xs, "k-", lw=1, label="identity")
+            for f, ls in ((2, "--"), (3, ":")):
+                ax.plot(xs, xs * f, "k" + ls, lw=0.8, label=f"{f}-fold")
+                ax.plot(xs, xs / f, "k" + ls, lw=0.8)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel(_label(f"predicted {o}", unit))
+        ax.set_ylabel(_label(f"observed {o}", unit))
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=6)
+    s = check.summary.set_index(C.WHAT)[C.VALUE]
+    fig.suptitle((title + ": " if title else "") +
+                 f"GMFE {s['gmfe']:.2f}, within 2-fold {s['within_2fold']:.0%}, "
+                 f"3-fold {s['within_3fold']:.0%}" +
+                 (f", {check.level:.0%} PI coverage {s['coverage']:.0%}"
+                  if np.isfinite(s["coverage"]) else ""))
+    return save_figure(fig, path)
 
 
 def write_data_check(check: DataCheck, out: str | os.PathLike[str], prefix: str = "") -> list[Path]:

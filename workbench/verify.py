@@ -365,27 +365,14 @@ def _draw(ax, check: CheckResult) -> None:
 
 def plot_verification(result: Verification, path: str | os.PathLike[str]) -> None:
     """Summary figure: one small panel per check, titled with its status; written as PNG."""
-    from .plots import pyplot
+    from .plots import _figure, save_figure
 
-    plt = pyplot()
-
-    from ._io import atomic_write
-
-    n = len(result.checks)
-    ncol = 4
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
-    try:
-        for k, c in enumerate(result.checks):
-            _draw(axes[k // ncol][k % ncol], c)
-        for k in range(n, nrow * ncol):
-            axes[k // ncol][k % ncol].set_visible(False)
-        fig.suptitle(f"verification of {os.path.basename(result.model)} (drug {result.drug}, "
-                     f"effect {result.effect})")
-        fig.tight_layout()
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    finally:
-        plt.close(fig)
+    fig, axes = _figure(len(result.checks), 4.2, 3.2, ncol=4)
+    for ax, c in zip(axes, result.checks, strict=True):
+        _draw(ax, c)
+    fig.suptitle(f"verification of {os.path.basename(result.model)} (drug {result.drug}, "
+                 f"effect {result.effect})")
+    save_figure(fig, path, dpi=100)
 
 
 def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> list[str]:
@@ -394,12 +381,10 @@ def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> 
 
     Returns the paths written.
     """
-    from .plots import pyplot
+    from ._io import atomic_write_text
+    from .plots import pyplot, save_figure
 
     plt = pyplot()
-
-    from ._io import atomic_write, atomic_write_text
-
     out = os.fspath(outdir)
     written = []
     p = os.path.join(out, "verification.csv")
@@ -412,14 +397,10 @@ def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> 
         if c.plot is None:
             continue
         fig, ax = plt.subplots(figsize=(4.2, 3.2))
-        try:
-            _draw(ax, c)
-            fig.tight_layout()
-            p = os.path.join(out, f"verify_{c.check}.png")
-            atomic_write(p, lambda tmp, f=fig: f.savefig(tmp, format="png", dpi=100))
-            written.append(p)
-        finally:
-            plt.close(fig)
+        _draw(ax, c)
+        p = os.path.join(out, f"verify_{c.check}.png")
+        save_figure(fig, p, dpi=100)
+        written.append(p)
     p = os.path.join(out, "verification.png")
     plot_verification(result, p)
     written.append(p)

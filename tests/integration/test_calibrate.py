@@ -64,6 +64,78 @@ def test_profile_of_non_identifiable_parameter_is_flat(tmp_path):
     assert not math.isfinite(p.at["a0", C.SE_SCALED]) or p.at["a0", C.SE_SCALED] > 10
 
 
+def test_standard_errors_match_the_closed_form_fisher_information(decay_fit):
+    """m(t) = a0 exp(-k t), normal noise sigma, all in log10: the expected Fisher
+    information is J^T J / sigma^2 for (a0, k) and 2 n ln(10)^2 for sigma."""
+    a0, k, s = 10 ** decay_fit.x_best
+    t = np.linspace(0.25, 10.0, 16)
+    m = a0 * np.exp(-k * t)
+    ln10 = math.log(10)
+    J = np.column_stack([ln10 * m, -ln10 * k * t * m])
+    F = np.zeros((3, 3))
+    F[:2, :2] = J.T @ J / s**2
+    F[2, 2] = 2 * len(t) * ln10**2
+    se = decay_fit.parameters.set_index(C.PARAMETER).loc[["a0", "k", "sigma"], C.SE_SCALED]
+    assert se.to_numpy() == pytest.approx(np.sqrt(np.diag(np.linalg.inv(F))), rel=1e-4)
+
+
+def test_standard_errors_use_the_polished_tolerances(tmp_path, monkeypatch):
+    """The Fisher information is evaluated with the objective f_best and the fit use."""
+    from workbench.calibrate import _POLISH_FACTOR
+    from workbench.petab_objective import Objective
+
+    seen = []
+    orig = Objective.fisher_information
+
+    def spy(self, x, *a, **kw):
+        seen.append(self.settings.relative_tolerance)
+        return orig(self, x, *a, **kw)
+
+    monkeypatch.setattr(Objective, "fisher_information", spy)
+    r = calibrate(decay_problem(tmp_path, seed=2), starts=1, seed=0, polish=1)
+    assert seen == [r.settings.tightened(_POLISH_FACTOR).relative_tolerance]
+    assert seen[0] < r.settings.relative_tolerance
+
+
+def test_terminate_ends_busy_workers_at_once():
+    """The Ctrl-C path of the pool: workers in the middle of a task are ended (Python 3.11
+    forgets the worker processes on shutdown(), so they must be collected first)."""
+    import multiprocessing as mp
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from workbench.calibrate import _terminate
+
+    ex = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+    fut = ex.submit(time.sleep, 120)
+    procs = list(ex._processes.values())
+    assert procs
+    deadline = time.time() + 30
+    while not fut.running() and time.time() < deadline:
+        time.sleep(0.05)
+    t0 = time.time()
+    _terminate(ex)
+    for p in procs:
+        p.join(timeout=10)
+    assert not any(p.is_alive() for p in procs)
+    assert time.time() - t0 < 10
+
+
+def test_time_label_read_from_the_problem_not_the_file(decay_fit, tmp_path):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from petab_factory import DECAY_ANTIMONY
+
+    from workbench import load_model
+    from workbench.calibration_plots import _time_label
+
+    hours = DECAY_ANTIMONY.replace("model decay", "model decay\n  unit time_unit = 3600 second")
+    pr = replace(decay_fit.problem, sbml=load_model(hours).sbml,
+                 model_source=str(tmp_path / "moved_away.xml"))
+    assert _time_label(SimpleNamespace(problem=pr)) == "time [h]"
+
+
 def test_starts_are_seeded_latin_hypercube():
     lb, ub = np.array([-1.0, 0.0]), np.array([1.0, 5.0])
     a = latin_hypercube(lb, ub, 10, 3)

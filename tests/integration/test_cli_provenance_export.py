@@ -91,6 +91,25 @@ def test_export_archive_and_sbml(tmp_path, capsys):
     assert "no model history" in err  # no creator given: said so, not invented
 
 
+@pytest.mark.parametrize("given", ["file", "frame", "none"])
+def test_export_archive_reads_and_lints_the_table_once(tmp_path, monkeypatch, given):
+    import workbench.provenance as P
+    from workbench import export_archive, load_model, provenance_template, write_provenance
+
+    m = load_model(GOOD)
+    table = provenance_template(m)
+    write_provenance(table, tmp_path / "prov.csv")
+    prov = {"file": tmp_path / "prov.csv", "frame": table, "none": None}[given]
+    parsed = []
+    orig = P._parse
+    monkeypatch.setattr(P, "_parse", lambda raw: parsed.append(len(raw)) or orig(raw))
+    res = export_archive(m, tmp_path / "out", provenance=prov, end=48, points=3)
+    assert parsed == [3]
+    assert res.sbml.provenance_entries == 3
+    assert pd.read_csv(tmp_path / "out" / "provenance.csv")["id"].tolist() == ["central", "Drug",
+                                                                               "CL"]
+
+
 @pytest.mark.parametrize("kind", ["slip", "notzip"])
 def test_bad_archives_are_refused(tmp_path, capsys, kind):
     arc = tmp_path / "a.omex"

@@ -67,6 +67,29 @@ def test_time_course_bands_match_the_analytic_percentiles(model, method):
     assert (res.convergence.n_half == n // 2).all()
 
 
+def test_time_course_from_end_integrates_only_its_points(model, monkeypatch):
+    """outputs with end: 101 output points, not the 201-point run grid on top; every
+    sample's value is the closed form at its clearance."""
+    import workbench.ensemble as E
+
+    grids = []
+    orig = E._time_grid
+    monkeypatch.setattr(E, "_time_grid", lambda *a, **k: grids.append(orig(*a, **k)) or grids[-1])
+    res = propagate(model, lognormal_cl(), "100 nmol iv", outputs=["Drug"], end=24,
+                    target="Drug", n=8, seed=1, workers=1)
+    assert [len(g) for g in grids] == [101]
+    assert sorted(set(res.bands.time)) == pytest.approx(np.linspace(0, 24, 101))
+    cl = res.runs["CL"].to_numpy()
+    for t in (0.24, 12.0, 24.0):
+        got = res.runs[f"value(Drug, {t:.10g})"].to_numpy()
+        assert got == pytest.approx(DOSE / V * np.exp(-cl * t / V), rel=1e-6)
+    # a metric over the run keeps the run grid (end, points)
+    grids.clear()
+    propagate(model, lognormal_cl(), "100 nmol iv", outputs=["Drug"], metrics=["max(Drug)"],
+              end=24, points=11, target="Drug", n=4, seed=1, workers=1)
+    assert set(np.linspace(0, 24, 11)) <= set(grids[0])
+
+
 def test_same_seed_same_bands_other_seed_other_bands(model):
     kw = dict(outputs=["Drug"], times=TIMES, target="Drug", n=64, workers=1)
     a = propagate(model, lognormal_cl(), "100 nmol iv", seed=11, **kw)

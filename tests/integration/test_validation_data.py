@@ -16,7 +16,7 @@ from workbench import check_data, refine, write_data_check, write_refinement
 from workbench import columns as C
 from workbench.cli import main
 from workbench.errors import CalibrationError
-from workbench.validation_data import weighted_quantile
+from workbench.regimens import weighted_quantile
 
 MODEL = DATA / "onecomp.ant"
 V = 5.0
@@ -42,6 +42,20 @@ def test_fold_error_statistics_exact():
     assert math.isnan(s["coverage"])  # no sample, no band
 
 
+def test_values_of_an_earlier_ensemble_do_not_leak_into_predictions():
+    """An in-process ensemble setting CL and the volume first (same cached engine): the
+    predictions without a sample still use the model's CL = 0.5 and V = 5."""
+    from workbench import run_ensemble
+
+    run_ensemble(MODEL, pd.DataFrame({"CL": [0.9], "central": [10.0]}), "100 nmol iv",
+                 target="Drug", metrics=["value(Drug, 4)"], workers=1)
+    r = check_data(MODEL, observed(conc(100, 0.5, T)), target="Drug")
+    assert r.table[C.FOLD_ERROR].to_numpy() == pytest.approx(1.0, rel=1e-6)
+    r = check_data(MODEL, observed(conc(100, 0.5, T)), target="Drug",
+                   samples=pd.DataFrame({"central": [5.0, 5.0]}))
+    assert r.table[C.PREDICTED].to_numpy() == pytest.approx(conc(100, 0.5, T), rel=1e-6)
+
+
 def test_units_of_the_data_are_converted():
     """The same data in ug/L (MW 1000 g/mol -> 1 nM = 1 ug/L) and in minutes."""
     c = conc(100, 0.5, T)
@@ -57,8 +71,8 @@ def test_prediction_band_and_coverage():
     obs = observed(np.array([conc(100, 0.5, 1)[()], conc(100, 0.5, 2)[()],
                              conc(100, 0.2, 4)[()], conc(100, 0.9, 8)[()]]))
     r = check_data(MODEL, obs, samples=pd.DataFrame({"CL": cls}), target="Drug", level=0.9)
-    lo_cl = weighted_quantile(cls, 0.95)[0]  # high CL -> low concentration
-    hi_cl = weighted_quantile(cls, 0.05)[0]
+    lo_cl = float(weighted_quantile(cls, 0.95, method="inverted_cdf"))  # high CL -> low conc.
+    hi_cl = float(weighted_quantile(cls, 0.05, method="inverted_cdf"))
     assert r.table[C.LOWER].to_numpy() == pytest.approx(conc(100, lo_cl, T), rel=1e-6)
     assert r.table[C.UPPER].to_numpy() == pytest.approx(conc(100, hi_cl, T), rel=1e-6)
     assert r.table[C.INSIDE_BAND].tolist() == [True, True, False, False]
@@ -85,7 +99,7 @@ def test_refinement_weights_posterior_and_next_dose(tmp_path):
     assert p.at["CL", C.POSTERIOR_UPPER] < p.at["CL", C.PRIOR_UPPER]
     # next cohort: C(6 h) is monotone in CL, so its quantiles map from those of CL
     d = r.dose_response.iloc[0]
-    q = weighted_quantile(cls, [0.05, 0.5, 0.95], w)
+    q = weighted_quantile(cls, [0.05, 0.5, 0.95], w, method="inverted_cdf")
     assert [d[C.POSTERIOR_UPPER], d[C.POSTERIOR_MEDIAN], d[C.POSTERIOR_LOWER]] == pytest.approx(
         conc(300, q, 6.0), rel=1e-6)
     assert d[C.UNIT] in ("nM", "nmol/L")

@@ -97,3 +97,14 @@ def test_bad_specs():
     with pytest.raises(SpecError):
         sample_population(None, 10, effects=allometric(["CL"]))   # no typical value
     assert ADULT_COVARIATES[0].name == C.WEIGHT
+
+
+def test_samples_without_parameters_has_one_empty_row_per_subject():
+    """run_ensemble takes it as is: one run per subject, nothing set."""
+    from workbench.population import Population
+
+    pop = Population(pd.DataFrame({C.SUBJECT: ["a", "b", "c"], "weight": [60.0, 70.0, 80.0]},
+                                  index=[4, 7, 9]), covariates=("weight",))
+    s = pop.samples()
+    assert s.shape == (3, 0)
+    assert s.index.equals(pd.RangeIndex(3))

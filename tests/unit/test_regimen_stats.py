@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench import columns as C
+from workbench.errors import SpecError
 from workbench.regimens import (
     Criterion,
     exposure_overlap,
@@ -39,6 +40,25 @@ def test_hazen_quantiles():
     # weight 2 on a value = that value listed twice
     assert weighted_quantile([1, 2, 3], 0.5, [1, 2, 1]) == pytest.approx(
         np.quantile([1, 2, 2, 3], 0.5, method="hazen"))
+
+
+def test_inverted_cdf_quantiles():
+    # the smallest value whose cumulative weight reaches q: no interpolation
+    assert weighted_quantile([4, 1, 3, 2], [0.25, 0.5, 0.75, 0.76], method="inverted_cdf") \
+        == pytest.approx([1, 2, 3, 4])
+    x = np.random.default_rng(0).normal(size=101)
+    for q in (0.05, 0.5, 0.95, [0.05, 0.5, 0.95]):
+        got = weighted_quantile(x, q, method="inverted_cdf")
+        assert np.shape(got) == np.shape(q)
+        assert got == pytest.approx(np.quantile(x, q, method="inverted_cdf"))
+    # weight 2 on a value = that value listed twice
+    assert weighted_quantile([1, 2, 3], [0.2, 0.5, 0.8], [1, 2, 1], method="inverted_cdf") \
+        == pytest.approx(np.quantile([1, 2, 2, 3], [0.2, 0.5, 0.8], method="inverted_cdf"))
+    # commutes with a monotone map, NaN dropped
+    assert weighted_quantile(np.exp(x), 0.3, method="inverted_cdf") == pytest.approx(
+        np.exp(weighted_quantile(np.r_[x, np.nan], 0.3, method="inverted_cdf")))
+    with pytest.raises(SpecError):
+        weighted_quantile(x, 0.5, method="linear")
 
 
 def test_overlap_hand_computed():
