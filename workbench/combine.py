@@ -37,7 +37,7 @@ import pandas as pd
 from ._engine import IntegratorSettings
 from .dosing import Regimen, Subject
 from .errors import WorkbenchError
-from .export import Creator, ExportReport, _regimen_list, export_sbml_string
+from .export import Creator, ExportReport, _export_checked, _regimen_list
 from .model import Model, load_model
 from .provenance import check_provenance, provenance_template, write_provenance
 from .sedml import sedml_document
@@ -95,13 +95,14 @@ class ArchiveResult:
 
 
 def software_versions() -> dict[str, str]:
-    """Versions of the workbench, its numerical libraries and Python."""
+    """Versions of the workbench, its libraries (numerical, figures, study files), Python
+    and the platform."""
     from importlib import metadata
 
     from . import __version__
 
     out = {}
-    for label, dist in _PACKAGES:
+    for label, dist in (*_PACKAGES, ("matplotlib", "matplotlib"), ("PyYAML", "PyYAML")):
         if dist == "workbench":
             out[label] = __version__
             continue
@@ -110,6 +111,7 @@ def software_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[label] = "not installed"
     out["Python"] = platform.python_version()
+    out["platform"] = platform.platform()
     return out
 
 
@@ -185,13 +187,12 @@ def export_archive(model: Model | str | os.PathLike[str], directory: str | os.Pa
     if provenance is None:
         log.warning("%s: no provenance table given; the archive gets the seeded template",
                     m.source)
-        table = provenance_template(m)
-    else:
-        table = check_provenance(m, provenance)
+        provenance = provenance_template(m)
+    table = check_provenance(m, provenance)  # once: the export below takes it as checked
     regs = _regimen_list(regimens, target)
-    report = export_sbml_string(m, table, regs, target=target, mw=mw, subject=subject,
-                                creators=creators, date=date, infer_units=infer_units,
-                                lossy=lossy)
+    report = _export_checked(m, table, regs, target=target, mw=mw, subject=subject,
+                             creators=creators, date=date, infer_units=infer_units,
+                             lossy=lossy)
     if report.errors:
         log.warning("%s: the exported SBML has %d libSBML error(s): %s", m.source,
                     len(report.errors), "; ".join(report.errors[:3]))

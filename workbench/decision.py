@@ -76,9 +76,9 @@ class DecisionSettings:
         Estimates within this fold of the QSP MABEL agree with it.
     statistic
         ``"nominal"``, ``"median"`` or ``"lower"`` (lower percentile) of the QSP MABEL.
-    life_threatening, minimal_active_effect, justification
-        A minimal active dose above the MABEL (its effect definition) replaces
-        the MABEL when the disease is life-threatening and a justification is given.
+    life_threatening, justification
+        A minimal active dose above the MABEL (``minimal_active`` of :func:`decide`)
+        replaces the MABEL when the disease is life-threatening and a justification is given.
     escalation, steps, max_increase, max_fold, min_fold
         ``"half-log"`` or ``"model-guided"``; number of levels including the
         start; model-guided: largest rise of the effect per step as a fraction
@@ -96,7 +96,6 @@ class DecisionSettings:
     agreement_fold: float = 3.0
     statistic: str = "lower"
     life_threatening: bool = False
-    minimal_active_effect: str | None = None
     justification: str = ""
     escalation: str = "half-log"
     steps: int = 6
@@ -213,7 +212,7 @@ def _round(x: float, sig: int = 2) -> float:
 
 
 def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = None, *,
-           minimal_active=None, ladder: pd.DataFrame | None = None) -> Decision:
+           minimal_active=None) -> Decision:
     """The starting dose and its reasoning (module docstring, steps 1-6).
 
     Parameters
@@ -226,8 +225,11 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
         :class:`DecisionSettings`.
     minimal_active
         :class:`workbench.qsp_mabel.MabelEstimate` of the minimal active effect.
-    ladder
-        A ladder already computed (:func:`escalation_ladder`), attached to the result.
+
+    Returns
+    -------
+    Decision
+        With an empty ladder (:func:`escalation_ladder` computes it from the start).
     """
     s = settings or DecisionSettings()
     rows: list[dict] = []
@@ -286,7 +288,7 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
         add("MABEL", math.nan, "no estimate", "Neither the model nor a traditional calculation "
             "gives a dose: no starting dose can be proposed.")
         return Decision(pd.DataFrame(rows, columns=list(C.DECISION_COLUMNS)), math.nan, unit,
-                        ladder if ladder is not None else _empty_ladder(), "none")
+                        _empty_ladder(), "none")
     if novel or disagree or not math.isfinite(qdose):
         basis = min(cands, key=cands.get)
         mabel = cands[basis]
@@ -323,7 +325,7 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
     add("starting dose", start, "rounded down to 2 significant figures",
         f"The proposed first-in-human starting dose is {start:.4g} {unit} (basis: {basis}).")
     table = pd.DataFrame(rows, columns=list(C.DECISION_COLUMNS))
-    return Decision(table, start, unit, ladder if ladder is not None else _empty_ladder(), basis)
+    return Decision(table, start, unit, _empty_ladder(), basis)
 
 
 def _empty_ladder() -> pd.DataFrame:
@@ -357,7 +359,7 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
         Parameter sets for the uncertainty interval (``percentiles``).
     run
         ``route``, ``schedule``, ``target``, ``mw``, ``subject``, ``end``,
-        ``points``, ``integrator`` for :func:`workbench.qsp_mabel.dose_response`.
+        ``points``, ``integrator``, ``workers`` for :func:`workbench.qsp_mabel.dose_response`.
 
     Returns
     -------
@@ -373,6 +375,16 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
     if not (math.isfinite(start) and start > 0):
         return _empty_ladder()
     metrics = list(dict.fromkeys([exposure, *([occupancy] if occupancy else []), effect]))
+    memo: dict[tuple[str, bool], pd.DataFrame] = {}
+
+    def at(d: float, sampled: bool) -> pd.DataFrame:
+        """Every metric at dose ``d``, nominal or over the samples; each dose is simulated
+        once (keyed by the dose text of the regimen, 12 significant figures)."""
+        key = (f"{d:.12g}", sampled)
+        if key not in memo:
+            memo[key] = dose_response(m, metrics, [d], dose_unit,
+                                      samples=samples if sampled else None, **run)
+        return memo[key]
 
     if s.guide not in ("nominal", "upper"):
         raise SpecError(f"unknown guide {s.guide!r}", element="decision.guide",
@@ -381,17 +393,19 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
 
     def eff(d: float) -> float:
         if upper:  # the upper percentile of the effect over the samples
-            r = dose_response(m, [effect], [d], dose_unit, samples=samples, **run)
+            r = at(d, True)
             v = r.loc[r[C.STATUS] == C.STATUS_OK, effect].to_numpy(float)
             return float(np.percentile(v, percentiles[1])) if len(v) else math.nan
-        return float(dose_response(m, [effect], [d], dose_unit, **run)[effect].iloc[0])
+        return float(at(d, False)[effect].iloc[0])
 
     doses, rules = [start], ["starting dose"]
     on = f"{percentiles[1]:g}th percentile of the" if upper else "nominal"
     if s.escalation == "model-guided":
-        wide = np.geomspace(start, start * 1000, 13)
-        ew = dose_response(m, [effect], wide, dose_unit, **run)[effect].to_numpy(float)
-        span = effect_span or float(np.nanmax(ew) - np.nanmin(ew)) or 1.0
+        span = effect_span
+        if not span:
+            wide = np.geomspace(start, start * 1000, 13)
+            ew = dose_response(m, [effect], wide, dose_unit, **run)[effect].to_numpy(float)
+            span = float(np.nanmax(ew) - np.nanmin(ew)) or 1.0
         limit = s.max_increase * span
     elif s.escalation != "half-log":
         raise SpecError(f"unknown escalation {s.escalation!r}", element="decision.escalation",
@@ -418,12 +432,11 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
             break
         doses.append(nxt)
         rules.append(why)
-    nom = dose_response(m, metrics, doses, dose_unit, **run)
-    units = nom.attrs.get("units", {})
-    band = dose_response(m, metrics, doses, dose_unit, samples=samples, **run) \
-        if samples is not None else None
+    units = at(doses[0], False).attrs.get("units", {})
     rows = []
     for k, d in enumerate(doses):
+        nom = at(d, False)
+        band = at(d, True) if samples is not None else None
         row = {C.LADDER_LEVEL: k + 1, C.DOSE: d, C.DOSE_UNIT: dose_unit,
                C.FOLD_FROM_PREVIOUS: d / doses[k - 1] if k else math.nan, C.RULE: rules[k]}
         for mt, col, lo, hi, ucol in ((exposure, C.EXPOSURE, C.EXPOSURE_LOWER, C.EXPOSURE_UPPER,
@@ -435,9 +448,9 @@ def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_
             if mt is None:
                 row.update({col: math.nan, lo: math.nan, hi: math.nan})
                 continue
-            row[col] = float(nom.loc[nom[C.DOSE] == d, mt].iloc[0])
+            row[col] = float(nom[mt].iloc[0])
             if band is not None:
-                v = band.loc[(band[C.DOSE] == d) & (band[C.STATUS] == C.STATUS_OK), mt]
+                v = band.loc[band[C.STATUS] == C.STATUS_OK, mt]
                 q = np.percentile(v.to_numpy(float), percentiles) if len(v) else [math.nan] * 2
                 row.update({lo: float(q[0]), hi: float(q[1])})
             else:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import columns as C
 from .dosing import Subject, _dose_unit_kind
-from .errors import SpecError
+from .errors import SpecError, UnknownIdError
 from .model import Model
 
 __all__ = ["PopulationMabel", "PopulationSpec", "joint_samples", "overlap_by_level",
@@ -111,7 +111,11 @@ def study_population(model: Model, spec: PopulationSpec, *, n: int | None = None
     )
 
     for pid in [*spec.bsv, *spec.clearances, *spec.volumes]:
-        if pid not in set(model.parameters[C.ID]) | set(model.compartments[C.ID]):
+        try:  # global ids only (as sample_population looks them up): not kinetic-law parameters
+            kind = model.kind_of(pid)
+        except UnknownIdError:
+            kind = None
+        if kind not in ("parameter", "compartment"):
             raise SpecError(f"population: {pid!r} is not a parameter or compartment of the model",
                             source=model.source, element=pid,
                             fix="name a global parameter or compartment (`workbench info MODEL`)")
@@ -154,12 +158,12 @@ def joint_samples(model: Model, pop, uncertainty_samples: pd.DataFrame, dose_uni
     if len(uncertainty_samples) < n:
         raise SpecError(f"{len(uncertainty_samples)} uncertainty draws for {n} subjects",
                         element="uncertainty", fix="draw one uncertainty sample per subject")
+    from .sensitivity import _model_value
+
     unc = uncertainty_samples.iloc[:n].reset_index(drop=True)
     out = unc.copy()
-    nominal = dict(zip(model.parameters[C.ID], model.parameters[C.VALUE], strict=True))
-    nominal.update(zip(model.compartments[C.ID], model.compartments[C.VALUE], strict=True))
     for p in pop.parameters:
-        tv = float(nominal[p])
+        tv = _model_value(model, p)  # the typical value sample_population used
         ratio = pop.table[p].to_numpy(float) / tv if tv else np.ones(n)
         base = unc[p].to_numpy(float) if p in unc.columns else np.full(n, tv)
         out[p] = base * ratio
@@ -168,8 +172,10 @@ def joint_samples(model: Model, pop, uncertainty_samples: pd.DataFrame, dose_uni
 
 
 def study_samples(model: Model, spec: PopulationSpec, uncertainty=None, *, dose_unit: str,
-                  subject: Subject, n: int | None = None, workers: int | None = 1):
-    """The study's virtual patients and their sample tables (deterministic in ``spec.seed``).
+                  subject: Subject, n: int | None = None, workers: int | None = 1,
+                  method: str = "lhs"):
+    """The study's virtual patients and their sample tables (deterministic in ``spec.seed``;
+    the uncertainty draws paired with them use ``spec.seed + 1`` and ``method``).
 
     Returns
     -------
@@ -181,7 +187,7 @@ def study_samples(model: Model, spec: PopulationSpec, uncertainty=None, *, dose_
     ps = population_samples(pop, dose_unit, subject)
     if uncertainty is None:
         return pop, ps, ps
-    unc = uncertainty.with_model(model).sample(len(pop), seed=spec.seed + 1, method="lhs")
+    unc = uncertainty.with_model(model).sample(len(pop), seed=spec.seed + 1, method=method)
     return pop, ps, joint_samples(model, pop, unc, dose_unit, subject)
 
 
@@ -248,7 +254,7 @@ class PopulationMabel:
 def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
                      uncertainty=None, dose_unit: str, subject: Subject, workers: int | None = 1,
                      progress: bool | None = None, n: int | None = None,
-                     **mabel_kw) -> PopulationMabel:
+                     drawn: tuple | None = None, **mabel_kw) -> PopulationMabel:
     """The MABEL per virtual subject, without and with parameter uncertainty.
 
     Parameters
@@ -263,6 +269,9 @@ def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
     dose_unit, subject
         Dose unit of the grid and the reference subject the doses are computed
         for (per-kg and per-m2 doses are then scaled to each subject's size).
+    drawn
+        :func:`study_samples` of the same model, spec and uncertainty, already drawn
+        (e.g. for the validation band); None: drawn here.
     mabel_kw
         ``dose_range``, ``grid_points``, ``route``, ``schedule``, ``target``,
         ``mw``, ``end``, ``points``, ``method`` for :func:`~workbench.qsp_mabel.qsp_mabel`.
@@ -274,8 +283,8 @@ def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
     from .qsp_mabel import qsp_mabel
 
     mabel_kw = {k: v for k, v in mabel_kw.items() if k != "method"}
-    pop, ps, samples = study_samples(model, spec, uncertainty, dose_unit=dose_unit,
-                                     subject=subject, n=n, workers=workers)
+    pop, ps, samples = drawn or study_samples(model, spec, uncertainty, dose_unit=dose_unit,
+                                              subject=subject, n=n, workers=workers)
     var = qsp_mabel(model, effects, samples=ps, subject=subject, workers=workers,
                     progress=progress, **mabel_kw)
     var = replace(var, settings={**var.settings, "distribution": "population variability"})
@@ -289,11 +298,8 @@ def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
     return PopulationMabel(pop, var, joint, samples)
 
 
-def reach_by_level(model: Model, result, ladder: pd.DataFrame, samples: pd.DataFrame, *,
-                   levels: int = 3, dose_unit: str, route: str = "iv", schedule: str = "",
-                   target: str | None = None, mw=None, subject: Subject | None = None,
-                   end: float | str = "672 h", points: int = 200,
-                   workers: int | None = 1) -> pd.DataFrame:
+def reach_by_level(result, ladder: pd.DataFrame, predictions: pd.DataFrame, *,
+                   levels: int = 3, dose_unit: str) -> pd.DataFrame:
     """Fraction of subjects whose effect reaches its threshold at the first ladder levels.
 
     Parameters
@@ -303,30 +309,23 @@ def reach_by_level(model: Model, result, ladder: pd.DataFrame, samples: pd.DataF
         and their thresholds.
     ladder
         :func:`workbench.decision.escalation_ladder` table.
-    samples
-        The subjects (:attr:`PopulationMabel.joint_samples`).
-    route, schedule, target, mw, subject, end, points, workers
-        As for :func:`workbench.qsp_mabel.qsp_mabel`.
+    predictions
+        :func:`workbench.qsp_mabel.dose_response` of the subjects
+        (:attr:`PopulationMabel.joint_samples`) at the ladder's doses with every effect
+        metric, and at dose 0 (drug-free) when a threshold is relative to baseline.
 
     Returns
     -------
     pandas.DataFrame
         :data:`workbench.columns.REACH_COLUMNS`.
     """
-    from .qsp_mabel import _runner
     from .regimens import _wilson
 
-    r = _runner(model, target, mw, subject, route, schedule, dose_unit, end, points, None, workers)
-
-    doses = [float(d) for d in ladder[C.DOSE].head(int(levels))]
-    if not doses:
-        return pd.DataFrame(columns=list(C.REACH_COLUMNS))
     effs = [e.effect for e in result.estimates]
-    metrics = list(dict.fromkeys(e.metric for e in effs))
-    base = r.run(samples, None, metrics) if any(e.relative for e in effs) else None
+    base = _at(predictions, 0.0, dose_unit) if any(e.relative for e in effs) else None
     rows = []
-    for k, d in enumerate(doses):
-        at = r.run(samples, d, metrics)
+    for k, d in enumerate(float(d) for d in ladder[C.DOSE].head(int(levels))):
+        at = _at(predictions, d, dose_unit)
         for e in effs:
             ok = (at[C.STATUS] == C.STATUS_OK).to_numpy()
             v = at[e.metric].to_numpy(float)
@@ -343,11 +342,8 @@ def reach_by_level(model: Model, result, ladder: pd.DataFrame, samples: pd.DataF
     return pd.DataFrame(rows, columns=list(C.REACH_COLUMNS))
 
 
-def overlap_by_level(model: Model, ladder: pd.DataFrame, samples: pd.DataFrame, exposure: str, *,
-                     dose_unit: str, route: str = "iv", schedule: str = "",
-                     target: str | None = None, mw=None, subject: Subject | None = None,
-                     end: float | str = "672 h", points: int = 200, level: float = 0.9,
-                     workers: int | None = 1) -> pd.DataFrame:
+def overlap_by_level(ladder: pd.DataFrame, predictions: pd.DataFrame, exposure: str, *,
+                     dose_unit: str, level: float = 0.9) -> pd.DataFrame:
     """Overlap of the exposure of the virtual patients between the ladder's dose levels.
 
     The NMPA draft guidance on dose exploration asks for dose levels whose
@@ -357,29 +353,37 @@ def overlap_by_level(model: Model, ladder: pd.DataFrame, samples: pd.DataFrame, 
     the lower level exceeding the median of the higher one
     (:func:`workbench.regimens.exposure_overlap`).
 
+    Parameters
+    ----------
+    predictions
+        :func:`workbench.qsp_mabel.dose_response` of the subjects at the ladder's doses
+        with the ``exposure`` metric (the table :func:`reach_by_level` takes).
+
     Returns
     -------
     pandas.DataFrame
         :data:`workbench.columns.OVERLAP_COLUMNS` (``regimen_low``/``regimen_high``:
         the doses with their unit).
     """
-    from .qsp_mabel import _runner
     from .regimens import exposure_overlap
 
     doses = [float(d) for d in ladder[C.DOSE]]
     if len(doses) < 2:
         return pd.DataFrame(columns=list(C.OVERLAP_COLUMNS))
-    r = _runner(model, target, mw, subject, route, schedule, dose_unit, end, points, None, workers)
-    frames, unit = [], ""
-    for d in doses:
-        res = r.run(samples, d, [exposure])
-        unit = res.attrs.get("units", {}).get(exposure, unit)
-        frames.append(pd.DataFrame({C.REGIMEN: f"{d:.4g} {dose_unit}",
-                                    exposure: res[exposure].to_numpy(float),
-                                    C.STATUS: res[C.STATUS].to_numpy()}))
-    subjects = pd.concat(frames, ignore_index=True)
-    return exposure_overlap(subjects, exposure, regimens=[f"{d:.4g} {dose_unit}" for d in doses],
-                            level=level, unit=unit)
+    labels = [f"{d:.4g} {dose_unit}" for d in doses]
+    subjects = pd.concat([_at(predictions, d, dose_unit)[[exposure, C.STATUS]].assign(
+        **{C.REGIMEN: lab}) for d, lab in zip(doses, labels, strict=True)], ignore_index=True)
+    return exposure_overlap(subjects, exposure, regimens=labels, level=level,
+                            unit=predictions.attrs.get("units", {}).get(exposure, ""))
+
+
+def _at(predictions: pd.DataFrame, dose: float, dose_unit: str) -> pd.DataFrame:
+    """The rows of ``predictions`` at ``dose`` (in the samples' order)."""
+    at = predictions[predictions[C.DOSE] == dose]
+    if not len(at):
+        raise SpecError(f"no prediction at {dose:g} {dose_unit}", element="predictions",
+                        fix="simulate every ladder dose (and dose 0 for relative thresholds)")
+    return at
 
 
 def plot_mabel_distributions(result: PopulationMabel, effect_label: str, start_dose: float,

@@ -276,7 +276,7 @@ class _Runner:
     def run(self, samples: pd.DataFrame, dose: float | None, metrics: Sequence[str]) -> pd.DataFrame:
         from .ensemble import run_ensemble
 
-        reg = None if dose is None else self.regimen(dose)
+        reg = self.regimen(dose) if dose else None  # None or 0: no drug
         return run_ensemble(self.model, samples, reg, metrics=list(metrics), times=list(self.times),
                             target=self.target, mw=self.mw, subject=self.subject,
                             integrator=self.integrator, workers=self.workers, progress=False)
@@ -288,21 +288,30 @@ def dose_response(model: Model | str | os.PathLike[str], metrics: Sequence[str],
                   subject: Subject | None = None, end: float | str = "672 h", points: int = 200,
                   integrator: IntegratorSettings | None = None,
                   workers: int | None = 1) -> pd.DataFrame:
-    """Metrics at each dose (single doses ``"<dose> <unit> <route> <schedule>"``).
+    """Metrics at each dose (single doses ``"<dose> <unit> <route> <schedule>"``; a dose
+    of 0 is the drug-free baseline).
 
     Returns one row per (dose, sample): ``dose``, ``sample``, one column per metric
-    (``attrs["units"]``); ``samples`` None means the nominal model (sample 0).
+    (``attrs["units"]``) and ``status``; ``samples`` None means the nominal model (sample 0).
     """
     r = _runner(model, target, mw, subject, route, schedule, dose_unit, end, points, integrator,
                 workers)
-    tab = pd.DataFrame(index=[0]) if samples is None else samples
+    return _at_doses(r, pd.DataFrame(index=[0]) if samples is None else samples, doses, metrics)
+
+
+def _at_doses(r: _Runner, samples: pd.DataFrame, doses: Sequence[float], metrics: Sequence[str],
+              progress: bool | None = False, desc: str = "doses") -> pd.DataFrame:
+    """The table of :func:`dose_response`: one ensemble of ``samples`` per dose."""
+    from tqdm.auto import tqdm
+
     out = []
     units: dict = {}
-    for d in doses:
-        res = r.run(tab, float(d), metrics)
+    for d in tqdm(doses, desc=desc, disable=not progress, leave=False):
+        res = r.run(samples, float(d), metrics)
         units = res.attrs.get("units", {})
         out.append(res[[C.SAMPLE, *metrics, C.STATUS]].assign(**{C.DOSE: float(d)}))
-    df = pd.concat(out, ignore_index=True)[[C.DOSE, C.SAMPLE, *metrics, C.STATUS]]
+    cols = [C.DOSE, C.SAMPLE, *metrics, C.STATUS]
+    df = pd.concat(out, ignore_index=True)[cols] if out else pd.DataFrame(columns=cols)
     df.attrs["units"] = units
     return df
 
@@ -432,8 +441,6 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     ------
     SpecError, UnknownIdError, DoseError, SimulationError
     """
-    from tqdm.auto import tqdm
-
     m = model if isinstance(model, Model) else load_model(model)
     effs = [e if isinstance(e, EffectDefinition) else parse_effect(e, model=m) for e in effects]
     if not effs:
@@ -455,21 +462,13 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     base = r.run(nominal, None, metrics)
     units = base.attrs.get("units", {})
     baseline = {mt: float(base[mt].iloc[0]) for mt in metrics}
-    nom = dose_response(m, metrics, grid, unit, route=route, schedule=schedule, target=target,
-                        mw=mw, subject=subject, end=end, points=points, integrator=integrator)
+    nom = _at_doses(r, nominal, grid, metrics)
     band = None
     pct = tuple(float(p) for p in percentiles)
     if uncertainty is not None:
         samples = uncertainty.with_model(m).sample(n, seed=seed, method=method)
     if samples is not None:
-        bar = tqdm(total=len(grid), desc="QSP MABEL grid", disable=not progress, leave=False)
-        parts = []
-        for d in grid:
-            res = r.run(samples, float(d), metrics)
-            parts.append(res.assign(**{C.DOSE: float(d)}))
-            bar.update()
-        bar.close()
-        band = pd.concat(parts, ignore_index=True)
+        band = _at_doses(r, samples, grid, metrics, progress, "QSP MABEL grid")
         sbase = r.run(samples, None, metrics)
     rows = []
     for d, g in nom.groupby(C.DOSE, sort=True):

@@ -22,12 +22,10 @@ from __future__ import annotations
 import logging
 import math
 import os
-import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import columns as C
@@ -70,17 +68,11 @@ class MabelRun:
 
 
 def software_versions() -> pd.DataFrame:
-    """Name and version of Python and of every library the analyses used."""
-    from importlib import metadata
+    """Name and version of Python, the platform and every library the analyses used
+    (:func:`workbench.combine.software_versions`, also written into the exchange package)."""
+    from .combine import software_versions as versions
 
-    rows = [("python", platform.python_version()), ("platform", platform.platform())]
-    for pkg in ("workbench", "libroadrunner", "python-libsbml", "antimony", "numpy", "scipy",
-                "pandas", "SALib", "matplotlib", "pint", "PyYAML", "tellurium"):
-        try:
-            rows.append((pkg, metadata.version(pkg)))
-        except metadata.PackageNotFoundError:
-            rows.append((pkg, "not installed"))
-    return pd.DataFrame(rows, columns=[C.NAME, C.VALUE])
+    return pd.DataFrame(list(versions().items()), columns=[C.NAME, C.VALUE])
 
 
 def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
@@ -154,6 +146,8 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     n_unc = int(us.get("n", 64))
     if reduced:
         n_unc = min(n_unc, 8)
+    useed, umethod = int(us.get("seed", 0)), str(us.get("method", "lhs"))
+    unit = drug["dose_unit"]
 
     def uncertainty_of(model):
         """The study's uncertainty for ``model`` (distributions without a stated centre are
@@ -166,31 +160,53 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
             unc = uncertainty_of(m)
         except WorkbenchError as exc:
             notes["uncertainty"] = f"no parameter uncertainty: {exc.message}"
+    pspec = None
+    if st.data["population"]:
+        from .mabel_population import PopulationSpec, study_samples
+
+        pspec = PopulationSpec.from_dict(st.data["population"])
+    drawn: dict = {}
+
+    def drawn_for(model, what: str):
+        """The study's random draws for ``model``, made once per model: ``"draws"``, the
+        uncertainty draws (the QSP MABEL, the ladder without a population, the validation
+        band), or ``"patients"``, the virtual patients (population, their samples, and
+        those paired with uncertainty draws: the population MABEL, the ladder, the band)."""
+        if drawn.get("model") is not model:
+            drawn.clear()
+            drawn["model"] = model
+        if what not in drawn:
+            u = uncertainty_of(model) if unc is not None else None
+            if what == "draws":
+                drawn[what] = (u.with_model(model).sample(n_unc, seed=useed, method=umethod)
+                               if u is not None else None)
+            else:
+                drawn[what] = study_samples(model, pspec, u, dose_unit=unit, subject=subject,
+                                            n=min(pspec.n, 16) if reduced else None,
+                                            workers=workers, method=umethod)
+        return drawn[what]
+
     # --- calibration and validation against the study's data (errors in them propagate)
     data = None
     if (st.data.get("calibration") or {}).get("petab") or (st.data.get("validation")
                                                            or {}).get("data"):
         from .study_data import run_study_data
 
-        samples_for, spread = None, "parameter uncertainty"
-        if st.data["population"]:
+        if pspec is not None:
             # individual observations belong in the band of individual patients: the
             # virtual population paired with uncertainty draws (the study's own)
-            from .mabel_population import PopulationSpec, study_samples
-
-            ps0 = PopulationSpec.from_dict(st.data["population"])
-
             def samples_for(model):
-                return study_samples(model, ps0, uncertainty_of(model) if unc is not None
-                                     else None, dose_unit=drug["dose_unit"], subject=subject,
-                                     n=min(ps0.n, 16) if reduced else None, workers=workers)[2]
+                return drawn_for(model, "patients")[2]
 
             spread = ("parameter uncertainty and population variability" if unc is not None
                       else "population variability")
-        data = run_study_data(st, m, uncertainty=uncertainty_of if unc is not None else None,
-                              samples_for=samples_for, spread=spread, n_samples=n_unc,
-                              seed=int(us.get("seed", 0)), reduced=reduced, workers=workers,
-                              progress=progress)
+        else:
+            def samples_for(model):
+                return drawn_for(model, "draws")
+
+            spread = "parameter uncertainty"
+        data = run_study_data(st, m, samples_for=samples_for, spread=spread, reduced=reduced,
+                              workers=workers, progress=progress)
         if data.model is not None:
             m = data.model  # calibration.apply: the fitted values from here on
             unc = uncertainty_of(m) if unc is not None else None
@@ -198,53 +214,47 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                     "calibration: " + ", ".join(f"{k} = {v:.4g}" for k, v in
                                                                 data.applied.items()))
         tick("calibration and validation")
-    # --- QSP MABEL
+    # --- QSP MABEL (on the study's uncertainty draws)
     from .qsp_mabel import qsp_mabel
 
+    effects = [_effect(e) for e in st.data["effects"]]
     grid_points = int(st.data["grid_points"]) if not reduced else min(int(st.data["grid_points"]), 13)
     run = dict(route=drug["route"], schedule=drug["schedule"], end=sim["end"],
-               points=int(sim["points"]), integrator=None, **common)
-    qsp = qsp_mabel(m, [_effect(e) for e in st.data["effects"]],
-                    dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
-                    uncertainty=unc, n=n_unc, seed=int(us.get("seed", 0)),
-                    method=str(us.get("method", "lhs")), workers=workers, progress=progress,
-                    **_run_kw(run))
+               points=int(sim["points"]), **common)
+    draws = drawn_for(m, "draws")
+    qsp = qsp_mabel(m, effects, dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
+                    samples=draws, seed=useed, workers=workers, progress=progress, **run)
+    if draws is not None:  # given samples, but the study's parameter uncertainty: say so
+        qsp = replace(qsp, settings={**qsp.settings, "method": umethod,
+                                     "distribution": "parameter uncertainty"})
     tick("QSP MABEL")
     # --- virtual population: MABEL per subject, alone and with the uncertainty
     popm = None
-    pspec = None
-    if st.data["population"]:
-        from .mabel_population import PopulationSpec, population_mabel
+    if pspec is not None:
+        from .mabel_population import population_mabel
 
-        pspec = PopulationSpec.from_dict(st.data["population"])
-        popm = population_mabel(m, [_effect(e) for e in st.data["effects"]], pspec,
-                                uncertainty=unc, dose_unit=drug["dose_unit"], subject=subject,
-                                n=min(pspec.n, 16) if reduced else None, workers=workers,
-                                progress=progress, dose_range=tuple(st.data["dose_range"]),
-                                grid_points=grid_points, route=drug["route"],
-                                schedule=drug["schedule"], target=drug["species"], mw=drug["mw"],
-                                end=sim["end"], points=int(sim["points"]))
+        popm = population_mabel(m, effects, pspec, uncertainty=unc, dose_unit=unit,
+                                workers=workers, progress=progress, drawn=drawn_for(m, "patients"),
+                                dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
+                                **run)
         tick("population MABEL")
     qsp_dec = popm.for_decision if popm is not None else qsp
     minimal = None
     if st.data.get("minimal_active_effect"):
         ma = qsp_mabel(m, [st.data["minimal_active_effect"]],
                        dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
-                       workers=workers, **_run_kw(run))
+                       workers=workers, **run)
         minimal = ma.estimates[0]
     # --- decision
     from .decision import DecisionSettings, decide, escalation_ladder, traditional_estimates
 
-    unit = drug["dose_unit"]
     trad = traditional_estimates(st.data["traditional"], dose_unit=unit, mw=drug["mw"],
                                  subject=subject)
     ds = {k: v for k, v in st.data["decision"].items() if k != "max_dose"}
     settings = DecisionSettings(**ds)
     dec = decide(qsp_dec, trad, settings, minimal_active=minimal)
     best = qsp_dec.lowest() or qsp_dec.estimates[0]
-    samples = unc.with_model(m).sample(n_unc, seed=int(us.get("seed", 0))) if unc else None
-    if popm is not None:
-        samples = popm.joint_samples
+    samples = popm.joint_samples if popm is not None else draws
     max_dose = None
     if st.data["decision"].get("max_dose"):
         from . import units as U
@@ -252,26 +262,27 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
         v, u = U.parse_quantity(st.data["decision"]["max_dose"])
         max_dose = v * U.factor(u, unit)
     occ = f"max({out['occupancy']})" if out.get("occupancy") else None
+    exposure = f"max({out['exposure']})"
     ladder = escalation_ladder(m, dec.start_dose, unit, effect=best.effect.metric,
-                               exposure=f"max({out['exposure']})", occupancy=occ,
-                               settings=settings, samples=samples, max_dose=max_dose,
+                               exposure=exposure, occupancy=occ, settings=settings,
+                               samples=samples, max_dose=max_dose,
                                effect_span=best.steepness.emax if math.isfinite(
-                                   best.steepness.emax) else None, **run)
-    from .decision import Decision
-
-    dec = Decision(dec.table, dec.start_dose, dec.dose_unit, ladder, dec.basis)
+                                   best.steepness.emax) else None, workers=workers, **run)
+    dec = replace(dec, ladder=ladder)
     tick("decision")
     if popm is not None:
-        from dataclasses import replace
-
         from .mabel_population import overlap_by_level, reach_by_level
+        from .qsp_mabel import dose_response
 
-        popm = replace(popm, reach=reach_by_level(m, qsp_dec, ladder, popm.joint_samples,
-                                                  levels=pspec.levels, dose_unit=unit,
-                                                  workers=workers, **_run_kw(run)),
-                       overlap=overlap_by_level(m, ladder, popm.joint_samples,
-                                                f"max({out['exposure']})", dose_unit=unit,
-                                                workers=workers, **_run_kw(run)))
+        # every patient at every ladder level (and drug-free, for thresholds relative to
+        # the baseline): one table for both summaries
+        metrics = list(dict.fromkeys([*(e.effect.metric for e in qsp_dec.estimates), exposure]))
+        relative = any(e.effect.relative for e in qsp_dec.estimates)
+        pred = dose_response(m, metrics, [*([0.0] if relative else []), *ladder[C.DOSE]], unit,
+                             samples=popm.joint_samples, workers=workers, **run)
+        popm = replace(popm, reach=reach_by_level(qsp_dec, ladder, pred, levels=pspec.levels,
+                                                  dose_unit=unit),
+                       overlap=overlap_by_level(ladder, pred, exposure, dose_unit=unit))
         tick("population at the first levels")
     # --- PK/PD profiles at the start, below and above
     from .simulate import simulate
@@ -296,7 +307,6 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     if unc is not None:
         ids = ss.get("parameters") or [r.id for r in unc.space.ranges]
         space = ParameterSpace(tuple(r for r in unc.with_model(m).space.ranges if r.id in ids))
-    times = None
     from .qsp_mabel import output_times
     from .simulate import resolve_time
 
@@ -337,11 +347,6 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                     arc, notes, secs, data=data)
 
 
-def _run_kw(run: dict) -> dict:
-    """The run settings without the integrator (for functions that do not take one)."""
-    return {k: v for k, v in run.items() if k != "integrator"}
-
-
 def _effect(e: dict):
     from .qsp_mabel import parse_effect
 
@@ -354,6 +359,3 @@ def write_report(result: MabelRun, out_dir: str | os.PathLike[str]) -> dict[str,
 
     return render(result, Path(out_dir))
 
-
-def _finite(x) -> bool:
-    return isinstance(x, int | float | np.floating) and math.isfinite(float(x))

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from ._io import atomic_write, atomic_write_text
+from ._io import atomic_write, atomic_write_bytes, atomic_write_text
 from .plots import pyplot
 
 __all__ = ["SECTIONS", "render"]
@@ -346,31 +346,22 @@ def _verify_fig(run):
 # ---------------------------------------------------------------------------
 
 def _equations(model) -> list[str]:
-    import libsbml
-
-    doc = model.document
-    sm = doc.getModel()
+    """Reactions with their rate laws, rules and initial assignments, from the model's tables
+    (math as libSBML formulaToL3String renders it)."""
     lines = []
-    for r in sm.getListOfReactions():
-        kl = r.getKineticLaw()
-        if kl is None or kl.getMath() is None:
+    for _, r in model.reactions.iterrows():
+        if not r[C.FORMULA]:
             continue
-        lhs = " + ".join(f"{s.getStoichiometry():g} {s.getSpecies()}".replace("1 ", "", 1)
-                         for s in r.getListOfReactants()) or "∅"
-        rhs = " + ".join(f"{s.getStoichiometry():g} {s.getSpecies()}".replace("1 ", "", 1)
-                         for s in r.getListOfProducts()) or "∅"
-        arrow = "<->" if r.getReversible() else "->"
-        lines.append(f"{r.getId()}: {lhs} {arrow} {rhs};  v = {libsbml.formulaToL3String(kl.getMath())}")
-    for rule in sm.getListOfRules():
-        f = libsbml.formulaToL3String(rule.getMath()) if rule.getMath() else ""
-        if rule.isRate():
-            lines.append(f"d{rule.getVariable()}/dt = {f}")
-        elif rule.isAssignment():
-            lines.append(f"{rule.getVariable()} := {f}")
-        else:
-            lines.append(f"0 = {f}")
-    for ia in sm.getListOfInitialAssignments():
-        lines.append(f"{ia.getSymbol()}(0) = {libsbml.formulaToL3String(ia.getMath())}")
+        arrow = "<->" if r[C.REVERSIBLE] else "->"
+        lines.append(f"{r[C.ID]}: {r[C.REACTANTS] or '∅'} {arrow} {r[C.PRODUCTS] or '∅'};  "
+                     f"v = {r[C.FORMULA]}")
+    for _, rule in model.rules.iterrows():
+        lhs = {"rate": f"d{rule[C.VARIABLE]}/dt =", "assignment": f"{rule[C.VARIABLE]} :="}
+        lines.append(f"{lhs.get(rule[C.RULE_TYPE], '0 =')} {rule[C.FORMULA]}")
+    for tab in (model.compartments, model.species, model.parameters):
+        for sid, f in zip(tab[C.ID], tab[C.INITIAL_ASSIGNMENT], strict=True):
+            if f:
+                lines.append(f"{sid}(0) = {f}")
     return lines
 
 
@@ -531,21 +522,13 @@ def _sections(run) -> dict[str, list]:
     if run.archive is not None:
         S["package"].append(("p", "Exchange package in package/: SBML L3V2 model with provenance "
                                   "annotations, provenance table, SED-ML and an OMEX archive."))
-        S["package"].append(("list", [str(p) for p in _archive_files(run.archive)]))
+        S["package"].append(("list", [f for f, _ in run.archive.files]))
     else:
         S["package"].append(("p", "No exchange package was written."))
     from .report import software_versions
 
     S["software"].append(("table", software_versions()))
     return S
-
-
-def _archive_files(arc) -> list[str]:
-    for attr in ("files", "paths"):
-        v = getattr(arc, attr, None)
-        if v:
-            return [str(x) for x in v]
-    return [str(getattr(arc, "archive", getattr(arc, "path", arc)))]
 
 
 # ---------------------------------------------------------------------------
@@ -659,6 +642,12 @@ def render(run, out: Path) -> dict[str, Path]:
         atomic_write_text(out / name, df.to_csv(index=False, float_format="%.10g"))
         paths[name] = out / name
 
+    def per_sample(prefix: str, result) -> None:  # the MABEL of every sample, per effect
+        for e in result.estimates:
+            if e.per_sample is not None:
+                slug = "".join(c if c.isalnum() else "_" for c in e.effect.metric).strip("_")
+                csv(f"{prefix}_{slug}.csv", e.per_sample)
+
     csv("decision.csv", run.decision.table)
     csv("escalation_ladder.csv", run.decision.ladder)
     csv("qsp_mabel.csv", run.qsp.to_frame())
@@ -673,10 +662,7 @@ def render(run, out: Path) -> dict[str, Path]:
         csv("local_sensitivity.csv", run.local.indices)
     if run.sobol is not None:
         csv("sobol_indices.csv", run.sobol.indices)
-    for e in run.qsp.estimates:
-        if e.per_sample is not None:
-            slug = "".join(c if c.isalnum() else "_" for c in e.effect.metric).strip("_")
-            csv(f"qsp_mabel_samples_{slug}.csv", e.per_sample)
+    per_sample("qsp_mabel_samples", run.qsp)
     if run.population is not None:
         pm = run.population
         csv("population_mabel.csv", pm.to_frame(uncertainty=run.qsp))
@@ -686,10 +672,7 @@ def render(run, out: Path) -> dict[str, Path]:
             csv("population_reach.csv", pm.reach)
         if pm.overlap is not None:
             csv("population_exposure_overlap.csv", pm.overlap)
-        for e in pm.for_decision.estimates:
-            if e.per_sample is not None:
-                slug = "".join(c if c.isalnum() else "_" for c in e.effect.metric).strip("_")
-                csv(f"population_mabel_subjects_{slug}.csv", e.per_sample)
+        per_sample("population_mabel_subjects", pm.for_decision)
     S = _sections(run)
     figs = {}
     try:
@@ -701,8 +684,7 @@ def render(run, out: Path) -> dict[str, Path]:
                           ("population", "population_mabel.png")):
             fig = [b for kind, b in S[sec] if kind == "fig"]
             if fig:
-                atomic_write(out / name, lambda tmp, f=fig[0]: f.savefig(
-                    tmp, format="png", dpi=100, bbox_inches="tight"))
+                atomic_write_bytes(out / name, figs[id(fig[0])])
                 paths[name] = out / name
         atomic_write_text(out / "report.html", _html(run, S, figs))
         paths["report.html"] = out / "report.html"

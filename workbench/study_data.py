@@ -148,7 +148,6 @@ class StudyData:
 # ---------------------------------------------------------------------------
 
 def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = None,
-                   uncertainty=None, n_samples: int = 64, seed: int = 0,
                    samples_for=None, spread: str = "parameter uncertainty",
                    reduced: bool = False, workers: int | None = 1,
                    progress: bool | None = None) -> StudyData:
@@ -164,16 +163,13 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
         Parameter sample (one column per id, e.g. ``Uncertainty.sample``): the
         validation then reports the prediction band and its coverage; None:
         the nominal prediction only.
-    uncertainty, n_samples, seed
-        Instead of ``uncertainty_samples``: a :class:`workbench.uncertainty.Uncertainty`,
-        or a function of the model giving one, sampled for the model the validation
-        checks (the calibrated one with ``calibration.apply``; a function then builds
-        distributions centred on the calibrated values).
     samples_for, spread
-        Instead of both: a function of the model giving the sample table (e.g. the
-        virtual patients paired with uncertainty draws, whose band is the one
-        individual observations should fall in), and what the samples vary
-        (named in the verdict).
+        Instead of ``uncertainty_samples``: a function of the model giving the sample
+        table, called with the model the validation checks (the calibrated one with
+        ``calibration.apply``, so that distributions centred on the model's values
+        follow the calibrated values), e.g. the study's uncertainty draws or the
+        virtual patients paired with them (whose band is the one individual
+        observations should fall in); and what the samples vary (named in the verdict).
     reduced
         At most 3 calibration starts (tests, quick looks).
     workers
@@ -210,12 +206,7 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
             model, out["applied"] = apply_calibration(model, out["calibration"])
             out["model"] = model
     if val.get("data"):
-        samples = uncertainty_samples
-        if samples_for is not None:
-            samples = samples_for(model)
-        elif uncertainty is not None:
-            u = uncertainty(model) if callable(uncertainty) else uncertainty
-            samples = u.with_model(model).sample(int(n_samples), seed=int(seed))
+        samples = samples_for(model) if samples_for is not None else uncertainty_samples
         t0 = time.perf_counter()
         out.update(_validation(st, model, val, samples, workers, progress, out, spread))
         out["seconds"]["validation"] = time.perf_counter() - t0

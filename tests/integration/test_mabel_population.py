@@ -23,6 +23,7 @@ from workbench.mabel_population import (
     study_population,
 )
 from workbench.model import load_model
+from workbench.qsp_mabel import dose_response
 from workbench.uncertainty import build_uncertainty
 
 MODEL = "tests/data/onecomp_binding.ant"
@@ -95,15 +96,19 @@ def test_share_reaching_the_effect_by_level(m, result):
 
     doses = np.sort(expected_mabel)[[3, 12, 20]] * 1.01   # between subjects' MABELs
     ladder = pd.DataFrame({C.DOSE: doses})
-    reach = reach_by_level(m, result.joint, ladder, js, levels=3, dose_unit="nmol/kg",
-                           route="iv", target="Drug", subject=Subject(weight=70.0), end="24 h",
-                           points=20)
+    pred = dose_response(m, ["max(RO)"], doses, "nmol/kg", samples=js, route="iv",
+                         target="Drug", subject=Subject(weight=70.0), end="24 h", points=20)
+    reach = reach_by_level(result.joint, ladder, pred, levels=3, dose_unit="nmol/kg")
     assert list(reach.columns) == list(C.REACH_COLUMNS)
     for (_, row), d in zip(reach.iterrows(), doses, strict=True):
         n_expected = int(np.sum(expected_mabel <= d))
         assert row[C.N_REACHED] == n_expected
         assert row[C.PROBABILITY] == pytest.approx(n_expected / len(js))
         assert row[C.CI_LOW] <= row[C.PROBABILITY] <= row[C.CI_HIGH]
+    # no starting dose, no ladder: empty tables (no simulation)
+    none = pd.DataFrame({C.DOSE: []})
+    pred = dose_response(m, ["max(RO)"], none[C.DOSE], "nmol/kg", samples=js, target="Drug")
+    assert reach_by_level(result.joint, none, pred, dose_unit="nmol/kg").empty
 
 
 def test_ladder_guided_on_the_upper_percentile(m):
@@ -151,9 +156,10 @@ def test_exposure_overlap_between_levels(m, result):
     from workbench.mabel_population import overlap_by_level
 
     ladder = pd.DataFrame({C.DOSE: [0.01, 0.015, 0.1]})
-    ov = overlap_by_level(m, ladder, result.joint_samples, "max(Drug)", dose_unit="nmol/kg",
-                          route="iv", target="Drug", subject=Subject(weight=70.0),
-                          end="24 h", points=20)
+    pred = dose_response(m, ["max(Drug)"], ladder[C.DOSE], "nmol/kg",
+                         samples=result.joint_samples, route="iv", target="Drug",
+                         subject=Subject(weight=70.0), end="24 h", points=20)
+    ov = overlap_by_level(ladder, pred, "max(Drug)", dose_unit="nmol/kg")
     assert list(ov.columns) == list(C.OVERLAP_COLUMNS) and len(ov) == 3
     for _, row in ov.iterrows():
         lo_d, hi_d = (float(row[k].split()[0]) for k in (C.REGIMEN_LOW, C.REGIMEN_HIGH))
@@ -168,3 +174,57 @@ def test_exposure_overlap_between_levels(m, result):
     pop = result.population.table
     peak = 0.01 * pop[C.WEIGHT].to_numpy() / result.joint_samples["central"].to_numpy()
     assert np.quantile(peak, 0.05) == pytest.approx(ov.iloc[0][C.LOW_LOWER], rel=0.2)
+
+
+def _with_local_parameters(m, values: dict):
+    """``m`` with kinetic-law (local) parameters added to its elimination reaction (unused
+    by the rate law, so the dynamics stay those of the closed form)."""
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(m.sbml)
+    kl = doc.getModel().getReaction("elimination").getKineticLaw()
+    for pid, v in values.items():
+        p = kl.createLocalParameter()
+        p.setId(pid)
+        p.setValue(v)
+    return load_model(libsbml.writeSBMLToString(doc))
+
+
+def test_typical_values_are_the_global_ones_not_kinetic_law_parameters(m):
+    """A local parameter may share its id with a global one (SBML L3 scoping): the typical
+    value of the subject ratio is the global value (Kd = 2), and an id that is only a
+    local parameter cannot vary between subjects."""
+    import pandas as pd
+
+    m2 = _with_local_parameters(m, {"Kd": 99.0, "kloc": 1.0})
+    assert (m2.parameters[C.ID] == "Kd").sum() == 2
+    pop = study_population(m2, PopulationSpec(n=6, seed=1, bsv={"Kd": 0.3}))
+    unc = pd.DataFrame({"Kd": np.linspace(1, 3, 6)})
+    js = joint_samples(m2, pop, unc, "nmol", Subject())
+    np.testing.assert_allclose(js["Kd"], unc["Kd"] * pop.table["Kd"] / 2.0, rtol=1e-12)
+    with pytest.raises(SpecError, match="population: 'kloc' is not a parameter"):
+        study_population(m2, PopulationSpec(n=6, bsv={"kloc": 0.3}))
+
+
+def test_ladder_simulates_each_dose_once(m, monkeypatch):
+    """The model-guided search, its accepted levels and the final table share one
+    simulation per (dose, nominal or sampled); with effect_span no wide grid is run."""
+    from workbench.qsp_mabel import _Runner
+
+    samples = build_uncertainty(m, params=["Kd=lognormal,cv=0.8"]).with_model(m).sample(
+        16, seed=2)
+    calls = []
+    run = _Runner.run
+
+    def counted(self, tab, dose, metrics):
+        calls.append((self.regimen(dose) if dose else None, len(tab)))
+        return run(self, tab, dose, metrics)
+
+    monkeypatch.setattr(_Runner, "run", counted)
+    lad = escalation_ladder(m, 0.05, "nmol", effect="max(RO)", exposure="max(Drug)",
+                            samples=samples, effect_span=1.0, route="iv", target="Drug",
+                            end="24 h", points=20, settings=DecisionSettings(
+                                escalation="model-guided", guide="upper", steps=5,
+                                max_increase=0.1))
+    assert len(lad) == 5 and len(calls) == len(set(calls))
+    assert sum(n == 1 for _, n in calls) == len(lad)   # nominal: the levels only

@@ -1,5 +1,6 @@
 """The main job end to end on a reduced setting: study -> QSP MABEL -> decision -> report."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -53,6 +54,14 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     assert "Share of virtual patients whose effect reaches" in pop and "<img" in pop
     assert "uncertainty and variability" in pop
     assert "at adjacent ladder levels: overlap of the 90 % intervals" in pop
+    pkg = html[html.index("<h2>18. Exchange package"):html.index("<h2>19. Software")]
+    listed = re.findall(r"<li>(.*?)</li>", pkg)
+    assert {"model.xml", "provenance.csv", "simulation.sedml", "archive.omex"} <= set(listed)
+    assert all((out / "package" / f).is_file() for f in listed)
+    sw = html[html.index("<h2>19. Software"):]
+    for name in ("workbench", "libRoadRunner", "libSBML", "NumPy", "SciPy", "pandas", "SALib",
+                 "matplotlib", "pint", "PyYAML", "tellurium", "Python", "platform"):
+        assert f"<td>{name}</td>" in sw, name
     for f in ("population_mabel.csv", "population_reach.csv", "population_subjects.csv",
               "population_exposure_overlap.csv",
               "population_mabel.png", "dose_response.png",
@@ -86,3 +95,27 @@ def test_variant_comparison_base_row_matches_the_qsp_mabel():
     assert t.loc[BASE_VARIANT, "rel_diff"] == 0
     # without refractoriness, activated T cells accumulate: the threshold is reached earlier
     assert t.loc["no T-cell refractoriness", "value"] < q.dose
+
+
+def test_equations_keep_stoichiometries():
+    """Section 3 writes each reaction as its SBML says: stoichiometries 11 and 2.1 stay
+    11 and 2.1, 1 is left out; rules and initial assignments follow."""
+    from workbench.model import load_model
+    from workbench.report_render import _equations
+
+    m = load_model("""model stoich
+  compartment c = 1
+  species A in c = 1, B in c = 0, X in c = 0
+  k = 0.1
+  k2 := 2 * k
+  k3 = 3 * k
+  Z = 0
+  R1: 11 A -> 2.1 B + X; k * A
+  R2: B => ; k2 * B
+  Z' = k3
+  Y := A + B
+end""")
+    eq = _equations(m)
+    assert "R1: 11 A <-> 2.1 B + X;  v = k * A" in eq   # Antimony "->" is reversible
+    assert "R2: B -> ∅;  v = k2 * B" in eq
+    assert {"k2 := 2 * k", "dZ/dt = k3", "Y := A + B", "k3(0) = 3 * k"} <= set(eq)
