@@ -210,8 +210,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         if isinstance(v, str) and not (root / v).exists():
             errs.append(f"{where}: file {v!r} not found (relative to {root})")
 
-    for k in sorted(set(data) - _TOP):
-        errs.append(f"{k}: unknown field (known: {', '.join(sorted(_TOP))})")
+    _unknown(data, _TOP, "", errs)
     need(data, "name", "")
     need(data, "question", "")
     need(data, "context_of_use", "")
@@ -304,8 +303,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             path_ok(po["covariates"], "population.covariates")
     de = opt(data, "decision", "", dict)
     if de is not None:
-        for k in sorted(set(de) - _DECISION):
-            errs.append(f"decision.{k}: unknown field (known: {', '.join(sorted(_DECISION))})")
+        _unknown(de, _DECISION, "decision.", errs)
         from .decision import DEFAULT_FACTORS
 
         for cat, table in DEFAULT_FACTORS.items():
@@ -326,8 +324,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         opt(data, k, "", list)
     ca = opt(data, "calibration", "", dict)
     if ca:
-        for k in sorted(set(ca) - _CALIBRATION):
-            errs.append(f"calibration.{k}: unknown field (known: {', '.join(sorted(_CALIBRATION))})")
+        _unknown(ca, _CALIBRATION, "calibration.", errs)
         if need(ca, "petab", "calibration."):
             path_ok(ca["petab"], "calibration.petab")
         ns = opt(ca, "starts", "calibration.", int)
@@ -338,8 +335,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         opt(ca, "apply", "calibration.", bool)
     va = opt(data, "validation", "", dict)
     if va:
-        for k in sorted(set(va) - _VALIDATION):
-            errs.append(f"validation.{k}: unknown field (known: {', '.join(sorted(_VALIDATION))})")
+        _unknown(va, _VALIDATION, "validation.", errs)
         if need(va, "data", "validation."):
             path_ok(va["data"], "validation.data")
         lv = opt(va, "level", "validation.", (int, float))
@@ -409,8 +405,7 @@ _POPULATION = {"n", "seed", "levels", "bsv", "correlations", "clearances", "volu
 
 def _check_population(po: dict, errs: list[str]) -> None:
     """Findings of the ``population`` block (appended to ``errs``)."""
-    for k in sorted(set(po) - _POPULATION):
-        errs.append(f"population.{k}: unknown field (known: {', '.join(sorted(_POPULATION))})")
+    _unknown(po, _POPULATION, "population.", errs)
     if isinstance(po.get("n"), int) and po["n"] < 2:
         errs.append(f"population.n: {po['n']} subjects; give at least 2")
     if isinstance(po.get("levels"), int) and po["levels"] < 1:
@@ -432,3 +427,9 @@ def _check_population(po: dict, errs: list[str]) -> None:
         if (not isinstance(rng, list) or len(rng) != 2
                 or not all(isinstance(x, int | float) for x in rng) or not rng[0] < rng[1]):
             errs.append(f"population.plausible.{metric}: {rng!r} is not [low, high] with low < high")
+
+
+def _unknown(d: dict, known: set[str], where: str, errs: list[str]) -> None:
+    """One finding per key of ``d`` not in ``known`` (``where``: the key path prefix)."""
+    for k in sorted(set(d) - known):
+        errs.append(f"{where}{k}: unknown field (known: {', '.join(sorted(known))})")
