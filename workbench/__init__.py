@@ -56,6 +56,7 @@ from .regimens import (
     write_regimens,
 )
 from .report import MabelRun, run_mabel, write_report
+from .benchmark import Benchmark, retrospective
 from .sensitivity import (
     ParameterRange,
     ParameterSpace,
@@ -184,6 +185,8 @@ __all__ = [
     "resample_population",
     "run_ensemble",
     "run_mabel",
+    "retrospective",
+    "Benchmark",
     "run_sensitivity",
     "run_study_data",
     "sample_population",

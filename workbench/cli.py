@@ -366,6 +366,20 @@ def cmd_mabel(a) -> int:
     return 0
 
 
+def cmd_benchmark(a) -> int:
+    from .benchmark import retrospective, write_benchmark
+
+    res = retrospective(a.study or None, quick=a.quick, workers=a.workers)
+    paths = write_benchmark(res, a.out)
+    _print_table(res.table.drop(columns=["why"]))
+    for _, r in res.table[res.table["why"] != ""].iterrows():
+        print(f"  {r['molecule']}: {r['why']}")
+    print()
+    _print_table(res.counts)
+    print(f"{len(res.table)} molecules; wrote {paths['benchmark.csv']} and {paths['benchmark.png']}")
+    return 0
+
+
 def cmd_population(a) -> int:
     from .population import build_population
 
@@ -640,6 +654,18 @@ def build_parser() -> argparse.ArgumentParser:
     mb.add_argument("--workers", type=int, default=None,
                     help="ensemble processes (default: every core)")
     mb.set_defaults(func=cmd_mabel)
+
+    bm = sub.add_parser("benchmark", help="retrospective validation: every reference study "
+                        "(studies/reference) through the MABEL job, against the clinical outcome",
+                        description="Run each reference molecule's study through `workbench "
+                        "mabel` and compare the proposed start with the historical start, the "
+                        "first toxic dose and published first-dose PK/IL-6. Example: workbench "
+                        "benchmark --quick --out out/benchmark")
+    bm.add_argument("study", nargs="*", help="reference study files (default: the library)")
+    bm.add_argument("--out", default="out/benchmark", help="output directory")
+    bm.add_argument("--quick", action="store_true", help="reduced sample sizes and two molecules")
+    bm.add_argument("--workers", type=int, default=1, help="ensemble processes (default 1)")
+    bm.set_defaults(func=cmd_benchmark)
 
     po = sub.add_parser("population", help="virtual population: covariates, between-subject "
                         "variability, allometry, plausible-patient filter; writes a CSV")

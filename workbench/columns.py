@@ -403,3 +403,46 @@ ANALYSIS = "analysis"
 FILE = "file"
 VERDICT = "verdict"
 STUDY_DATA_COLUMNS = (ANALYSIS, FILE, VERDICT)
+
+# --- retrospective benchmark on reference compounds (workbench.benchmark) -----------
+# one row per reference molecule; every dose in BENCH_DOSE_UNIT (ug/kg, flat doses over
+# the study's body weight); RATIO = proposed / historical start; MARGIN = first toxic dose /
+# proposed start; *_FOLD_ERROR = predicted / observed (NaN: nothing published); LADDER_LEVELS
+# the levels from the proposed start to the historical target dose (">" when extrapolated);
+# SAFE/NOT_WASTEFUL/INFORMATIVE: "yes" | "no" | "n/a"; WHY the failing criterion and cause
+MOLECULE = "molecule"
+FIH_YEAR = "fih_year"
+BENCH_DOSE_UNIT = "dose_unit"
+PROPOSED_START = "proposed_start"
+HISTORICAL_START = "historical_start"
+RATIO = "ratio"
+FIRST_TOXIC_DOSE = "first_toxic_dose"
+FIRST_TOXIC_KIND = "first_toxic_kind"
+MARGIN = "margin"
+REQUIRED_MARGIN = "required_margin"
+PK_FOLD_ERROR = "pk_fold_error"
+IL6_FOLD_ERROR = "il6_fold_error"
+TARGET_DOSE = "target_dose"
+LADDER_LEVELS = "ladder_levels"
+CUMULATIVE_MARGIN = "cumulative_margin"
+SAFE = "safe"
+NOT_WASTEFUL = "not_wasteful"
+INFORMATIVE = "informative"
+WHY = "why"
+BENCHMARK_COLUMNS = (MOLECULE, FIH_YEAR, BENCH_DOSE_UNIT, PROPOSED_START, HISTORICAL_START, RATIO,
+                     FIRST_TOXIC_DOSE, FIRST_TOXIC_KIND, MARGIN, REQUIRED_MARGIN, PK_FOLD_ERROR,
+                     IL6_FOLD_ERROR, TARGET_DOSE, LADDER_LEVELS, CUMULATIVE_MARGIN, SAFE,
+                     NOT_WASTEFUL, INFORMATIVE, VERDICT, WHY)
+# outcomes.csv of a reference molecule (clinical answers, never model inputs): ITEM one of
+# fih_year | fih_start | dose_level | first_toxic_dose | rp2d | first_dose_cmax |
+# first_dose_il6; DOSE/DOSE_UNIT the dose the row refers to; VALUE/UNIT the observation
+OUTCOME_SOURCE = "source"
+OUTCOME_YEAR = "year"
+OUTCOME_DETAIL = "detail"
+OUTCOME_COLUMNS = (ITEM, DOSE, "dose_unit", VALUE, UNIT, OUTCOME_DETAIL, OUTCOME_SOURCE,
+                   OUTCOME_YEAR)
+# criteria counts: one row per criterion
+N_MET = "n_met"
+N_FAILED = "n_failed"
+N_NOT_APPLICABLE = "n_not_applicable"
+BENCHMARK_COUNT_COLUMNS = (CRITERION, N_MET, N_FAILED, N_NOT_APPLICABLE)

@@ -126,6 +126,10 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
         t0 = time.perf_counter()
 
     m = load_model(st.model)
+    if st.data["model"].get("set"):  # one platform model, the drug's own values
+        from .variants import Variant, build_variant
+
+        m = build_variant(m, Variant("study values", set=dict(st.data["model"]["set"])))
     drug = st.data["drug"]
     out = st.data["outputs"]
     sim = st.data["simulation"]

@@ -17,6 +17,8 @@ to the study file. Schema (``*``: required)::
     model*:
       file*: ../models/cd3_bispecific.ant     # SBML, Antimony or OMEX
       variants: variants.csv                  # optional: workbench.read_variants table
+      set: {kon_CD3: 0.5, n_TAA: 5000}        # optional: parameter values (model units) that
+                                              # replace the file's (one platform model, many drugs)
     provenance: ../models/cd3_bispecific.provenance.csv
     drug*:
       species*: Drug                          # dosed species
@@ -75,6 +77,8 @@ to the study file. Schema (``*``: required)::
     omissions: [text, ...]
     limitations: [text, ...]
     update_plan: [text, ...]
+    references: [pf06671008, teclistamab]     # optional: reference compounds the study leans
+                                              # on (studies/reference/<name>; workbench.benchmark)
 
 Model risk (FDA draft guidance; Kuemmel et al. 2020, CPT Pharmacometrics Syst
 Pharmacol 9:21, risk-informed credibility assessment): influence and
@@ -114,7 +118,8 @@ REQUIRED_ANALYSES = {
 _TOP = {"name", "title", "question", "context_of_use", "model_risk", "model", "provenance", "drug",
         "outputs", "simulation", "effects", "minimal_active_effect", "dose_range", "grid_points",
         "traditional", "uncertainty", "population", "sensitivity", "verification", "calibration",
-        "validation", "decision", "assumptions", "omissions", "limitations", "update_plan"}
+        "validation", "decision", "assumptions", "omissions", "limitations", "update_plan",
+        "references"}
 _CALIBRATION = {"petab", "starts", "seed", "profiles", "apply"}
 _VALIDATION = {"data", "level"}
 _DECISION = {"severity", "reversibility", "novelty", "factors", "agreement_fold", "statistic",
@@ -226,6 +231,9 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         path_ok(f, "model.file")
         if opt(mo, "variants", "model.", str):
             path_ok(mo["variants"], "model.variants")
+        for pid, v in dict(opt(mo, "set", "model.", dict) or {}).items():
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                errs.append(f"model.set.{pid}: {v!r} is not a number (model units), e.g. 0.5")
     if opt(data, "provenance", "", str):
         path_ok(data["provenance"], "provenance")
     dr = need(data, "drug", "", dict)
