@@ -255,13 +255,19 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int) -> dict:
     informative = "n/a" if not fe else (
         "yes" if all(1 / INFORMATIVE_FOLD <= f <= INFORMATIVE_FOLD for f in fe) else "no")
     why = []
+    qsp = run.population.for_decision if getattr(run, "population", None) is not None else run.qsp
+    low = qsp.lowest() if qsp is not None else None
+    driver = (f"lowest QSP MABEL '{low.effect.name or low.effect.text}' at "
+              f"{_to_ug_per_kg(low.dose, low.dose_unit, w):.3g} ug/kg, start = it / "
+              f"{_to_ug_per_kg(low.dose, low.dose_unit, w) / proposed:.3g}") if (
+        low is not None and proposed > 0) else f"basis: {dec.basis}"
     if safe == "no":
         why.append(f"unsafe: margin {margin:.3g} < {required:g} to the first toxic dose "
-                   f"({toxic:.3g} ug/kg); the predicted MABEL is too high (basis: {dec.basis})")
+                   f"({toxic:.3g} ug/kg); the predicted MABEL is too high ({driver})")
     if wasteful == "no":
         why.append(f"wasteful: {historical / proposed:.3g}-fold below the historical start; "
-                   f"the minimal effect is reached at lower doses in the model than in the clinic "
-                   f"(basis: {dec.basis})")
+                   f"the model reaches the minimal effect at lower doses than the clinic's start "
+                   f"({driver})")
     if informative == "no":
         parts = [f"{k.replace('first_dose_', '')} fold error {v:.3g}" for k, v in folds.items()
                  if math.isfinite(v) and not 1 / INFORMATIVE_FOLD <= v <= INFORMATIVE_FOLD]

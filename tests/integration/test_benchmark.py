@@ -1,0 +1,182 @@
+"""Retrospective validation (workbench.benchmark, studies/reference).
+
+The reference studies must use only data that existed before each molecule's
+first-in-human trial, every parameter must have a source with a year and a unit,
+the clinical outcomes must never be a source of a parameter, and the acceptance
+criteria must be able to fail (a deliberately wrong study is reported unsafe).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import workbench as wb
+from workbench import columns as C
+from workbench.benchmark import (REFERENCE_DIR, plot_benchmark, read_outcomes, reference_studies,
+                                 references_section, retrospective, write_benchmark)
+from workbench.cli import main
+from workbench.errors import InputFileError, SpecError
+from workbench.variants import Variant, build_variant
+
+STUDIES = reference_studies()
+NAMES = [p.parent.name for p in STUDIES]
+
+
+def _year(text: str) -> int | None:
+    ys = [int(y) for y in re.findall(r"\b(19[5-9]\d|20[0-4]\d)\b", str(text))]
+    return max(ys) if ys else None
+
+
+def test_library_has_six_molecules_with_the_negative_control():
+    assert len(STUDIES) >= 6 and "tgn1412" in NAMES
+    for p in STUDIES:
+        for f in ("study.yaml", "provenance.csv", "outcomes.csv", "README.md"):
+            assert (p.parent / f).is_file(), f"{p.parent.name} lacks {f}"
+    assert (REFERENCE_DIR / "README.md").is_file()
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=NAMES)
+def test_reference_study_validates(path):
+    """Study reads; its provenance lints without errors against the study model (with the
+    study's parameter values); every chosen parameter has a unit and, unless assumed or
+    derived, a citation whose year is not later than the first-in-human year, or a stated
+    reason in the notes ([after FIH: ...], [no year: ...], [defined constant ...])."""
+    st = wb.read_study(path)
+    out = read_outcomes(path.parent / "outcomes.csv")
+    fih = int(out.loc[out[C.ITEM] == "fih_year", C.VALUE].iloc[0])
+    m = wb.load_model(st.model)
+    if st.data["model"].get("set"):
+        m = build_variant(m, Variant("study", set=dict(st.data["model"]["set"])))
+    findings = wb.lint_provenance(m, st.data["provenance"])
+    assert not (findings["severity"] == "error").any(), findings.to_string()
+    prov = pd.read_csv(st.data["provenance"], dtype=str, keep_default_na=False)
+    chosen = prov[prov["chosen"] == "True"]
+    late = 0
+    for _, r in chosen.iterrows():
+        assert r["unit"].strip(), f"{path.parent.name}: {r['id']} has no unit"
+        if r["source_type"] in ("assumed", "derived"):
+            continue
+        y = _year(r["citation"])
+        if "[defined constant" in r["notes"]:  # exact SI constants: no data, no year to check
+            continue
+        if y is None:
+            assert "[no year:" in r["notes"] or "[defined constant" in r["notes"], r["id"]
+        elif y > fih:
+            late += 1
+            assert "[after FIH:" in r["notes"], (f"{path.parent.name}: {r['id']} cites {y} > "
+                                                 f"FIH {fih} without a stated reason")
+    # the clinical outcome is never a parameter source (except a declared, reported leak)
+    outcome_sources = " ".join(out[C.OUTCOME_SOURCE].astype(str))
+    for _, r in chosen.iterrows():
+        for ref in filter(None, re.split(r";\s*", r["reference"])):
+            key = ref.strip().split(":", 1)[-1] if ref.strip().startswith(("pmid", "doi")) \
+                else ref.strip()
+            if key and key in outcome_sources:
+                assert "[KNOWN LEAK:" in r["notes"] or "[same paper as an outcome:" in r["notes"], \
+                    f"{r['id']} uses the outcome source {ref} without saying why"
+    assert late < len(chosen)
+
+
+def test_outcome_rows_have_source_and_year(tmp_path):
+    for p in STUDIES:
+        df = read_outcomes(p.parent / "outcomes.csv")
+        assert df[C.OUTCOME_SOURCE].str.len().min() > 3 and df[C.OUTCOME_YEAR].notna().all()
+    bad = tmp_path / "outcomes.csv"
+    bad.write_text("item,dose,dose_unit,value,unit,detail,source,year\nfih_start,,,1,ug/kg,x,,\n")
+    with pytest.raises(SpecError, match="no source"):
+        read_outcomes(bad)
+    with pytest.raises(InputFileError):
+        read_outcomes(tmp_path / "missing.csv")
+
+
+def test_benchmark_quick_cli(tmp_path, capsys):
+    """`workbench benchmark --quick` on two molecules: table, figure, counts; the negative
+    control is proposed at least 50-fold below 0.1 mg/kg."""
+    assert main(["benchmark", "--quick", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "tgn1412" in text and "pf06671008" in text and "criterion" in text
+    t = pd.read_csv(tmp_path / "benchmark.csv", keep_default_na=False, na_values=[""])
+    assert tuple(t.columns) == C.BENCHMARK_COLUMNS and len(t) == 2
+    assert (tmp_path / "benchmark.png").stat().st_size > 5000
+    tgn = t.set_index(C.MOLECULE).loc["tgn1412"]
+    assert tgn[C.FIRST_TOXIC_DOSE] == pytest.approx(100.0)  # 0.1 mg/kg in ug/kg
+    assert tgn[C.MARGIN] == pytest.approx(100.0 / tgn[C.PROPOSED_START])
+    assert tgn[C.MARGIN] >= 50 and tgn[C.SAFE] == "yes"
+    assert tgn[C.NOT_WASTEFUL] == "n/a"  # the historical start itself harmed
+    pf = t.set_index(C.MOLECULE).loc["pf06671008"]
+    assert pf[C.HISTORICAL_START] == pytest.approx(0.0015)  # 1.5 ng/kg
+    assert pf[C.RATIO] == pytest.approx(pf[C.PROPOSED_START] / 0.0015)
+    counts = pd.read_csv(tmp_path / "benchmark_counts.csv")
+    assert (counts[[C.N_MET, C.N_FAILED, C.N_NOT_APPLICABLE]].sum(axis=1) == 2).all()
+
+
+def test_wrong_study_is_reported_unsafe(tmp_path):
+    """Both binding arms 100-fold too weak (koff x 100, and the traditional Kd likewise): the
+    pipeline proposes a start too close to the first toxic dose, and the table says unsafe."""
+    src = REFERENCE_DIR / "pf06671008"
+    dst = tmp_path / "pf06671008_wrong"
+    shutil.copytree(src, dst)
+    y = yaml.safe_load((dst / "study.yaml").read_text())
+    y["model"]["file"] = str((REFERENCE_DIR.parent.parent / "models" / "cd3_bispecific.ant"))
+    y["model"]["set"] = {"koff_CD3": 1966.0, "koff_TAA": 74.0}
+    for t in y["traditional"]:
+        v = float(str(t["kd"]).split()[0])
+        t["kd"] = f"{v * 100:g} nM"
+    (dst / "study.yaml").write_text(yaml.safe_dump(y, sort_keys=False))
+    prov = pd.read_csv(dst / "provenance.csv", dtype=str, keep_default_na=False)
+    for pid, v in (("koff_CD3", "1966.0"), ("koff_TAA", "74.0")):
+        prov = prov[(prov["id"] != pid) | (prov["chosen"] == "True")]
+        prov.loc[prov["id"] == pid, "value"] = v
+    prov.to_csv(dst / "provenance.csv", index=False)
+    good = retrospective([src / "study.yaml"], quick=True).table.iloc[0]
+    bad = retrospective([dst / "study.yaml"], quick=True).table.iloc[0]
+    assert good[C.SAFE] == "yes"
+    assert bad[C.PROPOSED_START] > 10 * good[C.PROPOSED_START]
+    assert bad[C.SAFE] == "no" and bad[C.VERDICT] == "unsafe" and "unsafe" in bad[C.WHY]
+
+
+def test_references_section_names_the_study_references(tmp_path):
+    t = pd.DataFrame([{c: "" for c in C.BENCHMARK_COLUMNS}])
+    t[C.MOLECULE] = "pf06671008"
+    for c in (C.PROPOSED_START, C.HISTORICAL_START, C.FIRST_TOXIC_DOSE, C.MARGIN):
+        t[c] = 1.0
+    html = references_section({"references": ["pf06671008", "nothere"]}, t)
+    assert "pf06671008" in html and "nothere" in html and "<table" in html
+    assert references_section({"references": []}, t) == ""
+    assert wb.read_study(REFERENCE_DIR / "tgn1412" / "study.yaml") is not None
+    plot_benchmark(t.assign(**{C.PROPOSED_START: 0.1, C.FIRST_TOXIC_DOSE: 10.0}),
+                   tmp_path / "b.png")
+    assert (tmp_path / "b.png").is_file()
+
+
+@pytest.mark.slow
+def test_full_benchmark_against_outcomes(tmp_path):
+    """Every reference molecule through the full pipeline: columns, one row per molecule,
+    doses and margins recomputed from the outcomes files, and the counts of the table."""
+    res = retrospective()
+    paths = write_benchmark(res, tmp_path)
+    t = pd.read_csv(paths["benchmark.csv"], keep_default_na=False,
+                    na_values=[""]).set_index(C.MOLECULE)
+    assert tuple(res.table.columns) == C.BENCHMARK_COLUMNS and set(t.index) == set(NAMES)
+    for p in STUDIES:
+        o = read_outcomes(p.parent / "outcomes.csv")
+        r = t.loc[p.parent.name]
+        s = o[o[C.ITEM] == "fih_start"].iloc[0]
+        v = float(s[C.VALUE]) * wb.units.factor(s[C.UNIT], "ug/kg" if "/kg" in s[C.UNIT] else "ug")
+        assert r[C.HISTORICAL_START] == pytest.approx(v if "/kg" in s[C.UNIT] else v / 70)
+        assert r[C.MARGIN] == pytest.approx(r[C.FIRST_TOXIC_DOSE] / r[C.PROPOSED_START])
+        req = 50 if p.parent.name == "tgn1412" else 10
+        assert (r[C.SAFE] == "yes") == (r[C.MARGIN] >= req)
+        assert math.isfinite(r[C.PROPOSED_START]) and r[C.PROPOSED_START] > 0
+    counts = res.counts.set_index(C.CRITERION)
+    for crit in (C.SAFE, C.NOT_WASTEFUL, C.INFORMATIVE):
+        assert counts.loc[crit, C.N_MET] == int((t[crit] == "yes").sum())
+        assert counts.loc[crit, C.N_FAILED] == int((t[crit] == "no").sum())
+    assert t.loc["tgn1412", C.MARGIN] >= 50
