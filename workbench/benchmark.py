@@ -341,19 +341,25 @@ def plot_benchmark(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     n = max(len(table), 1)
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * n + 1.4))
     y = np.arange(len(table))[::-1]
+    seen: set[str] = set()
     for yi, (_, r) in zip(y, table.iterrows(), strict=True):
         ax.plot([r[C.PROPOSED_START], r[C.FIRST_TOXIC_DOSE]], [yi, yi], color="0.8", lw=1, zorder=1)
         ax.scatter(r[C.PROPOSED_START], yi, color="tab:green", marker="o", zorder=3,
                    label="proposed start (QSP MABEL pipeline)" if yi == y[0] else None)
         ax.scatter(r[C.HISTORICAL_START], yi, color="tab:blue", marker="s", zorder=3,
                    label="historical FIH start" if yi == y[0] else None)
-        ax.scatter(r[C.FIRST_TOXIC_DOSE], yi, color="tab:red", marker="x", s=50, zorder=3,
-                   label="first DLT / grade >= 2 CRS (or MTD/RP2D)" if yi == y[0] else None)
+        stand_in = str(r[C.FIRST_TOXIC_KIND]).startswith("no dose-limiting")
+        lab = ("tolerated first dose (no DLT known; stands in)" if stand_in
+               else "first DLT / grade >= 2 CRS")
+        ax.scatter(r[C.FIRST_TOXIC_DOSE], yi, color="tab:orange" if stand_in else "tab:red",
+                   marker="^" if stand_in else "x", s=50, zorder=3,
+                   label=lab if lab not in seen else None)
+        seen.add(lab)
     ax.set_yticks(y, [str(m) for m in table[C.MOLECULE]])
     ax.set_xscale("log")
     ax.set_xlabel("single dose (ug/kg; flat doses / body weight)")
     ax.grid(axis="x", which="major", color="0.9")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 if n > 2 else -0.4), ncol=2,
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if n > 2 else -0.4), ncol=2,
               fontsize=7, frameon=False)
     fig.tight_layout()
     out = Path(path)
