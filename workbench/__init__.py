@@ -6,6 +6,7 @@ and pandas DataFrames whose columns are named in :mod:`workbench.columns`.
 
 from . import mabel  # traditional MABEL calculators: workbench.mabel.occupancy, ...
 from ._engine import IntegratorSettings
+from .benchmark import Benchmark, retrospective
 from .calibrate import (
     CalibrationResult,
     calibrate,
@@ -56,7 +57,6 @@ from .regimens import (
     write_regimens,
 )
 from .report import MabelRun, run_mabel, write_report
-from .benchmark import Benchmark, retrospective
 from .sensitivity import (
     ParameterRange,
     ParameterSpace,
@@ -100,6 +100,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArchiveResult",
+    "Benchmark",
     "CalibrationResult",
     "Covariate",
     "CovariateEffect",
@@ -183,10 +184,9 @@ __all__ = [
     "read_variants",
     "refine",
     "resample_population",
+    "retrospective",
     "run_ensemble",
     "run_mabel",
-    "retrospective",
-    "Benchmark",
     "run_sensitivity",
     "run_study_data",
     "sample_population",

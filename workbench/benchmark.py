@@ -318,13 +318,16 @@ def retrospective(studies: Sequence[str | os.PathLike[str]] | None = None, *,
 
     paths = [Path(s) for s in studies] if studies is not None else reference_studies(
         molecules=QUICK if quick else None)
+    from .study import read_study
+
+    # every input is checked before the first (long) run: no partial table on a bad file
+    checked = [(p, read_study(p), read_outcomes(p.parent / "outcomes.csv")) for p in paths]
     rows, runs = [], {}
-    for p in paths:
+    for p, study, outcomes in checked:
         name = p.parent.name if p.name == "study.yaml" else p.stem
-        outcomes = read_outcomes(p.parent / "outcomes.csv")
         fih = int(float(_row(outcomes, "fih_year")[C.VALUE]))
         log.info("benchmark: %s", name)
-        run = run_mabel(p, reduced=quick, workers=workers, progress=progress)
+        run = run_mabel(study, reduced=quick, workers=workers, progress=progress)
         runs[name] = run
         rows.append(_evaluate(name, run, outcomes, fih))
     table = pd.DataFrame(rows, columns=list(C.BENCHMARK_COLUMNS))

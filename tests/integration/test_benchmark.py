@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,8 +18,15 @@ import yaml
 
 import workbench as wb
 from workbench import columns as C
-from workbench.benchmark import (REFERENCE_DIR, plot_benchmark, read_outcomes, reference_studies,
-                                 references_section, retrospective, write_benchmark)
+from workbench.benchmark import (
+    REFERENCE_DIR,
+    plot_benchmark,
+    read_outcomes,
+    reference_studies,
+    references_section,
+    retrospective,
+    write_benchmark,
+)
 from workbench.cli import main
 from workbench.errors import InputFileError, SpecError
 from workbench.variants import Variant, build_variant
@@ -124,7 +130,7 @@ def test_wrong_study_is_reported_unsafe(tmp_path):
     dst = tmp_path / "pf06671008_wrong"
     shutil.copytree(src, dst)
     y = yaml.safe_load((dst / "study.yaml").read_text())
-    y["model"]["file"] = str((REFERENCE_DIR.parent.parent / "models" / "cd3_bispecific.ant"))
+    y["model"]["file"] = str(REFERENCE_DIR.parent.parent / "models" / "cd3_bispecific.ant")
     y["model"]["set"] = {"koff_CD3": 1966.0, "koff_TAA": 74.0}
     for t in y["traditional"]:
         v = float(str(t["kd"]).split()[0])
