@@ -232,11 +232,15 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int) -> dict:
             except Exception as exc:  # the model has no such output: say so in the table
                 log.warning("%s: no prediction of %s (%s)", name, output, exc)
                 continue
-            obs = float(r[C.VALUE])
+            from . import units as U
+
             if item == "first_dose_cmax":  # model nM -> ng/mL with the molecular weight
                 from .dosing import molecular_weight
 
-                pred = pred * molecular_weight(drug["mw"]) / 1e6
+                pred = pred * molecular_weight(drug["mw"]) / 1e3  # nM x g/mol / 1e3 = ng/mL
+                obs = float(r[C.VALUE]) * U.factor(str(r[C.UNIT]), "ng/mL")
+            else:
+                obs = float(r[C.VALUE]) * U.factor(str(r[C.UNIT]), "pg/mL")
             errs.append(_fold(pred, obs))
         errs = [e for e in errs if math.isfinite(e)]
         # the worst fold error (furthest from 1) of the published points

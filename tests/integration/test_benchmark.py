@@ -186,3 +186,27 @@ def test_full_benchmark_against_outcomes(tmp_path):
         assert counts.loc[crit, C.N_MET] == int((t[crit] == "yes").sum())
         assert counts.loc[crit, C.N_FAILED] == int((t[crit] == "no").sum())
     assert t.loc["tgn1412", C.MARGIN] >= 50
+
+
+def test_informative_fold_error_against_closed_form():
+    """Right after an IV bolus the total drug in the central compartment is dose / V1
+    whatever the binding (conservation): 1000 ug/kg x 70 kg / 150 kDa / 3.61 L = 129.28 nM
+    = 19392 ng/mL. A published Cmax equal to it gives fold error 1 (informative); one 5-fold
+    higher gives 0.2 and the criterion fails, naming Cmax."""
+    from workbench.benchmark import _evaluate
+
+    path = REFERENCE_DIR / "pf06671008" / "study.yaml"
+    res = retrospective([path], quick=True)
+    run = res.runs["pf06671008"]
+    out = read_outcomes(path.parent / "outcomes.csv")
+    cmax = 1000 * 70 / 150000 * 1e3 / 3.61 * 150  # nmol / L * kDa = ng/mL
+    row = {C.ITEM: "first_dose_cmax", C.DOSE: 1.0, "dose_unit": "mg/kg", C.VALUE: cmax / 1000,
+           C.UNIT: "ug/mL", C.OUTCOME_DETAIL: "closed form", C.OUTCOME_SOURCE: "test",
+           C.OUTCOME_YEAR: 2026}
+    good = _evaluate("pf", run, pd.concat([out, pd.DataFrame([row])], ignore_index=True), 2016)
+    assert good[C.PK_FOLD_ERROR] == pytest.approx(1.0, rel=2e-3)
+    assert good[C.INFORMATIVE] == "yes" and math.isnan(good[C.IL6_FOLD_ERROR])
+    bad = _evaluate("pf", run, pd.concat([out, pd.DataFrame([{**row, C.VALUE: 5 * cmax / 1000}])],
+                                         ignore_index=True), 2016)
+    assert bad[C.PK_FOLD_ERROR] == pytest.approx(0.2, rel=2e-3)
+    assert bad[C.INFORMATIVE] == "no" and "cmax fold error 0.2" in bad[C.WHY]
