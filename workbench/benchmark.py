@@ -38,8 +38,8 @@ import pandas as pd
 from . import columns as C
 from .errors import InputFileError, SpecError
 
-__all__ = ["REFERENCE_DIR", "Benchmark", "plot_benchmark", "read_outcomes", "reference_studies",
-           "references_section", "retrospective", "write_benchmark"]
+__all__ = ["REFERENCE_DIR", "Benchmark", "benchmark_markdown", "plot_benchmark", "read_outcomes",
+           "reference_studies", "references_section", "retrospective", "write_benchmark"]
 
 log = logging.getLogger(__name__)
 
@@ -375,15 +375,39 @@ def plot_benchmark(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return out
 
 
+def benchmark_markdown(table: pd.DataFrame, counts: pd.DataFrame) -> str:
+    """The table and the counts as Markdown (the form of ``studies/reference/README.md``);
+    ``*`` marks a tolerated first dose standing in for an unknown first toxic dose."""
+    def f(x) -> str:
+        return "n/a" if not isinstance(x, int | float) or not math.isfinite(x) else f"{x:.3g}"
+
+    lines = ["| molecule | FIH | proposed | historical | ratio | first toxic | margin | levels | "
+             "safe | not wasteful | informative | verdict |", "|" + "---|" * 12]
+    for _, r in table.iterrows():
+        star = "*" if str(r[C.FIRST_TOXIC_KIND]).startswith("no dose-limiting") else ""
+        lines.append(f"| {r[C.MOLECULE]} | {r[C.FIH_YEAR]} | {f(r[C.PROPOSED_START])} | "
+                     f"{f(r[C.HISTORICAL_START])} | {f(r[C.RATIO])} | "
+                     f"{f(r[C.FIRST_TOXIC_DOSE])}{star} | {f(r[C.MARGIN])} | "
+                     f"{r[C.LADDER_LEVELS]} | {r[C.SAFE]} | {r[C.NOT_WASTEFUL]} | "
+                     f"{r[C.INFORMATIVE]} | {r[C.VERDICT]} |")
+    lines += ["", "| criterion | met | failed | not applicable |", "|---|---|---|---|"]
+    lines += [f"| {r[C.CRITERION]} | {r[C.N_MET]} | {r[C.N_FAILED]} | {r[C.N_NOT_APPLICABLE]} |"
+              for _, r in counts.iterrows()]
+    return "\n".join(lines) + "\n"
+
+
 def write_benchmark(result: Benchmark, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``benchmark.csv``, ``benchmark_counts.csv`` and ``benchmark.png`` into ``out_dir``."""
+    """Write ``benchmark.csv``, ``benchmark_counts.csv``, ``benchmark.md`` and
+    ``benchmark.png`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"benchmark.csv": out / "benchmark.csv",
              "benchmark_counts.csv": out / "benchmark_counts.csv",
+             "benchmark.md": out / "benchmark.md",
              "benchmark.png": out / "benchmark.png"}
     result.table.to_csv(paths["benchmark.csv"], index=False)
     result.counts.to_csv(paths["benchmark_counts.csv"], index=False)
+    paths["benchmark.md"].write_text(benchmark_markdown(result.table, result.counts))
     plot_benchmark(result.table, paths["benchmark.png"])
     return paths
 

@@ -111,6 +111,8 @@ def test_benchmark_quick_cli(tmp_path, capsys):
     t = pd.read_csv(tmp_path / "benchmark.csv", keep_default_na=False, na_values=[""])
     assert tuple(t.columns) == C.BENCHMARK_COLUMNS and len(t) == 2
     assert (tmp_path / "benchmark.png").stat().st_size > 5000
+    md = (tmp_path / "benchmark.md").read_text()
+    assert md.count("| tgn1412 |") == 1 and "| safe | 2 | 0 | 0 |" in md
     tgn = t.set_index(C.MOLECULE).loc["tgn1412"]
     assert tgn[C.FIRST_TOXIC_DOSE] == pytest.approx(100.0)  # 0.1 mg/kg in ug/kg
     assert tgn[C.MARGIN] == pytest.approx(100.0 / tgn[C.PROPOSED_START])
