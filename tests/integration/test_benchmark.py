@@ -212,3 +212,14 @@ def test_informative_fold_error_against_closed_form():
                                          ignore_index=True), 2016)
     assert bad[C.PK_FOLD_ERROR] == pytest.approx(0.2, rel=2e-3)
     assert bad[C.INFORMATIVE] == "no" and "cmax fold error 0.2" in bad[C.WHY]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("molecule", ["tgn1412", "glofitamab"])
+def test_workbench_mabel_runs_a_reference_study(tmp_path, molecule):
+    """A reference study is an ordinary study: `workbench mabel` writes the dossier and the
+    exchange package (whose provenance check runs on the model with the study's values)."""
+    assert main(["mabel", str(REFERENCE_DIR / molecule / "study.yaml"), "--quick", "--workers",
+                 "1", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "report.html").stat().st_size > 10000
+    assert (tmp_path / "package").is_dir()
