@@ -446,3 +446,35 @@ N_MET = "n_met"
 N_FAILED = "n_failed"
 N_NOT_APPLICABLE = "n_not_applicable"
 BENCHMARK_COUNT_COLUMNS = (CRITERION, N_MET, N_FAILED, N_NOT_APPLICABLE)
+# --- step-up (priming) regimens (workbench.stepup) -------------------------------
+# one row per schedule x administration: ADMINISTRATION 1 = the first dose; TIME its start
+# (model time unit); FULL_DOSE: the dose is the target (full) dose; RISK_* the peak of the
+# risk output after this administration (before the next one): NOMINAL, MEDIAN, UPPER (95th
+# percentile) over the samples; PROBABILITY (Wilson CI_LOW..CI_HIGH) that it exceeds LIMIT
+SCHEDULE = "schedule"
+ADMINISTRATION = "administration"
+FULL_DOSE = "full_dose"
+LIMIT = "limit"
+STEPUP_ADMIN_COLUMNS = (SCHEDULE, ADMINISTRATION, TIME, DOSE, DOSE_UNIT, FULL_DOSE, METRIC, UNIT,
+                        NOMINAL, MEDIAN, UPPER, LIMIT, N_OK, PROBABILITY, CI_LOW, CI_HIGH)
+# one row per schedule: when the full dose is first given (FIRST_FULL_TIME, model time
+# unit), the peak after it (nominal and 95th percentile) against the same dose given
+# without priming (NAIVE_*), REDUCTION = 1 - primed / naive (nominal); WORST_PROBABILITY the
+# largest PROBABILITY over the administrations; EXPOSURE_RATIO the median peak exposure
+# after the first full dose over that of the unprimed dose; REACHES_TARGET: ratio at least
+# the study's target fraction; RANK by WORST_PROBABILITY then WORST_UPPER (NaN: not ranked)
+N_ADMINISTRATIONS = "n_administrations"
+FIRST_FULL_TIME = "first_full_time"
+FIRST_FULL_NOMINAL = "first_full_nominal"
+FIRST_FULL_UPPER = "first_full_upper"
+NAIVE_NOMINAL = "naive_nominal"
+NAIVE_UPPER = "naive_upper"
+REDUCTION = "reduction"
+WORST_PROBABILITY = "worst_probability"
+WORST_UPPER = "worst_upper"
+EXPOSURE_RATIO = "exposure_ratio"
+REACHES_TARGET = "reaches_target"
+STEPUP_SUMMARY_COLUMNS = (SCHEDULE, REGIMEN, N_ADMINISTRATIONS, FIRST_FULL_TIME,
+                          FIRST_FULL_NOMINAL, FIRST_FULL_UPPER, NAIVE_NOMINAL, NAIVE_UPPER,
+                          REDUCTION, WORST_PROBABILITY, WORST_UPPER, EXPOSURE_RATIO,
+                          REACHES_TARGET, RANK)

@@ -11,8 +11,11 @@ Text grammar (case-insensitive; ``[]`` optional, ``|`` alternatives)::
     regimen  := part ("then" part)*
     part     := NUMBER UNIT route [schedule] [start] [target]
     route    := "iv" ["bolus"] | "bolus" | ["iv"] "infusion" DURATION
+                (a part after "then" may leave it out: it keeps the previous part's route)
     schedule := "q" [NUMBER] TIMEUNIT "x" INTEGER          e.g. q1w x4, q24h x7, qw x3
     start    := "at" NUMBER TIMEUNIT                       absolute start time
+              | "after" NUMBER TIMEUNIT                    time after the previous part's last
+                                                           dose (also before the schedule)
     target   := "into" SPECIES_ID
     UNIT     := mass | amount | mass/kg | amount/kg | mass/m2    (mg, ug, ng, g, nmol, umol,
                 pmol, mg/kg, ug/kg, ng/kg, nmol/kg, mg/m2, ug/m2, ...), or any of these
@@ -22,11 +25,18 @@ Text grammar (case-insensitive; ``[]`` optional, ``|`` alternatives)::
 Examples: ``"0.1 mg/kg iv"``, ``"1 mg iv infusion 2 h q1w x4"``,
 ``"10 ug/kg iv then 30 ug/kg iv q1w x3"`` (loading then maintenance: the
 maintenance starts one of its intervals after the loading dose),
-``"5 ug/kg/day infusion 28 d"`` (continuous infusion given by its rate).
+``"5 ug/kg/day infusion 28 d"`` (continuous infusion given by its rate), and
+step-up (priming) schedules such as the teclistamab pattern (0.06, 0.3, then
+1.5 mg/kg weekly on days 1, 4 and 7; Moreau et al. 2022, N Engl J Med 387:495,
+doi:10.1056/NEJMoa2203478): ``"0.06 mg/kg iv then 0.3 mg/kg after 3 d then 1.5
+mg/kg after 3 d q1w x4"``, or with equal step intervals ``"60 ug/kg iv then 300
+ug/kg then 1500 ug/kg q1w x4"`` (steps one week apart).
 
-A part after ``then`` starts one interval after the previous part's last dose:
-the previous part's interval when it has one, else its own; or at the time
-given with ``at``.
+A part after ``then`` starts at the time given with ``at``, the time given with
+``after`` past the previous part's last dose, or else one interval after the
+previous part's last dose: the previous part's interval when it has one, else
+its own, else that of the next part that has one (so the steps of a step-up
+chain take the interval of the schedule that ends it).
 
 Body-size scaling: ``/kg`` doses multiply by body weight; ``/m2`` doses by
 body-surface area from a named formula (:data:`BSA_FORMULAS`).
@@ -277,8 +287,10 @@ _PART_RE = re.compile(
     rf"""^\s*(?P<amount>\S+)\s+(?P<unit>[^\s]+)\s*
         (?P<route>iv\s+bolus|iv\s+infusion|infusion|iv|bolus)?
         (?:\s+(?P<dur>{_NUM})\s*(?P<dur_u>[a-z]+))?
+        (?:\s+after\s+(?P<after0>{_NUM})\s*(?P<after0_u>[a-z]+))?
         (?:\s+q\s*(?P<every>{_NUM})?\s*(?P<every_u>[a-z]+)(?:\s*x\s*(?P<count>\S+))?)?
         (?:\s+at\s+(?P<at>{_NUM})\s*(?P<at_u>[a-z]+))?
+        (?:\s+after\s+(?P<after>{_NUM})\s*(?P<after_u>[a-z]+))?
         (?:\s+into\s+(?P<into>[A-Za-z_]\w*))?
         \s*$""", re.IGNORECASE | re.VERBOSE)
 
@@ -312,16 +324,21 @@ def parse_regimen(text: str, target: str | None = None, time_unit: str = "h") ->
         raise DoseError("the dose text is empty", element="dose",
                         fix="write for example '0.1 mg/kg iv' or '1 mg iv infusion 2 h q1w x4'")
     parts = re.split(r"\s+then\s+", text.strip(), flags=re.IGNORECASE)
+    matches = [_PART_RE.match(p) for p in parts]
     doses: list[Dose] = []
     prev_last: float | None = None
     prev_interval: float | None = None
-    for part in parts:
-        m = _PART_RE.match(part)
+    prev_route: tuple[str, str | None, str | None] | None = None
+    for j, (part, m) in enumerate(zip(parts, matches, strict=True)):
         if not m:
             raise DoseError(f"cannot read the dose {part!r}", element="dose",
                             fix="write '<amount> <unit> iv [infusion <duration>] [q<interval> x<count>] "
                                 "[at <time>] [into <species>]', for example '1 mg iv infusion 2 h q1w x4'")
         g = m.groupdict()
+        if g["after0"] is not None:  # "after" before or after the schedule
+            if g["after"] is not None:
+                raise DoseError(f"in {part!r}: 'after' is given twice", element="dose")
+            g["after"], g["after_u"] = g["after0"], g["after0_u"]
         try:
             amount = float(g["amount"])
         except ValueError:
@@ -332,6 +349,8 @@ def parse_regimen(text: str, target: str | None = None, time_unit: str = "h") ->
         unit = g["unit"]
         base, per_body, per_time = _dose_unit_kind(unit)
         route_word = (g["route"] or "").lower()
+        if not route_word and prev_route is not None and g["dur"] is None:
+            route_word, g["dur"], g["dur_u"] = prev_route  # "then" part: the previous route
         if not route_word:
             raise DoseError(f"in {part!r}: the route is missing", element="dose",
                             fix="add 'iv' (bolus) or 'iv infusion <duration>'")
@@ -371,12 +390,26 @@ def parse_regimen(text: str, target: str | None = None, time_unit: str = "h") ->
             if is_inf and duration > interval:
                 raise DoseError(f"in {part!r}: the infusion ({duration:g} {time_unit}) is longer than "
                                 f"the dosing interval ({interval:g} {time_unit})", element="dose")
+        if g["at"] is not None and g["after"] is not None:
+            raise DoseError(f"in {part!r}: give 'at' (absolute) or 'after' (relative), not both",
+                            element="dose")
         if g["at"] is not None:
             start = _time(g["at"], g["at_u"], time_unit, "start time", part)
         elif prev_last is None:
+            if g["after"] is not None:
+                raise DoseError(f"in {part!r}: 'after' needs an earlier part to count from",
+                                element="dose", fix="use 'at <time>' for the first part")
             start = 0.0
+        elif g["after"] is not None:
+            start = prev_last + _time(g["after"], g["after_u"], time_unit, "time after the "
+                                      "previous dose", part)
         else:
             gap = prev_interval if prev_interval is not None else interval
+            if gap is None:  # a step-up chain: the interval of the part that ends it
+                gap = next((_time(mm["every"] or "1", mm["every_u"], time_unit,
+                                  "dosing interval", pp)
+                            for pp, mm in zip(parts[j + 1:], matches[j + 1:], strict=True)
+                            if mm and mm["every_u"] is not None), None)
             if gap is None:
                 raise DoseError(f"in {text!r}: when does {part!r} start?", element="dose",
                                 fix="give the earlier part an interval ('q1w x1') or this part a "
@@ -388,6 +421,7 @@ def parse_regimen(text: str, target: str | None = None, time_unit: str = "h") ->
                               target=g["into"]))
         prev_last = start + (count - 1) * (interval or 0.0)
         prev_interval = interval
+        prev_route = (route_word, g["dur"], g["dur_u"])
     return Regimen(doses=tuple(doses), target=target, time_unit=time_unit, text=text.strip())
 
 

@@ -65,6 +65,8 @@ class MabelRun:
     seconds: dict = field(default_factory=dict)
     #: calibration and validation against the study's data (workbench.study_data.StudyData)
     data: object | None = None
+    #: step-up (priming) schedules compared (workbench.stepup.StepUpResult)
+    stepup: object | None = None
 
 
 def software_versions() -> pd.DataFrame:
@@ -335,6 +337,18 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                dose_range=tuple(st.data["dose_range"]), route=drug["route"],
                                end=sim["end"], **common)
         tick("variants")
+    # --- step-up (priming) schedules: peak risk per administration over the same samples
+    stepup = None
+    if st.data.get("stepup"):
+        from .stepup import evaluate_stepup, parse_stepup
+
+        sset = parse_stepup(st.data["stepup"], dose_unit=unit, risk=out["effect"],
+                            exposure=out["exposure"], route=drug["route"])
+        stepup = evaluate_stepup(m, sset, samples=samples, spread=(
+            "parameter uncertainty and population variability" if popm is not None
+            else "parameter uncertainty" if samples is not None else ""), workers=workers,
+            progress=progress, **common)
+        tick("step-up regimens")
     # --- exchange package
     arc = None
     if package_dir is not None:
@@ -348,7 +362,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
         notes["reduced"] = ("reduced run: uncertainty n <= 8, Sobol N = 8, grid <= 13 doses; "
                             "numbers are indicative only")
     return MabelRun(st, m, prov, ver, unc, qsp, minimal, trad, dec, profiles, loc, sob, var, popm,
-                    arc, notes, secs, data=data)
+                    arc, notes, secs, data=data, stepup=stepup)
 
 
 def _effect(e: dict):

@@ -44,10 +44,11 @@ SECTIONS = (
     ("population", "13. Virtual population"),
     ("mabel", "14. Traditional vs QSP MABEL"),
     ("decision", "15. Selected starting dose, rationale and escalation ladder"),
-    ("limitations", "16. Limitations"),
-    ("update-plan", "17. Model-update plan for emerging clinical data"),
-    ("package", "18. Exchange package"),
-    ("software", "19. Software versions"),
+    ("stepup", "16. Step-up (priming) regimens: cytokine peak per administration"),
+    ("limitations", "17. Limitations"),
+    ("update-plan", "18. Model-update plan for emerging clinical data"),
+    ("package", "19. Exchange package"),
+    ("software", "20. Software versions"),
 )
 
 
@@ -515,6 +516,13 @@ def _sections(run) -> dict[str, list]:
     lf = _ladder_fig(run)
     if lf is not None:
         S["decision"].append(("fig", lf))
+    if getattr(run, "stepup", None) is not None:
+        from .stepup import report_blocks as stepup_blocks
+
+        S["stepup"] += stepup_blocks(run.stepup)
+    else:
+        S["stepup"].append(("p", "No step-up schedules are named in the study (stepup block): "
+                                 "only single doses were evaluated."))
     S["limitations"].append(("list", list(d["limitations"]) or ["(none stated)"]))
     S["update-plan"].append(("list", list(d["update_plan"]) or [
         "Compare the first cohort's PK/PD with the prediction band (workbench check-data), "
@@ -663,6 +671,9 @@ def render(run, out: Path) -> dict[str, Path]:
     if run.sobol is not None:
         csv("sobol_indices.csv", run.sobol.indices)
     per_sample("qsp_mabel_samples", run.qsp)
+    if getattr(run, "stepup", None) is not None:
+        csv("stepup_schedules.csv", run.stepup.summary)
+        csv("stepup_administrations.csv", run.stepup.administrations)
     if run.population is not None:
         pm = run.population
         csv("population_mabel.csv", pm.to_frame(uncertainty=run.qsp))

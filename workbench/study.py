@@ -79,6 +79,10 @@ to the study file. Schema (``*``: required)::
     update_plan: [text, ...]
     references: [pf06671008, teclistamab]     # optional: reference compounds the study leans
                                               # on (studies/reference/<name>; workbench.benchmark)
+    stepup:                                   # optional: step-up (priming) schedules
+      target_dose: 10 ug/kg                   # (schema: workbench.stepup module docstring)
+      limit: 1000                             # risk output's unit
+      schedules: [{name: no priming, regimen: "10 ug/kg iv q1w x2"}, ...]
 
 Model risk (FDA draft guidance; Kuemmel et al. 2020, CPT Pharmacometrics Syst
 Pharmacol 9:21, risk-informed credibility assessment): influence and
@@ -119,7 +123,7 @@ _TOP = {"name", "title", "question", "context_of_use", "model_risk", "model", "p
         "outputs", "simulation", "effects", "minimal_active_effect", "dose_range", "grid_points",
         "traditional", "uncertainty", "population", "sensitivity", "verification", "calibration",
         "validation", "decision", "assumptions", "omissions", "limitations", "update_plan",
-        "references"}
+        "references", "stepup"}
 _CALIBRATION = {"petab", "starts", "seed", "profiles", "apply"}
 _VALIDATION = {"data", "level"}
 _DECISION = {"severity", "reversibility", "novelty", "factors", "agreement_fold", "statistic",
@@ -330,6 +334,11 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             errs.append("decision.justification: required when life_threatening is true")
     for k in ("assumptions", "omissions", "limitations", "update_plan"):
         opt(data, k, "", list)
+    if data.get("stepup") is not None:
+        from .stepup import lint_stepup
+
+        errs += lint_stepup(data["stepup"], str((data.get("drug") or {}).get("dose_unit")
+                                                or "ug/kg"))
     ca = opt(data, "calibration", "", dict)
     if ca:
         _unknown(ca, _CALIBRATION, "calibration.", errs)

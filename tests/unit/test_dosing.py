@@ -32,6 +32,23 @@ def test_step_up_sequence():
     assert [(d.time, d.amount) for d in r.doses] == [(0, 1), (24, 3), (48, 10), (216, 10)]
 
 
+def test_step_up_with_after_and_inherited_route():
+    # teclistamab pattern, days 1, 4, 7 then weekly (Moreau 2022): 0, 72, 144, 312 h
+    r = parse_regimen("0.06 mg/kg iv then 0.3 mg/kg after 3 d then 1.5 mg/kg after 3 d q1w x2")
+    assert [(d.time, d.amount, d.route) for d in r.doses] == [
+        (0, 0.06, "bolus"), (72, 0.3, "bolus"), (144, 1.5, "bolus"), (312, 1.5, "bolus")]
+    # "after" may also follow the schedule; an infusion route is kept with its duration
+    r = parse_regimen("1 mg iv infusion 2 h then 3 mg q1d x2 after 1 d")
+    assert [(d.time, d.amount, d.duration) for d in r.doses] == [(0, 1, 2), (24, 3, 2),
+                                                                  (48, 3, 2)]
+
+
+def test_step_up_chain_takes_the_interval_of_the_part_that_ends_it():
+    r = parse_regimen("60 ug/kg iv then 300 ug/kg then 1500 ug/kg q1w x2")
+    assert [(d.time, d.amount) for d in r.doses] == [(0, 60), (168, 300), (336, 1500),
+                                                     (504, 1500)]
+
+
 def test_rate_infusion_and_start_time_and_target():
     r = parse_regimen("5 ug/kg/day iv infusion 28 d at 2 d into Drug")
     (d,) = r.doses
@@ -55,6 +72,9 @@ def test_time_unit_of_regimen():
     ("1 mg iv q1w x0", "positive"),
     ("1 mg iv infusion 2 h q1h x3", "longer than"),
     ("1 mg iv then 2 mg iv", "when does"),
+    ("1 mg iv then 2 mg", "when does"),
+    ("1 mg iv after 2 d", "earlier part"),
+    ("1 mg iv then 2 mg iv at 1 d after 2 d", "not both"),
     ("1 mg/h iv", "needs an infusion"),
     ("1 mg iv q1 fortnight x2", "time unit"),
 ])
