@@ -202,7 +202,8 @@ SUMMARY_COLUMNS = (WHAT, VALUE)      # key/value summaries (goodness of fit, che
 SUBJECT = "subject"
 REGIMEN = "regimen"              # dose text ("0.3 mg/kg iv"), empty for no dose
 TIME_UNIT = "time_unit"
-OBSERVED_DATA_COLUMNS = (SUBJECT, REGIMEN, OUTPUT, TIME, TIME_UNIT, VALUE, UNIT)
+LLOQ = "lloq"                    # lower limit of quantification (unit of `value`); NaN: none
+OBSERVED_DATA_COLUMNS = (SUBJECT, REGIMEN, OUTPUT, TIME, TIME_UNIT, VALUE, UNIT, LLOQ)
 # check table: one row per observation; times in model units, values in `unit`
 OBSERVED = "observed"
 PREDICTED = "predicted"          # median of the sample's predictions (nominal without samples)

@@ -23,7 +23,14 @@ Observed-data table (CSV; columns :data:`workbench.columns.OBSERVED_DATA_COLUMNS
 ``subject`` (label), ``regimen`` (dose text as for ``workbench simulate``, empty:
 no dose), ``output`` (a model output: species, ``[S]``, parameter, ...),
 ``time`` and ``time_unit`` (empty: the model's time unit), ``value`` and
-``unit`` (empty: the output's model unit).
+``unit`` (empty: the output's model unit), and optionally ``lloq``, the assay's
+lower limit of quantification in the unit of ``value``. An observation is below
+the limit (BLQ) when its value is below ``lloq`` or left empty (or ``BLQ``) with
+an ``lloq``. :func:`refine` keeps BLQ observations through the M3 likelihood
+(Beal 2001, J Pharmacokinet Pharmacodyn 28:481, doi:10.1023/A:1012299115260):
+each contributes the probability of a value below the limit under the residual
+model, ``Phi((ln LLOQ - ln pred) / sd_log)``, instead of being dropped (dropping
+keeps only the high values near the limit, which biases the fit).
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ from .errors import CalibrationError, InputFileError, UnitError, WorkbenchError
 from .model import Model, load_model
 from .regimens import weighted_quantile
 
-__all__ = ["DataCheck", "Refinement", "check_data", "read_observed", "refine",
+__all__ = ["DataCheck", "Refinement", "check_data", "m3_loglik", "read_observed", "refine",
            "write_data_check", "write_refinement"]
 
 log = logging.getLogger(__name__)
@@ -84,12 +91,25 @@ def read_observed(data: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
     for c in (C.SUBJECT, C.REGIMEN, C.TIME_UNIT, C.UNIT):
         if c not in df.columns:
             df[c] = ""
+    raw_lloq = (df[C.LLOQ] if C.LLOQ in df.columns else pd.Series("", index=df.index))
+    raw_lloq = raw_lloq.astype(str).str.strip().replace({"nan": "", "None": ""})
+    lloq = pd.to_numeric(raw_lloq, errors="coerce")
+    for i in np.flatnonzero(((raw_lloq != "") & ~(lloq > 0)).to_numpy())[:20]:
+        problems.append(f"line {i + 2}: lloq {raw_lloq.iloc[i]!r} is not a positive number")
+    df[C.LLOQ] = lloq
     if not missing:
+        # a value left empty (or "BLQ") with an LLOQ is below the limit: kept as NaN
+        unreported = (df[C.VALUE].astype(str).str.strip().str.upper()
+                      .isin(["", "BLQ", "<LLOQ", "NAN"]) & lloq.notna())
         for c in (C.TIME, C.VALUE):
             v = pd.to_numeric(df[c], errors="coerce")
-            bad = np.flatnonzero(v.isna().to_numpy() | ~np.isfinite(v.to_numpy(dtype=float)))
-            for i in bad[:20]:
-                problems.append(f"line {i + 2}: {c} {df[c].iloc[i]!r} is not a number")
+            bad = v.isna().to_numpy() | ~np.isfinite(v.to_numpy(dtype=float))
+            if c == C.VALUE:
+                bad &= ~unreported.to_numpy()
+            for i in np.flatnonzero(bad)[:20]:
+                problems.append(f"line {i + 2}: {c} {df[c].iloc[i]!r} is not a number"
+                                + (" (an empty or BLQ value needs an lloq)" if c == C.VALUE
+                                   else ""))
             df[c] = v
         for i in np.flatnonzero((df[C.TIME] < 0).to_numpy())[:20]:
             problems.append(f"line {i + 2}: time {df[C.TIME].iloc[i]:g} is negative")
@@ -119,6 +139,7 @@ def _to_model_units(m: Model, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str
             problems.append(str(exc))
     t = obs[C.TIME].to_numpy(dtype=float).copy()
     v = obs[C.VALUE].to_numpy(dtype=float).copy()
+    lq = obs[C.LLOQ].to_numpy(dtype=float).copy()
     for (tu, o, u), g in obs.groupby([C.TIME_UNIT, C.OUTPUT, C.UNIT], sort=False):
         idx = g.index.to_numpy()
         try:
@@ -129,6 +150,7 @@ def _to_model_units(m: Model, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str
             mu = units.get(o, "")
             if u and mu and u != mu:
                 v[idx] = v[idx] * U.factor(u, mu)
+                lq[idx] = lq[idx] * U.factor(u, mu)
         except UnitError as exc:
             problems.append(f"{o}: {exc.message}")
     if problems:
@@ -137,6 +159,7 @@ def _to_model_units(m: Model, obs: pd.DataFrame) -> tuple[pd.DataFrame, dict[str
     out = obs.copy()
     out[C.TIME] = t
     out[C.VALUE] = v
+    out[C.LLOQ] = lq
     out[C.UNIT] = [units.get(o, "") for o in out[C.OUTPUT]]
     return out, units
 
@@ -222,6 +245,36 @@ class DataCheck:
         return self.table[self.table[C.INSIDE_BAND] == False]  # noqa: E712
 
 
+def _below(y: np.ndarray, lloq: np.ndarray) -> np.ndarray:
+    """Observations below their limit of quantification (value below it or not reported)."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(lloq) & ~(y >= lloq)
+
+
+def m3_loglik(y: np.ndarray, pred: np.ndarray, lloq: np.ndarray, sd_log: float, *,
+              censored: bool = True) -> np.ndarray:
+    """Log-likelihood of each sample's predictions ``pred`` (n_samples, n_obs) under a
+    log-normal residual error with sd ``sd_log`` of ln(y / pred), constants left out.
+
+    Quantified observations contribute ``-((ln y - ln pred) / sd)^2 / 2``; an observation
+    below its limit ``lloq`` contributes ``ln Phi((ln lloq - ln pred) / sd)``, the
+    probability of a value below the limit (M3, Beal 2001, J Pharmacokinet Pharmacodyn
+    28:481). ``censored=False`` leaves them out instead (the biased M1 method, for
+    comparison).
+    """
+    from scipy.special import log_ndtr
+
+    below = _below(y, lloq)
+    q = ~below
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (np.log(y[q])[None, :] - np.log(pred[:, q])) / sd_log
+        ll = -0.5 * np.sum(r ** 2, axis=1)
+        if censored and below.any():
+            z = (np.log(lloq[below])[None, :] - np.log(pred[:, below])) / sd_log
+            ll = ll + np.sum(log_ndtr(np.nan_to_num(z, nan=-np.inf)), axis=1)
+    return np.where(np.isfinite(ll), ll, -np.inf)
+
+
 def _check_table(obs: pd.DataFrame, pred: np.ndarray, level: float,
                  weights: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
@@ -234,11 +287,16 @@ def _check_table(obs: pd.DataFrame, pred: np.ndarray, level: float,
         median = pred[0]
         lower = upper = np.full(pred.shape[1], np.nan)
     y = obs[C.VALUE].to_numpy(dtype=float)
+    lq = obs[C.LLOQ].to_numpy(dtype=float) if C.LLOQ in obs.columns else np.full(len(y), np.nan)
+    below = _below(y, lq)
     with np.errstate(divide="ignore", invalid="ignore"):
-        fe = np.where((y > 0) & (median > 0), median / y, np.nan)
+        fe = np.where((y > 0) & (median > 0) & ~below, median / y, np.nan)
     lfe = np.abs(np.log10(fe))
-    inside = pd.array([pd.NA if not (np.isfinite(a) and np.isfinite(b)) else bool(a <= yy <= b)
-                       for a, b, yy in zip(lower, upper, y, strict=True)], dtype="boolean")
+    # a value below the limit lies in the band when the band reaches below the limit
+    inside = pd.array([pd.NA if not (np.isfinite(a) and np.isfinite(b)) else
+                       bool(a <= q) if bl else bool(a <= yy <= b)
+                       for a, b, yy, q, bl in zip(lower, upper, y, lq, below, strict=True)],
+                      dtype="boolean")
     table = pd.DataFrame({
         C.SUBJECT: obs[C.SUBJECT].to_numpy(), C.REGIMEN: obs[C.REGIMEN].to_numpy(),
         C.OUTPUT: obs[C.OUTPUT].to_numpy(), C.TIME: obs[C.TIME].to_numpy(dtype=float),
@@ -338,6 +396,8 @@ class Refinement:
     dose_response: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     sd_log: float = 0.3
     seed: int = 0
+    n_below: int = 0
+    blq: str = "m3"
 
     @property
     def revision_needed(self) -> bool:
@@ -352,7 +412,8 @@ def refine(model: Model | str | os.PathLike[str], data: pd.DataFrame | str | os.
            next_regimens: Sequence[str] = (), metrics: Sequence[str] = (),
            sd_log: float = 0.3, level: float = 0.9, n_posterior: int | None = None,
            seed: int = 0, parameters: dict[str, float] | None = None,
-           end: float | str | None = None, points: int = 201, target: str | None = None, mw: float | str | None = None,
+           end: float | str | None = None, points: int = 201, blq: str = "m3",
+           target: str | None = None, mw: float | str | None = None,
            subject: Subject | None = None, integrator: IntegratorSettings | None = None,
            workers: int | None = 1, progress: bool | None = None) -> Refinement:
     """Update a Monte Carlo parameter sample with early clinical data and re-predict.
@@ -367,7 +428,12 @@ def refine(model: Model | str | os.PathLike[str], data: pd.DataFrame | str | os.
         Metric texts to re-predict at each next regimen (``"max(RO)"``).
     sd_log
         Residual error: sd of ln(observed / predicted) (log-normal, a proportional
-        error of about ``sd_log`` x 100 %). Observations <= 0 are not used.
+        error of about ``sd_log`` x 100 %).
+    blq
+        Observations below their ``lloq``: ``"m3"`` (default) keeps them through the
+        probability of a value below the limit (:func:`m3_loglik`); ``"drop"`` leaves
+        them out (biased; for comparison). A value at or below zero without an
+        ``lloq`` is an error.
     n_posterior
         Size of the resampled posterior sample (default: the prior's).
     seed
@@ -392,13 +458,21 @@ def refine(model: Model | str | os.PathLike[str], data: pd.DataFrame | str | os.
                                "uncertainty` (or any table with one column per parameter)")
     kw = dict(target=target, mw=mw, subject=subject, integrator=integrator, workers=workers,
               progress=progress)
-    pred = _predict(m, obs, s, **kw)
     y = obs[C.VALUE].to_numpy(dtype=float)
-    use = y > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = (np.log(y[use])[None, :] - np.log(pred[:, use])) / sd_log
-    loglik = -0.5 * np.sum(r ** 2, axis=1)
-    loglik = np.where(np.isfinite(loglik), loglik, -np.inf)
+    lq = obs[C.LLOQ].to_numpy(dtype=float)
+    below = _below(y, lq)
+    nonpos = np.flatnonzero(~below & ~(y > 0))
+    if len(nonpos):
+        raise CalibrationError(
+            f"{len(nonpos)} observation(s) at or below zero without a limit of quantification "
+            "(rows " + ", ".join(str(i + 2) for i in nonpos[:10]) + "): a log-normal residual "
+            "cannot use them", element="value", fix="give the assay's limit in an lloq column "
+            "(the rows are then handled as below the limit by the M3 likelihood)")
+    if blq not in ("m3", "drop"):
+        raise CalibrationError(f"unknown BLQ method {blq!r}", element="blq",
+                               fix="use 'm3' (Beal 2001) or 'drop' (for comparison only)")
+    pred = _predict(m, obs, s, **kw)
+    loglik = m3_loglik(y, pred, lq, sd_log, censored=blq == "m3")
     if not np.isfinite(loglik).any():
         raise CalibrationError("no prior sample predicts the data (every likelihood is zero)",
                                source=m.source)
@@ -426,7 +500,7 @@ def refine(model: Model | str | os.PathLike[str], data: pd.DataFrame | str | os.
     return Refinement(DataCheck(prior_table, prior_summary, pred, level, m.source, m.time_unit),
                       DataCheck(post_table, post_summary, pred, level, m.source, m.time_unit),
                       w, ess, pd.DataFrame(prows, columns=list(C.REFINED_PARAMETER_COLUMNS)),
-                      post, dr, sd_log, seed)
+                      post, dr, sd_log, seed, int(below.sum()), blq)
 
 
 def _dose_response(m, s, w, regimens, metrics, lo_q, hi_q, kw) -> pd.DataFrame:
