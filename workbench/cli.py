@@ -380,6 +380,23 @@ def cmd_benchmark(a) -> int:
     return 0
 
 
+def cmd_refine(a) -> int:
+    from .study_refine import refine_study, write_study_refinement
+
+    r = refine_study(a.study, a.data, ladder=a.ladder, next_dose=a.next, n=a.n, sd_log=a.sd_log,
+                     level=a.level, blq=a.blq, seed=a.seed, workers=a.workers)
+    files = write_study_refinement(r, a.out)
+    print(r.summary())
+    print(f"\nrefined prediction at the next level, {r.next_regimen} ({a.level:.0%} interval):")
+    p = r.prediction
+    for _, row in p.iterrows():
+        print(f"  {row['metric']}: {row['posterior_median']:.4g} {row['unit']} "
+              f"({row['posterior_lower']:.4g}-{row['posterior_upper']:.4g}); before the data "
+              f"{row['prior_median']:.4g} ({row['prior_lower']:.4g}-{row['prior_upper']:.4g})")
+    print(f"wrote {len(files)} files to {a.out}", file=sys.stderr)
+    return 0
+
+
 def cmd_population(a) -> int:
     from .population import build_population
 
@@ -666,6 +683,35 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("--quick", action="store_true", help="reduced sample sizes and two molecules")
     bm.add_argument("--workers", type=int, default=1, help="ensemble processes (default 1)")
     bm.set_defaults(func=cmd_benchmark)
+
+    rf = sub.add_parser(
+        "refine", help="update a study with its first cohort's data (BLQ values by M3) and "
+        "re-predict the next ladder level with its interval",
+        description="Reweight draws of the study's parameter uncertainty by the likelihood of "
+        "a cohort's observations (log-normal residual; values below the lloq column by the M3 "
+        "likelihood, Beal 2001) and print the refined prediction of the next escalation level "
+        "(from the ladder written by `workbench mabel`, or --next) with its interval.",
+        epilog="example:\n  workbench mabel studies/cd3_bispecific.yaml --out out/mabel\n"
+        "  workbench refine studies/cd3_bispecific.yaml --data examples/first_cohort.csv "
+        "--ladder out/mabel/escalation_ladder.csv --out out/refine",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rf.add_argument("study", help="study YAML")
+    rf.add_argument("--data", required=True, help="observed-data CSV: subject, regimen, output, "
+                    "time, time_unit, value, unit, lloq")
+    rf.add_argument("--ladder", help="escalation_ladder.csv of workbench mabel (default: "
+                    "out/mabel/escalation_ladder.csv)")
+    rf.add_argument("--next", help="dose to re-predict instead of the next ladder level, e.g. "
+                    "'0.3 ug/kg'")
+    rf.add_argument("--n", type=int, default=512, help="prior draws (default 512)")
+    rf.add_argument("--sd-log", type=float, default=0.3, help="residual sd of ln(obs/pred) "
+                    "(default 0.3)")
+    rf.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
+    rf.add_argument("--blq", choices=["m3", "drop"], default="m3", help="values below the "
+                    "lloq: M3 likelihood (default) or dropped (biased; comparison only)")
+    rf.add_argument("--seed", type=int, help="seed (default: the study's uncertainty seed)")
+    rf.add_argument("--workers", type=int, default=1)
+    rf.add_argument("--out", default="out/refine", help="output directory (default out/refine)")
+    rf.set_defaults(func=cmd_refine)
 
     po = sub.add_parser("population", help="virtual population: covariates, between-subject "
                         "variability, allometry, plausible-patient filter; writes a CSV")

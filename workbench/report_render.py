@@ -525,8 +525,10 @@ def _sections(run) -> dict[str, list]:
                                  "only single doses were evaluated."))
     S["limitations"].append(("list", list(d["limitations"]) or ["(none stated)"]))
     S["update-plan"].append(("list", list(d["update_plan"]) or [
-        "Compare the first cohort's PK/PD with the prediction band (workbench check-data), "
-        "refine the parameters (workbench refine) and re-predict the next dose before escalating."]))
+        f"After each cohort, run `workbench refine {st.path} --data COHORT.csv` (values below "
+        "the limit of quantification in an lloq column): it updates the parameter uncertainty "
+        "with the data and re-predicts the next ladder level with its interval before "
+        "escalating; `workbench check-data` compares a model and a sample with the data."]))
     if run.archive is not None:
         S["package"].append(("p", "Exchange package in package/: SBML L3V2 model with provenance "
                                   "annotations, provenance table, SED-ML and an OMEX archive."))

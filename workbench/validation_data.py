@@ -92,15 +92,17 @@ def read_observed(data: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
         if c not in df.columns:
             df[c] = ""
     raw_lloq = (df[C.LLOQ] if C.LLOQ in df.columns else pd.Series("", index=df.index))
-    raw_lloq = raw_lloq.astype(str).str.strip().replace({"nan": "", "None": ""})
+    raw_lloq = raw_lloq.astype(object).where(raw_lloq.notna(), "").astype(str).str.strip()
+    raw_lloq = raw_lloq.replace({"nan": "", "None": ""})
     lloq = pd.to_numeric(raw_lloq, errors="coerce")
     for i in np.flatnonzero(((raw_lloq != "") & ~(lloq > 0)).to_numpy())[:20]:
         problems.append(f"line {i + 2}: lloq {raw_lloq.iloc[i]!r} is not a positive number")
     df[C.LLOQ] = lloq
     if not missing:
         # a value left empty (or "BLQ") with an LLOQ is below the limit: kept as NaN
-        unreported = (df[C.VALUE].astype(str).str.strip().str.upper()
-                      .isin(["", "BLQ", "<LLOQ", "NAN"]) & lloq.notna())
+        raw = df[C.VALUE].astype(object)
+        unreported = ((raw.isna() | raw.astype(str).str.strip().str.upper()
+                       .isin(["", "BLQ", "<LLOQ", "NAN"])) & lloq.notna())
         for c in (C.TIME, C.VALUE):
             v = pd.to_numeric(df[c], errors="coerce")
             bad = v.isna().to_numpy() | ~np.isfinite(v.to_numpy(dtype=float))

@@ -54,15 +54,32 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     assert "Share of virtual patients whose effect reaches" in pop and "<img" in pop
     assert "uncertainty and variability" in pop
     assert "at adjacent ladder levels: overlap of the 90 % intervals" in pop
-    pkg = html[html.index("<h2>18. Exchange package"):html.index("<h2>19. Software")]
+    title = dict(SECTIONS)
+
+    def section(key: str) -> str:  # the HTML of one report section
+        a = html.index(f"<section id='{key}'>")
+        return html[a:html.index("</section>", a)]
+
+    pkg = section("package")
     listed = re.findall(r"<li>(.*?)</li>", pkg)
     assert {"model.xml", "provenance.csv", "simulation.sedml", "archive.omex"} <= set(listed)
     assert all((out / "package" / f).is_file() for f in listed)
-    sw = html[html.index("<h2>19. Software"):]
+    sw = section("software")
     for name in ("workbench", "libRoadRunner", "libSBML", "NumPy", "SciPy", "pandas", "SALib",
                  "matplotlib", "pint", "PyYAML", "tellurium", "Python", "platform"):
         assert f"<td>{name}</td>" in sw, name
-    for f in ("population_mabel.csv", "population_reach.csv", "population_subjects.csv",
+    # step-up: the bundled model has T-cell refractoriness and target-cell killing, so
+    # priming is modelled and the schedules are ranked, with a figure per step
+    su = section("stepup")
+    assert title["stepup"] in su and "Priming is modelled" in su and "<img" in su
+    assert "teclistamab pattern 1:5:25, days 1/4/7" in su
+    # every command the report names is a verb of the command line
+    from workbench.cli import build_parser
+
+    verbs = set(next(a for a in build_parser()._actions if a.dest == "command").choices)
+    named = set(re.findall(r"workbench ([a-z][a-z-]*)", html)) - {"mabel_population"}
+    assert "refine" in named and named <= verbs, named - verbs
+    for f in ("stepup_schedules.csv", "stepup_administrations.csv", "population_mabel.csv", "population_reach.csv", "population_subjects.csv",
               "population_exposure_overlap.csv",
               "population_mabel.png", "dose_response.png",
               "decision.csv", "escalation_ladder.csv", "qsp_mabel.csv", "package/archive.omex",
