@@ -6,7 +6,7 @@ provenance table and the study (:func:`workbench.build_uncertainty`), the QSP
 MABEL with its distribution and steepness (:func:`workbench.qsp_mabel.qsp_mabel`),
 the traditional MABEL estimates and the dose decision with its escalation
 ladder (:mod:`workbench.decision`), local and Sobol sensitivity of the effect
-at the proposed starting dose (:mod:`workbench.sensitivity`), the PK/PD
+at the QSP MABEL and at every ladder level (:mod:`workbench.decision_analyses`), the PK/PD
 profiles at the start and at lower and higher doses, model variants, a virtual
 population (:mod:`workbench.population`, when the study asks for one) and the
 exchange package (:func:`workbench.export_archive`). :func:`write_report`
@@ -67,6 +67,10 @@ class MabelRun:
     data: object | None = None
     #: step-up (priming) schedules compared (workbench.stepup.StepUpResult)
     stepup: object | None = None
+    #: sensitivity at the QSP MABEL and every ladder level (decision_analyses.LevelSensitivity)
+    levels: object | None = None
+    #: each variant's QSP MABEL, start and first-level effect (decision_analyses.variant_decisions)
+    variant_decisions: pd.DataFrame | None = None
 
 
 def software_versions() -> pd.DataFrame:
@@ -302,11 +306,11 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
         profiles[reg] = simulate(m, reg, end=sim["end"], points=int(sim["points"]),
                                  outputs=outs, **common)
     tick("profiles")
-    # --- sensitivity at the proposed dose
-    from .sensitivity import ParameterSpace, local_sensitivity, sobol
+    # --- sensitivity where the decision needs it: at the QSP MABEL and every ladder level
+    from .sensitivity import ParameterSpace
 
     ss = st.data["sensitivity"]
-    loc = sob = None
+    loc = sob = levels = None
     start_reg = f"{start:.6g} {unit} {drug['route']} {drug['schedule']}".strip()
     smetrics = list(dict.fromkeys([best.effect.metric, *([occ] if occ else [])]))
     space = None
@@ -317,15 +321,25 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     from .simulate import resolve_time
 
     times = output_times(resolve_time(sim["end"], m, "end"), int(sim["points"])).tolist()
-    if ss.get("local", True) and space is not None:
-        loc = local_sensitivity(m, space, start_reg, metrics=smetrics, times=times, **common)
-    if ss.get("sobol", True) and space is not None:
-        n_sob = int(ss.get("sobol_n", 64)) if not reduced else 8
-        sob = sobol(m, space, start_reg, metrics=smetrics, n=n_sob, seed=int(ss.get("seed", 0)),
-                    times=times, workers=workers, progress=progress, **common)
+    if space is not None and (ss.get("local", True) or ss.get("sobol", True)):
+        from .decision_analyses import sensitivity_at_levels
+
+        mabel_dose = _selected_mabel(dec, best)
+        points = [("QSP MABEL", mabel_dose),
+                  *((f"ladder level {int(r[C.LADDER_LEVEL])}", float(r[C.DOSE]))
+                    for _, r in ladder.iterrows())]
+        n0 = int(ss.get("sobol_n", 64)) if not reduced else 8
+        levels = sensitivity_at_levels(
+            m, space, points, unit, metrics=smetrics, route=drug["route"],
+            schedule=drug["schedule"], times=times, local=bool(ss.get("local", True)),
+            sobol=bool(ss.get("sobol", True)), n_start=n0,
+            n_max=max(n0, int(ss.get("sobol_n_max", 512))) if not reduced else n0,
+            tol=float(ss.get("sobol_tol", 0.1)), seed=int(ss.get("seed", 0)), workers=workers,
+            progress=progress, **common)
+        loc, sob = levels.results.get("QSP MABEL", (None, None))
     tick("sensitivity")
     # --- variants (structural uncertainty)
-    var = None
+    var = vdec = None
     if st.data["model"].get("variants"):
         from .variants import Variant, compare_variants, read_variants
 
@@ -336,6 +350,15 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                dose_for={best.effect.metric: best.threshold},
                                dose_range=tuple(st.data["dose_range"]), route=drug["route"],
                                end=sim["end"], **common)
+        from .decision_analyses import variant_decisions
+
+        vlist = [Variant(BASE_VARIANT), *read_variants(st.data["model"]["variants"])]
+        q = f"dose for {best.effect.metric} = {best.threshold:g}"
+        q = next((x for x in var.table[C.QUANTITY] if x.startswith("dose for")), q)
+        vdec = variant_decisions(
+            m, vlist, var, mabel_quantity=q, effect=best.effect.metric, start=start,
+            dose_unit=unit, route=drug["route"], schedule=drug["schedule"],
+            reference=BASE_VARIANT, end=sim["end"], **common)
         tick("variants")
     # --- step-up (priming) schedules: peak risk per administration over the same samples
     stepup = None
@@ -359,10 +382,20 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                              description=f"{st.name}: QSP MABEL study package")
         tick("package")
     if reduced:
-        notes["reduced"] = ("reduced run: uncertainty n <= 8, Sobol N = 8, grid <= 13 doses; "
+        notes["reduced"] = ("reduced run: uncertainty n <= 8, Sobol N = 8 (not checked for "
+                            "convergence), grid <= 13 doses; "
                             "numbers are indicative only")
     return MabelRun(st, m, prov, ver, unc, qsp, minimal, trad, dec, profiles, loc, sob, var, popm,
-                    arc, notes, secs, data=data, stepup=stepup)
+                    arc, notes, secs, data=data, stepup=stepup, levels=levels,
+                    variant_decisions=vdec)
+
+
+def _selected_mabel(dec, best) -> float:
+    """The QSP MABEL the decision selected (its table's row), else the nominal one."""
+    t = dec.table
+    row = t[t[C.ITEM] == "QSP MABEL (selected)"]
+    v = float(row[C.VALUE].iloc[0]) if len(row) else math.nan
+    return v if math.isfinite(v) and v > 0 else float(best.dose)
 
 
 def _effect(e: dict):

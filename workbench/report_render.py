@@ -39,7 +39,7 @@ SECTIONS = (
     ("profiles", "8. PK/PD profiles at the starting dose and at lower and higher doses"),
     ("dose-response", "9. Dose-response with uncertainty and the chosen starting dose"),
     ("steepness", "10. Steepness of the dose-response"),
-    ("sensitivity", "11. Sensitivity and spread of the outcome at the proposed dose"),
+    ("sensitivity", "11. Sensitivity at the MABEL and at each ladder level"),
     ("variants", "12. Alternative model structures"),
     ("population", "13. Virtual population"),
     ("mabel", "14. Traditional vs QSP MABEL"),
@@ -197,6 +197,13 @@ def _variant_blocks(run) -> list:
                     "the minimal-effect threshold of the study model."),
               ("table", vc.variants),
               ("table", vc.to_wide())]
+    vd = getattr(run, "variant_decisions", None)
+    if vd is not None and len(vd):
+        blocks += [("p", "Decision quantities per variant: its QSP MABEL (the dose reaching the "
+                         "study model's threshold), the starting dose the study's margin "
+                         f"(start / MABEL = {vd.attrs.get('margin', math.nan):.3g}) gives on "
+                         "it, the peak effect at that start (first-level risk) and at the "
+                         "proposed start; ratios to the study model."), ("table", vd)]
     rd = t[C.REL_DIFF].abs()
     if rd.notna().any():
         k = rd.idxmax()
@@ -287,7 +294,7 @@ def _spread_fig(run):
         ax.hist(ok[mt], bins=30, color="tab:purple", alpha=0.7)
         ax.set_xlabel(f"{mt} [{units.get(mt, '') or 'unitless'}]")
         ax.set_ylabel("runs [count]")
-        ax.set_title("spread at the proposed dose", fontsize=9)
+        ax.set_title("spread at the QSP MABEL", fontsize=9)
     ax = axes[0][-1]
     idx = sob.indices
     g = idx[idx[C.METRIC] == mets[0]].sort_values(C.ST, ascending=False).head(10)
@@ -465,16 +472,10 @@ def _sections(run) -> dict[str, list]:
                        ("table", qt[[C.EFFECT, C.D10, C.D50, C.STEEPNESS_RATIO, C.HILL, C.SLOPE,
                                      C.STEEPNESS, C.DOSE_UNIT]])]
     sens = []
-    if run.local is not None:
-        lt = run.local.indices.sort_values([C.METRIC, C.RANK]).groupby(C.METRIC).head(8)
-        sens += [("p", f"Local sensitivity (d ln y / d ln p) at the proposed dose "
-                       f"{dec.start_dose:.4g} {unit}, 8 most influential per metric:"),
-                 ("table", lt[[C.METRIC, C.PARAMETER, C.NOMINAL, C.UNIT, C.SENSITIVITY, C.RANK]])]
-    if run.sobol is not None:
-        so = run.sobol.indices.sort_values([C.METRIC, C.RANK]).groupby(C.METRIC).head(8)
-        sens += [("p", f"Sobol indices (N = {run.sobol.settings.get('n', '')}) over the "
-                       "uncertainty ranges, at the proposed dose:"),
-                 ("table", so[[C.METRIC, C.PARAMETER, C.S1, C.S1_CONF, C.ST, C.ST_CONF, C.RANK]])]
+    if getattr(run, "levels", None) is not None:
+        from .decision_analyses import sensitivity_blocks
+
+        sens += sensitivity_blocks(run.levels)
         f = _spread_fig(run)
         if f is not None:
             sens.append(("fig", f))
@@ -672,6 +673,14 @@ def render(run, out: Path) -> dict[str, Path]:
         csv("local_sensitivity.csv", run.local.indices)
     if run.sobol is not None:
         csv("sobol_indices.csv", run.sobol.indices)
+    if getattr(run, "levels", None) is not None:
+        for name, df in (("sensitivity_levels_local.csv", run.levels.local),
+                         ("sensitivity_levels_sobol.csv", run.levels.sobol),
+                         ("sensitivity_levels_convergence.csv", run.levels.convergence)):
+            if len(df):
+                csv(name, df)
+    if getattr(run, "variant_decisions", None) is not None:
+        csv("variant_decisions.csv", run.variant_decisions)
     per_sample("qsp_mabel_samples", run.qsp)
     if getattr(run, "stepup", None) is not None:
         csv("stepup_schedules.csv", run.stepup.summary)

@@ -50,7 +50,9 @@ to the study file. Schema (``*``: required)::
       covariates: subjects.csv                # optional: real subjects instead
       plausible: {"value(IL6, 0)": [1, 5]}    # optional: baseline ranges of plausible patients
       levels: 3                               # ladder levels with the share reaching each effect
-    sensitivity: {parameters: [CL, kon_CD3], sobol_n: 64, seed: 1, local: true, sobol: true}
+    sensitivity: {parameters: [CL, kon_CD3], sobol_n: 64, seed: 1, local: true, sobol: true,
+                  sobol_n_max: 512, sobol_tol: 0.1}  # N doubles from sobol_n until the
+                  # total-order indices change by <= sobol_tol (decision_analyses)
     verification: {n_doses: 9, skip: {stochastic: reason}}
     calibration:                              # optional: run by workbench.study_data
       petab*: petab/problem.yaml              # PEtab v1 problem (workbench.calibrate)
@@ -299,7 +301,8 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             if t.get(k) in (None, ""):
                 errs.append(f"traditional[{i}].{k}: required for method {t['method']}")
     for sec, keys in (("uncertainty", {"n": int, "seed": int}),
-                      ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list}),
+                      ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list,
+                                       "sobol_n_max": int, "sobol_tol": (int, float)}),
                       ("population", {"n": int, "seed": int, "levels": int, "bsv": dict,
                                       "correlations": list, "clearances": list, "volumes": list,
                                       "plausible": dict}),

@@ -68,6 +68,11 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     for name in ("workbench", "libRoadRunner", "libSBML", "NumPy", "SciPy", "pandas", "SALib",
                  "matplotlib", "pint", "PyYAML", "tellurium", "Python", "platform"):
         assert f"<td>{name}</td>" in sw, name
+    # sensitivity at the QSP MABEL and every ladder level; variants on the decision quantities
+    sens = section("sensitivity")
+    assert "QSP MABEL" in sens and "ladder level 1" in sens and "ladder level 2" in sens
+    assert "stated maximum of N" in sens
+    assert "Decision quantities per variant" in var and "first_level_effect" in var
     # step-up: the bundled model has T-cell refractoriness and target-cell killing, so
     # priming is modelled and the schedules are ranked, with a figure per step
     su = section("stepup")
@@ -79,7 +84,8 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     verbs = set(next(a for a in build_parser()._actions if a.dest == "command").choices)
     named = set(re.findall(r"workbench ([a-z][a-z-]*)", html)) - {"mabel_population"}
     assert "refine" in named and named <= verbs, named - verbs
-    for f in ("stepup_schedules.csv", "stepup_administrations.csv", "population_mabel.csv", "population_reach.csv", "population_subjects.csv",
+    for f in ("stepup_schedules.csv", "stepup_administrations.csv", "variant_decisions.csv",
+              "sensitivity_levels_sobol.csv", "sensitivity_levels_local.csv", "population_mabel.csv", "population_reach.csv", "population_subjects.csv",
               "population_exposure_overlap.csv",
               "population_mabel.png", "dose_response.png",
               "decision.csv", "escalation_ladder.csv", "qsp_mabel.csv", "package/archive.omex",
