@@ -367,7 +367,10 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     if st.data.get("stepup"):
         from .stepup import evaluate_stepup, parse_stepup
 
-        sset = parse_stepup(st.data["stepup"], dose_unit=unit, risk=out["effect"],
+        block = dict(st.data["stepup"])
+        if block.get("limit") is None and st.data["decision"].get("risk_threshold") is not None:
+            block["limit"] = st.data["decision"]["risk_threshold"]  # the decision's risk limit
+        sset = parse_stepup(block, dose_unit=unit, risk=out["effect"],
                             exposure=out["exposure"], route=drug["route"])
         stepup = evaluate_stepup(m, sset, samples=samples, spread=(
             "parameter uncertainty and population variability" if popm is not None

@@ -12,8 +12,15 @@ import pytest
 from workbench import columns as C
 from workbench.errors import SpecError
 from workbench.model import load_model
-from workbench.stepup import (StepUpSchedule, StepUpSettings, evaluate_stepup, lint_stepup,
-                              parse_stepup, report_blocks, search_schedules)
+from workbench.stepup import (
+    StepUpSchedule,
+    StepUpSettings,
+    evaluate_stepup,
+    lint_stepup,
+    parse_stepup,
+    report_blocks,
+    search_schedules,
+)
 
 _UNITS = """
   unit time_unit = 3600 second
@@ -122,7 +129,7 @@ def test_search_schedules_and_study_block():
     st = parse_stepup(d, dose_unit="ug/kg", risk="IL6", exposure="Cfree")
     assert st.target_dose == pytest.approx(10.0)   # 0.01 mg/kg in the study's ug/kg
     # the searched 1:5:25 schedule equals the named one: kept once, under its name
-    assert [x.name for x in st.schedules][0] == "tec" and len(st.schedules) == 2
+    assert st.schedules[0].name == "tec" and len(st.schedules) == 2
 
 
 @pytest.mark.parametrize("block, words", [
