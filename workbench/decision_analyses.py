@@ -50,10 +50,16 @@ WHERE = "where"
 def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
                     metrics: Sequence[str], times: Sequence[float] | None = None,
                     n_start: int = 64, n_max: int = 512, tol: float = 0.05, top: int = 3,
-                    seed: int | None = 0, target=None, mw=None, subject: Subject | None = None,
+                    log: bool = True, seed: int | None = 0, target=None, mw=None,
+                    subject: Subject | None = None,
                     integrator: IntegratorSettings | None = None, workers: int | None = 1,
                     progress: bool | None = False):
     """Sobol indices with the base sample doubled until they converge (module docstring).
+
+    ``log``: the indices are those of ln(metric) when every value is positive (the
+    share of the variance of the fold change, as the local coefficients d ln y / d ln p;
+    effects spanning orders of magnitude otherwise put the variance in a few extreme
+    samples, and the total-order estimates converge slowly).
 
     Returns
     -------
@@ -96,6 +102,8 @@ def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
 
     def indices(n: int) -> list[dict]:
         y = upto(n)
+        if log:
+            y = np.where((y > 0).all(axis=0), np.log(np.where(y > 0, y, 1.0)), y)
         return [analyze(problem, y[:, j], False, 0.95, 100, s_boot, mt.text)
                 for j, mt in enumerate(mlist)]
 
@@ -134,7 +142,7 @@ def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
                              convergence=pd.DataFrame(conv, columns=list(C.CONVERGENCE_COLUMNS)),
                              settings={"n": n, "n_runs": len(samples), "converged": converged,
                                        "n_start": n_start, "n_max": n_max, "tol": tol,
-                                       "top": top, "seed": seed})
+                                       "top": top, "seed": seed, "log": log})
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +172,9 @@ class LevelSensitivity:
             return "No Sobol indices were computed."
         per = self.sobol.groupby(WHERE, sort=False)[["n_base", "converged"]].first()
         bad = per[~per["converged"].astype(bool)]
-        txt = (f"Sobol base sample N doubled from {s.get('n_start')} until every total-order "
+        txt = (("Sobol indices of the logarithm of each metric (the share of the variance of "
+                "its fold change, like the local d ln y / d ln p). " if s.get("log") else "")
+               + f"Sobol base sample N doubled from {s.get('n_start')} until every total-order "
                f"index changed by at most {s.get('tol'):g} between N and 2N and the top "
                f"{s.get('top')} parameters stayed the same, up to a stated maximum of N = "
                f"{s.get('n_max')} ({s.get('k')} parameters, N x {s.get('k', 0) + 2} runs per "
@@ -181,7 +191,8 @@ def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
                           metrics: Sequence[str], route: str = "iv", schedule: str = "",
                           times: Sequence[float] | None = None, local: bool = True,
                           sobol: bool = True, n_start: int = 64, n_max: int = 512,
-                          tol: float = 0.05, top: int = 3, seed: int | None = 0, target=None,
+                          tol: float = 0.05, top: int = 3, log: bool = True,
+                          seed: int | None = 0, target=None,
                           mw=None, subject: Subject | None = None,
                           integrator: IntegratorSettings | None = None,
                           workers: int | None = 1, progress: bool | None = False
@@ -204,7 +215,8 @@ def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
             loc_rows.append(lo.indices.assign(**{WHERE: where, C.DOSE: dose}))
         if sobol:
             so = sobol_converged(m, space, reg, metrics=metrics, times=times, n_start=n_start,
-                                 n_max=n_max, tol=tol, top=top, seed=seed, target=target, mw=mw,
+                                 n_max=n_max, tol=tol, top=top, log=log, seed=seed,
+                                 target=target, mw=mw,
                                  subject=subject, integrator=integrator, workers=workers,
                                  progress=progress)
             sob_rows.append(so.indices.assign(**{WHERE: where, C.DOSE: dose,
@@ -222,7 +234,8 @@ def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
     k = len(getattr(space, "ranges", ()))
     return LevelSensitivity(pd.DataFrame(drows), first(loc_rows), first(sob_rows),
                             first(conv_rows), results,
-                            {"n_start": n_start, "n_max": n_max, "tol": tol, "top": top, "k": k})
+                            {"n_start": n_start, "n_max": n_max, "tol": tol, "top": top, "k": k,
+                             "log": log})
 
 
 def variant_decisions(base: Model, variants: Sequence, comparison, *, mabel_quantity: str,

@@ -23,7 +23,7 @@ SPACE = ParameterSpace((ParameterRange("a", "uniform", low=0.0, high=1.0),
 
 def test_sobol_n_doubles_until_converged_and_matches_the_analytic_indices():
     r = sobol_converged(load_model(ADDITIVE), SPACE, None, metrics=["max(y)"], times=[0, 1],
-                        n_start=16, n_max=512, tol=0.03, seed=1)
+                        n_start=16, n_max=512, tol=0.03, log=False, seed=1)
     st = r.indices.set_index(C.PARAMETER)
     assert r.settings["converged"] and 16 < r.settings["n"] <= 512
     assert len(r.samples) == r.settings["n"] * 4 == r.settings["n_runs"]  # N (k + 2) runs
@@ -37,7 +37,7 @@ def test_sobol_n_doubles_until_converged_and_matches_the_analytic_indices():
 
 def test_sobol_stops_at_the_stated_maximum():
     r = sobol_converged(load_model(ADDITIVE), SPACE, None, metrics=["max(y)"], times=[0, 1],
-                        n_start=8, n_max=32, tol=1e-9, seed=1)
+                        n_start=8, n_max=32, tol=1e-9, log=False, seed=1)
     assert not r.settings["converged"] and r.settings["n"] == 32 and r.settings["n_max"] == 32
 
 
