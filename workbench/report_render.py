@@ -302,7 +302,8 @@ def _spread_fig(run):
     ax.barh(g[C.PARAMETER], g[C.S1], color="tab:blue", label="S1")
     ax.invert_yaxis()
     ax.set_xlabel("Sobol index [-]")
-    ax.set_title(f"Sobol indices of {mets[0]}", fontsize=9)
+    ax.set_title(f"Sobol indices of {'ln ' if sob.settings.get('log') else ''}{mets[0]}"
+                 " at the QSP MABEL", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
