@@ -90,6 +90,30 @@ def test_reference_study_validates(path):
     assert late < len(chosen)
 
 
+@pytest.mark.parametrize("molecule,arms", [("mosunetuzumab", {"CD3": 40.0, "TAA": 63.0}),
+                                            ("epcoritamab", {"CD3": 4.73, "TAA": 2.47}),
+                                            ("glofitamab", {"TAA": 4.3})])
+def test_molecule_binding_replaces_the_platform(molecule, arms):
+    """Where a molecule's own KD was found, its study runs with it: the study sets koff, the
+    chosen provenance row carries the same value and says where it comes from (a secondary
+    source is named as such), and koff / kon reproduces the stated KD - so these molecules no
+    longer share PF-06671008's binding (koff 19.66 / 0.74 1/h)."""
+    path = REFERENCE_DIR / molecule / "study.yaml"
+    st = wb.read_study(path)
+    prov = pd.read_csv(st.data["provenance"], dtype=str, keep_default_na=False)
+    chosen = prov[(prov["chosen"] == "True") & (prov["kind"] == "parameter")].set_index("id")
+    sets = st.data["model"]["set"]
+    platform = {"CD3": 19.66, "TAA": 0.74}
+    for arm, kd in arms.items():
+        koff = float(chosen.loc[f"koff_{arm}", "value"])
+        kon = float(chosen.loc[f"kon_{arm}", "value"])
+        assert sets[f"koff_{arm}"] == pytest.approx(koff)
+        assert koff / kon == pytest.approx(kd, rel=1e-6)
+        assert koff != pytest.approx(platform[arm])
+        notes = chosen.loc[f"koff_{arm}", "notes"]
+        assert f"KD_{arm} = {kd:g} nM" in notes and "SECONDARY SOURCE" in notes
+
+
 def test_outcome_rows_have_source_and_year(tmp_path):
     for p in STUDIES:
         df = read_outcomes(p.parent / "outcomes.csv")
@@ -188,6 +212,12 @@ def test_full_benchmark_against_outcomes(tmp_path):
         assert counts.loc[crit, C.N_MET] == int((t[crit] == "yes").sum())
         assert counts.loc[crit, C.N_FAILED] == int((t[crit] == "no").sum())
     assert t.loc["tgn1412", C.MARGIN] >= 50
+    # informative is evaluated exactly where the outcomes publish a first-dose Cmax or IL-6
+    for p in STUDIES:
+        o = read_outcomes(p.parent / "outcomes.csv")
+        has = bool(o[C.ITEM].isin(["first_dose_cmax", "first_dose_il6"]).any())
+        assert (t.loc[p.parent.name, C.INFORMATIVE] != "n/a") == has, p.parent.name
+    assert math.isfinite(t.loc["epcoritamab", C.IL6_FOLD_ERROR])
 
 
 def test_informative_fold_error_against_closed_form():
