@@ -92,7 +92,8 @@ def test_reference_study_validates(path):
 
 @pytest.mark.parametrize("molecule,arms", [("mosunetuzumab", {"CD3": 40.0, "TAA": 63.0}),
                                             ("epcoritamab", {"CD3": 4.73, "TAA": 2.47}),
-                                            ("glofitamab", {"TAA": 4.3})])
+                                            ("glofitamab", {"TAA": 4.3}),
+                                            ("teclistamab", {"CD3": 28.03, "TAA": 0.18})])
 def test_molecule_binding_replaces_the_platform(molecule, arms):
     """Where a molecule's own KD was found, its study runs with it: the study sets koff, the
     chosen provenance row carries the same value and says where it comes from (a secondary
