@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import columns as C
-from ._engine import DoseEvent, IntegratorSettings
+from ._batch import BatchRunner
+from ._engine import DoseEvent, IntegratorSettings, engine_for
 from .errors import SimulationError
 from .metrics import auc, time_above
 
@@ -63,14 +64,11 @@ class _Spec:
 class _ChunkRunner:
     """Worker side: one :class:`BatchRunner` and the compiled metrics."""
 
-    def __init__(self, spec: _Spec, engine=None) -> None:
-        from ._batch import get_batch_engine
-
-        # the process's engine for this model (cached by SBML text), or the one given
-        be = engine if engine is not None else get_batch_engine(spec.sbml, spec.infusion_targets,
-                                                                spec.source)
-        self.runner = be.runner(list(spec.ids), spec.times, list(spec.outputs), list(spec.doses),
-                                predose=bool(spec.doses))
+    def __init__(self, spec: _Spec) -> None:
+        # the process's engine for this model (the one engine cache, by SBML text)
+        eng = engine_for(spec.sbml, spec.infusion_targets, spec.source)
+        self.runner = BatchRunner(eng, spec.ids, spec.times, spec.outputs, spec.doses,
+                                  predose=bool(spec.doses))
         self.spec = spec
         self.col = {o: j + 1 for j, o in enumerate(spec.outputs)}
         self._plan: list[tuple] | None = None
@@ -144,9 +142,9 @@ _MIN_PER_WORKER = 100
 _MIN_PER_WARM_WORKER = 16
 
 # worker state (one per worker process, process pool or Dask): chunk runners by spec
-# token; the engines behind them are cached by SBML text (workbench._batch.get_batch_engine),
+# token; the engines behind them are cached by SBML text (workbench._engine.engine_for),
 # so a kept worker builds each model's RoadRunner once, whatever the regimen or ids of the
-# ensemble (a runner whose engine another ensemble used since restores it: BatchRunner.run)
+# ensemble (an engine restores what another ensemble's runs changed: Engine.prepare)
 _RUNNERS: dict[str, _ChunkRunner] = {}
 _RUNNERS_LOCK = threading.Lock()
 

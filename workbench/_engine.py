@@ -1,9 +1,12 @@
 """The only module that talks to libRoadRunner.
 
 An :class:`Engine` holds one ``RoadRunner`` built from SBML text and reuses it
-for every run: restore the loaded state (``resetAll`` plus the initial values
-this engine changed, which ``resetAll`` keeps), set the run's values, then
-``reset`` so that initial assignments see them, then integrate.
+for every run. A run is :meth:`Engine.prepare` (restore what earlier runs
+changed, set the run's values through index setters, ``reset`` so that initial
+assignments see them) then :meth:`Engine.integrate` (the segments between doses
+of a :class:`~workbench._segments.SegmentPlan`). What the engine knows about the
+model, and how to set a given list of ids, is computed once
+(:mod:`workbench._model_index`). :func:`engine_for` is the one engine cache.
 
 Doses are applied between integration segments: a bolus adds amount to its
 species; an infusion switches a zero-order input on and off. The input is a
@@ -13,6 +16,7 @@ user's model is never edited), with the rate parameter at 0 outside infusions.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -21,12 +25,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._sbmlmath import is_discontinuous, unsupported_features
+from ._model_index import INIT_GETTERS, INIT_SETTERS, Assignment, ModelIndex
+from ._sbmlmath import unsupported_features
 from ._segments import DoseEvent, SegmentPlan
-from .errors import ModelLoadError, SimulationError, UnknownIdError, UnsupportedFeatureError
+from .errors import (
+    ModelLoadError,
+    SimulationError,
+    UnknownIdError,
+    UnsupportedFeatureError,
+    WorkbenchError,
+)
 
-__all__ = ["Engine", "IntegratorSettings", "SegmentPlan", "get_engine", "unsupported_features",
-           "versions"]
+__all__ = ["Engine", "IntegratorSettings", "SegmentPlan", "engine_for", "get_engine",
+           "unsupported_features", "versions"]
 
 log = logging.getLogger(__name__)
 
@@ -125,15 +136,19 @@ def _add_infusion_inputs(sbml: str, targets: tuple[str, ...]) -> str:
     return libsbml.writeSBMLToString(doc)
 
 
-def libsbml_text(doc) -> str:
-    """SBML text of a libSBML document."""
-    import libsbml
-
-    return libsbml.writeSBMLToString(doc)
+_SOLVER_FIX = ("try tighter tolerances, a limited max_step, or a larger max_num_steps "
+               "(IntegratorSettings / --rtol --max-step)")
+_DEFAULT_SETTINGS = IntegratorSettings()
 
 
 class Engine:
     """One RoadRunner for one SBML text, reused across runs.
+
+    Every run goes through :meth:`prepare` (set the values of an
+    :class:`~workbench._model_index.Assignment`) and :meth:`integrate` (a
+    :class:`~workbench._segments.SegmentPlan`); :meth:`run_row` is the two under
+    the engine's lock, and is what :func:`workbench.simulate` and each sample of
+    :func:`workbench.run_ensemble` call.
 
     Parameters
     ----------
@@ -156,7 +171,6 @@ class Engine:
             feature, element, detail = bad[0]
             raise UnsupportedFeatureError(feature, source=source or None, element=element or None,
                                           detail=detail)
-        self._doc = doc
         self.infusion_targets = tuple(infusion_targets)
         text = _add_infusion_inputs(sbml, self.infusion_targets) if infusion_targets else sbml
         roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
@@ -176,107 +190,251 @@ class Engine:
             raise ModelLoadError(f"libRoadRunner cannot build the model: {msg}",
                                  source=source or None,
                                  fix="run `workbench validate` on the model and fix its errors") from None
-        m = doc.getModel()
-        self._species = {}
-        for i in range(m.getNumSpecies()):
-            s = m.getSpecies(i)
-            self._species[s.getId()] = bool(s.getHasOnlySubstanceUnits())
-        self._compartments = {m.getCompartment(i).getId() for i in range(m.getNumCompartments())}
-        self._parameters = {m.getParameter(i).getId() for i in range(m.getNumParameters())}
-        self._reactions = {m.getReaction(i).getId() for i in range(m.getNumReactions())}
-        ruled = {m.getRule(i).getVariable() for i in range(m.getNumRules())}
-        # dose targets set through the executable model's amount setter (see _apply_dose)
-        self._float_index = {sid: np.array([i], np.int32) for i, sid in
-                             enumerate(self.rr.model.getFloatingSpeciesIds()) if sid not in ruled}
-        self._specrefs = set()
-        for i in range(m.getNumReactions()):
-            r = m.getReaction(i)
-            for lst in (r.getListOfReactants(), r.getListOfProducts()):
-                for j in range(lst.size()):
-                    if lst.get(j).isSetId():
-                        self._specrefs.add(lst.get(j).getId())
+        self.index = ModelIndex.build(doc, self.rr, self.infusion_targets, source)
+        self.lock = threading.Lock()
         self._selections: tuple[str, ...] | None = None
         self._settings: IntegratorSettings | None = None
         self._applied_from: tuple | None = None
         self._plan_options: tuple | None = None
-        self.lock = threading.Lock()
-        self._ia_base()  # loaded values the parameter initial assignments read, taken now
+        self._assignments: dict[tuple[str, ...], Assignment] = {}
+        self._output_sels: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # the one restore ledger: loaded initial values (restore kind, index) -> value that
+        # some assignment overwrote, and the assignment whose values the model holds now
+        self._ledger: dict[tuple[str, int], float] = {}
+        self._holder: Assignment | None = None
 
     # -- names ------------------------------------------------------------------
     def selection(self, output: str) -> str:
-        """RoadRunner selection for an output name.
+        """RoadRunner selection for an output name (:mod:`workbench._outputs`).
 
         ``S`` is the species as the SBML symbol means it (a concentration unless
         hasOnlySubstanceUnits), ``[S]`` its concentration, ``amount(S)`` its
         amount; other ids (parameters, compartments, reactions, species
         references) select their value.
         """
-        o = output.strip()
-        if o.startswith("[") and o.endswith("]") and o[1:-1] in self._species:
-            return o
-        if o.startswith("amount(") and o.endswith(")") and o[7:-1] in self._species:
-            return o[7:-1]
-        if o in self._species:
-            return o if self._species[o] else f"[{o}]"
-        if o in self._compartments or o in self._parameters or o in self._reactions \
-                or o in self._specrefs or o == "time":
-            return o
-        known = sorted(self._species) + sorted(self._parameters) + sorted(self._compartments)
-        import difflib
+        return self.index.selection(output)
 
-        close = difflib.get_close_matches(o.strip("[]"), known, n=3)
-        raise UnknownIdError(f"unknown output {output!r}", source=self.source or None,
-                             element=output,
-                             fix=("did you mean " + " or ".join(map(repr, close)) + "? ") if close
-                             else "use a species, parameter, compartment or reaction id; "
-                                  "`workbench info MODEL` lists them")
+    def _selections_of(self, outputs: tuple[str, ...]) -> tuple[str, ...]:
+        sels = self._output_sels.get(outputs)
+        if sels is None:
+            sels = tuple(self.index.selection(o) for o in outputs)
+            if len(self._output_sels) > 64:
+                self._output_sels.clear()
+            self._output_sels[outputs] = sels
+        return sels
 
-    def init_selection(self, sid: str) -> str:
-        """RoadRunner selection of the initial value that ``parameters={sid: v}`` sets."""
-        if sid in self._species:
-            return f"init({sid})" if self._species[sid] else f"init([{sid}])"
-        if sid in self._compartments:
-            return f"init({sid})"
-        if sid in self._parameters:
-            return sid
-        raise UnknownIdError(f"cannot set {sid!r}: not a species, compartment or global parameter "
-                             "of the model", source=self.source or None, element=sid,
-                             fix="`workbench info MODEL` lists the settable ids (local reaction "
-                                 "parameters cannot be set)")
+    def assignment(self, ids: tuple[str, ...]) -> Assignment:
+        """The compiled :class:`~workbench._model_index.Assignment` for ``ids`` (cached).
 
-    @functools.cached_property
-    def _parameter_ias(self):
-        from ._initial_assignments import ParameterInitialAssignments
+        Raises
+        ------
+        UnknownIdError, SpecError
+            An id cannot be set (not a global parameter, species or compartment, or
+            defined by an assignment rule).
+        """
+        ids = tuple(ids)
+        a = self._assignments.get(ids)
+        if a is None:
+            a = self.index.assignment(ids)
+            if len(self._assignments) > 64:
+                self._assignments = {k: v for k, v in self._assignments.items()
+                                     if v is self._holder}
+            self._assignments[ids] = a
+        return a
 
-        return ParameterInitialAssignments(libsbml_text(self._doc))
+    @contextlib.contextmanager
+    def solver_errors(self, what: str = "the solver failed", fix: str = _SOLVER_FIX):
+        """Turn a libRoadRunner exception into a one-paragraph :class:`SimulationError`
+        (workbench errors pass through)."""
+        try:
+            yield
+        except WorkbenchError:
+            raise
+        except Exception as exc:
+            msg = " ".join(str(exc).split())[:400]
+            raise SimulationError(f"{what}: {msg}", source=self.source or None,
+                                  fix=fix) from None
 
-    def _ia_base(self) -> dict[str, float]:
-        """Loaded values of every symbol the parameter initial assignments read."""
-        if not hasattr(self, "_ia_base_cache"):
-            rr = self.rr
-            base = {}
-            for name in self._parameter_ias.reads:
-                try:
-                    base[name] = float(rr.getValue(self.selection(name)))
-                except Exception:  # a function name, a reaction, time: not a stored value
-                    continue
-            self._ia_base_cache = base
-        return self._ia_base_cache
+    # -- one run ------------------------------------------------------------------
+    def prepare(self, a: Assignment, values: np.ndarray) -> None:
+        """Put the model in the initial state of a run that sets ``a.ids`` to ``values``.
 
-    # -- runs -------------------------------------------------------------------
-    @functools.cached_property
-    def _has_events(self) -> bool:
-        return self._doc.getModel().getNumEvents() > 0
+        The one sequence every run goes through (caller holds :attr:`lock`):
 
-    @functools.cached_property
-    def _discontinuous(self) -> bool:
-        """True when the ODE right-hand side contains discontinuous math."""
-        m = self._doc.getModel()
-        roots = [m.getFunctionDefinition(i).getMath() for i in range(m.getNumFunctionDefinitions())]
-        roots += [m.getRule(i).getMath() for i in range(m.getNumRules())]
-        roots += [m.getReaction(i).getKineticLaw().getMath() for i in range(m.getNumReactions())
-                  if m.getReaction(i).getKineticLaw() is not None]
-        return is_discontinuous(roots)
+        1. when another assignment set values last, the initial values it
+           overwrote are restored from the ledger (and ``resetAll`` is forced);
+        2. species and compartment initial values go through the executable
+           model's index setters, compartments first (``init(...)`` selections
+           would regenerate the model and drop the element's initial assignment);
+        3. ``resetAll`` when a run can change compartments or globals (events,
+           rate rules, infusion inputs, a compartment set), then the globals events
+           assign back to their loaded values: ``reset`` fires t = 0 events again
+           (SBML test suite cases 01696-01699, 01820);
+        4. global parameters, with the parameters whose initial assignments read a
+           set value (evaluated here: libRoadRunner 2.10 re-evaluates only those of
+           species), are set, ``reset`` re-evaluates initial assignments, and the
+           globals are set again (a set value wins over the parameter's own
+           initial assignment);
+        5. species and compartments with an initial assignment are set as current
+           values (a value the user set wins over the element's assignment).
+
+        Models with delayed events take a new RoadRunner instead
+        (:meth:`_prepare_fresh`). Raises :class:`SimulationError` for a value that
+        is not finite.
+        """
+        values = np.asarray(values, dtype=float)
+        if not np.all(np.isfinite(values)):
+            bad = [a.ids[i] for i in np.flatnonzero(~np.isfinite(values))]
+            raise SimulationError(f"value of {', '.join(map(repr, bad))} is not finite",
+                                  source=self.source or None, element=bad[0])
+        dep = self._dependents(a, values)
+        if self.index.delayed_events:
+            self._prepare_fresh(a, values, dep)
+            return
+        rr = self.rr
+        mod = rr.model
+        full = a.reset_all
+        if self._holder is not a:
+            self._restore(a)
+            full = True
+        for setter, pos, idx in a.init:
+            setter(mod, idx, values[pos])
+        if len(dep) < len(a.dependents):
+            full = True  # an assignment could not be evaluated: back to its loaded value
+        if full:
+            rr.resetAll()
+            eg = self.index.event_globals
+            if eg[0].size:
+                mod.setGlobalParameterValues(*eg)
+        gi, gv = self._globals(a, values, dep)
+        if gi.size:
+            mod.setGlobalParameterValues(gi, gv)
+            rr.reset()
+            mod.setGlobalParameterValues(gi, gv)
+        else:
+            rr.reset()
+        for pos, sel in a.after:
+            rr.setValue(sel, float(values[pos]))
+
+    def _restore(self, a: Assignment) -> None:
+        """Ledger: put back the initial values other assignments overwrote, and note the
+        loaded values ``a`` is about to overwrite."""
+        mod = self.rr.model
+        for (kind, i), v in self._ledger.items():
+            if (kind, i) not in a.init_keys:
+                INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
+        for kind, i in sorted(a.init_keys, key=lambda k: k[0] != "compartment"):
+            if (kind, i) not in self._ledger:
+                self._ledger[(kind, i)] = float(np.asarray(INIT_GETTERS[kind](mod))[i])
+        self._holder = a
+
+    def _dependents(self, a: Assignment, values: np.ndarray) -> dict[str, float]:
+        if not a.dependents:
+            return {}
+        return self.index.parameter_ias.dependent_values(
+            dict(zip(a.ids, values.tolist(), strict=True)), self.index.ia_base)
+
+    @staticmethod
+    def _globals(a: Assignment, values: np.ndarray, dep: dict[str, float]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        if not dep:
+            return a.gidx, values[a.gpos]
+        idx = np.concatenate([a.gidx, np.array([a.dependents[p] for p in dep], np.int32)])
+        return idx, np.concatenate([values[a.gpos], np.array(list(dep.values()), float)])
+
+    def _prepare_fresh(self, a: Assignment, values: np.ndarray, dep: dict[str, float]) -> None:
+        """:meth:`prepare` on a new RoadRunner: for models with delayed events.
+
+        libRoadRunner never clears its queue of pending delayed events: every
+        ``reset``/``resetAll`` queues a t = 0 delayed event once more, and an event
+        still pending when a run ended fires in the next one (SBML test suite case
+        01757). A new instance (0.5-5 ms: libRoadRunner caches the compiled model)
+        has exactly the events of a fresh load. Set values become the current
+        state directly; a ``reset`` (which queues a t = 0 delayed event once more)
+        is needed only when an initial assignment reads a set value or a
+        compartment size changes under an initial assignment
+        (:attr:`Assignment.fresh_reset`), a remaining limitation for models with
+        delayed events triggering at t = 0.
+        """
+        import roadrunner
+
+        prev = self._settings
+        self.rr = rr = roadrunner.RoadRunner(self._text)
+        self._settings, self._selections, self._applied_from = None, None, None
+        self._ledger.clear()  # a new instance holds the loaded values
+        self._holder = None
+        if prev is not None:
+            self._apply_settings(prev)
+        if not a.ids:
+            return
+        mod = rr.model
+        for setter, pos, idx in a.init:
+            setter(mod, idx, values[pos])
+        for pos, sid in a.compartments_current:  # the current size too, before any reset
+            rr.setValue(sid, float(values[pos]))
+        gi, gv = self._globals(a, values, dep)
+        if gi.size:
+            mod.setGlobalParameterValues(gi, gv)
+        if a.fresh_reset:
+            rr.reset()
+            if gi.size:
+                mod.setGlobalParameterValues(gi, gv)
+        else:  # the fresh state is the initial state: set the current values too
+            for pos, sel in a.init_current:
+                rr.setValue(sel, float(values[pos]))
+        for pos, sel in a.after:
+            rr.setValue(sel, float(values[pos]))
+
+    def integrate(self, plan: SegmentPlan, outputs: tuple[str, ...],
+                  settings: IntegratorSettings | None = None, dose_scale: float = 1.0,
+                  check_finite: bool = True) -> np.ndarray:
+        """Integrate the prepared model along ``plan``: array (rows, 1 + len(outputs)).
+
+        Each segment's doses (amounts and infusion rates times ``dose_scale``) are
+        applied at its start. Caller holds :attr:`lock`, after :meth:`prepare`.
+        """
+        self._apply_settings(settings or _DEFAULT_SETTINGS, plan.times)
+        sels = self._selections_of(outputs)
+        if sels != self._selections:
+            self.rr.timeCourseSelections = ["time", *sels]
+            self._selections = sels
+        return self.run_plan(plan, dose_scale=dose_scale, check_finite=check_finite)
+
+    def run_row(self, a: Assignment, values: np.ndarray, plan: SegmentPlan,
+                outputs: tuple[str, ...], settings: IntegratorSettings | None = None,
+                dose_scale: float = 1.0, check_finite: bool = True) -> np.ndarray:
+        """:meth:`prepare` then :meth:`integrate`, under the lock: one run.
+
+        Raises
+        ------
+        SimulationError
+            The solver failed, a value is not finite, or (``check_finite``) the result
+            is not finite.
+        """
+        with self.lock, self.solver_errors():
+            self.prepare(a, values)
+            return self.integrate(plan, outputs, settings, dose_scale, check_finite)
+
+    def run(self, times: np.ndarray, outputs: list[str], *, parameters: dict[str, float] | None = None,
+            doses: list[DoseEvent] | None = None,
+            settings: IntegratorSettings | None = None, predose: bool = False,
+            check_finite: bool = True) -> np.ndarray:
+        """Simulate and return an array (rows, 1 + len(outputs)): time, then outputs.
+
+        ``times`` must be sorted; the state at a dose time is the state after the dose.
+        With ``predose`` a requested time that is a dose time appears twice: the
+        state just before the dose, then the state after it.
+        """
+        params = dict(parameters or {})
+        a = self.assignment(tuple(params))
+        plan = SegmentPlan.build(np.asarray(times, dtype=float), list(doses or []), predose)
+        return self.run_row(a, np.array([float(v) for v in params.values()]), plan,
+                            tuple(outputs), settings, check_finite=check_finite)
+
+    def _prepare_dict(self, parameters: dict[str, float] | None) -> None:
+        params = dict(parameters or {})
+        self.prepare(self.assignment(tuple(params)),
+                     np.array([float(v) for v in params.values()]))
 
     def _apply_settings(self, s: IntegratorSettings, times: np.ndarray | None = None) -> None:
         # per-sample calls of a batch pass the same objects: nothing to resolve again
@@ -288,11 +446,11 @@ class Engine:
         ms = s.max_step
         if ms is None:
             ms = 0.0
-            if self._has_events and times is not None and len(times) > 1:
+            if self.index.has_events and times is not None and len(times) > 1:
                 span = float(times[-1] - times[0])
                 ms = span / (len(times) - 1) / 5.0 if span > 0 else 0.0
         rtol = s.relative_tolerance
-        if self._discontinuous:
+        if self.index.discontinuous:
             rtol = min(rtol, s.discontinuous_relative_tolerance)
         s = IntegratorSettings(rtol, s.absolute_tolerance, ms, s.max_num_steps, s.stiff,
                                s.discontinuous_relative_tolerance)
@@ -308,62 +466,6 @@ class Engine:
         integ.setValue("maximum_time_step", float(s.max_step))
         integ.setValue("maximum_num_steps", int(s.max_num_steps))
         self._settings = s
-
-    def prepare(self, parameters: dict[str, float] | None) -> None:
-        """Restore the loaded state, set ``parameters``, then reset (initial assignments re-evaluated).
-
-        Species and compartment values go through the executable model's index
-        setters (``init(...)`` selections would regenerate the model and drop the
-        element's initial assignment for good); global parameters through
-        ``setValue``. Parameter initial assignments that read a set value are
-        evaluated here, because libRoadRunner 2.10 re-evaluates only those of
-        species on ``reset``. A value the user set wins over the element's own
-        initial assignment.
-        """
-        values = dict(parameters or {})
-        for sid, v in values.items():
-            if sid not in self._parameters:
-                self.init_selection(sid)  # UnknownIdError for ids that cannot be set
-            if not math.isfinite(float(v)):
-                raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
-        self._prepare_fast(values)
-
-    def run(self, times: np.ndarray, outputs: list[str], *, parameters: dict[str, float] | None = None,
-            doses: list[DoseEvent] | None = None,
-            settings: IntegratorSettings | None = None, predose: bool = False,
-            check_finite: bool = True) -> np.ndarray:
-        """Simulate and return an array (rows, 1 + len(outputs)): time, then outputs.
-
-        ``times`` must be sorted; the state at a dose time is the state after the dose.
-        With ``predose`` a requested time that is a dose time appears twice: the
-        state just before the dose, then the state after it.
-        """
-        settings = settings or IntegratorSettings()
-        sels = tuple(self.selection(o) for o in outputs)
-        with self.lock:
-            self.prepare(parameters)  # may start a new RoadRunner (delayed events)
-            self._apply_settings(settings, np.asarray(times, dtype=float))
-            rr = self.rr
-            # setting some initial values regenerates the model, which resets the
-            # selections: compare with the live list, not a cached one
-            if sels != self._selections or list(rr.timeCourseSelections) != ["time", *sels]:
-                rr.timeCourseSelections = ["time", *sels]
-                self._selections = sels
-            try:
-                return self.run_plan(SegmentPlan.build(np.asarray(times, dtype=float),
-                                                       doses or [], predose),
-                                     check_finite=check_finite)
-            except SimulationError:
-                raise
-            except Exception as exc:
-                raise self.solver_error(exc) from None
-
-    def solver_error(self, exc: Exception) -> SimulationError:
-        """A one-paragraph :class:`SimulationError` for a libRoadRunner failure."""
-        msg = " ".join(str(exc).split())[:400]
-        return SimulationError(f"the solver failed: {msg}", source=self.source or None,
-                               fix="try tighter tolerances, a limited max_step, or a larger "
-                                   "max_num_steps (IntegratorSettings / --rtol --max-step)")
 
     def run_plan(self, plan: SegmentPlan, *, dose_scale: float = 1.0,
                  check_finite: bool = True) -> np.ndarray:
@@ -424,11 +526,11 @@ class Engine:
     def _apply_dose(self, d: DoseEvent, scale: float = 1.0) -> None:
         rr = self.rr
         if d.amount:
-            if d.target not in self._species:
+            if d.target not in self.index.species:
                 raise UnknownIdError(f"cannot dose into {d.target!r}: no such species",
                                      source=self.source or None, element=d.target,
                                      fix="name a species of the model (`workbench info MODEL`)")
-            i = self._float_index.get(d.target)
+            i = self.index.dose_index.get(d.target)
             if i is None:  # boundary species: through the selection
                 rr.setValue(d.target, rr.getValue(d.target) + d.amount * scale)
             else:  # the executable model's amount setter (same numbers, no selection parsing)
@@ -470,217 +572,47 @@ class Engine:
         set on that state (species and compartments: current values).
         """
         settings = settings or IntegratorSettings()
-        sels = tuple(self.selection(o) for o in outputs)
+        sels = self._selections_of(tuple(outputs))
         times = np.asarray(times, dtype=float)
         finite = times[np.isfinite(times)]
-        with self.lock:
+        with self.lock, self.solver_errors(fix="check the parameter values and bounds; try "
+                                               "other tolerances"):
             self._apply_settings(settings, finite if len(finite) > 1 else None)
-            try:
-                if preequilibration is None:
-                    self._prepare_fast(parameters or {})
-                else:
-                    self._prepare_fast(preequilibration)
-                    self._to_steady_state(settings, max_steady_time)
-                    self._set_current(self._with_dependents(parameters or {}))
-                rr = self.rr  # a new instance for models with delayed events
-                # setting some initial values regenerates the model, which resets the
-                # selections: set them every time
+            if preequilibration is None:
+                self._prepare_dict(parameters)
+            else:
+                self._prepare_dict(preequilibration)
+                self._to_steady_state(settings, max_steady_time)
+                self._set_current(parameters or {})
+            rr = self.rr  # a new instance for models with delayed events
+            if sels != self._selections:
                 rr.timeCourseSelections = ["time", *sels]
                 self._selections = sels
-                rows = []
-                if len(finite):
-                    grid = [0.0, *[float(t) for t in finite if t > 0]]
-                    res = (np.array(rr.simulate(times=grid)) if len(grid) > 1
-                           else self._snapshot(0.0))
-                    rows.append(res if finite[0] == 0 else res[1:])
-                if len(finite) < len(times):
-                    self._to_steady_state(settings, max_steady_time)
-                    rows.append(self._snapshot(math.inf))
-                out = np.vstack(rows)
-            except SimulationError:
-                raise
-            except Exception as exc:
-                msg = " ".join(str(exc).split())[:400]
-                raise SimulationError(f"the solver failed: {msg}", source=self.source or None,
-                                      fix="check the parameter values and bounds; try other "
-                                          "tolerances") from None
+            rows = []
+            if len(finite):
+                grid = [0.0, *[float(t) for t in finite if t > 0]]
+                res = (np.array(rr.simulate(times=grid)) if len(grid) > 1
+                       else self._snapshot(0.0))
+                rows.append(res if finite[0] == 0 else res[1:])
+            if len(finite) < len(times):
+                self._to_steady_state(settings, max_steady_time)
+                rows.append(self._snapshot(math.inf))
+            out = np.vstack(rows)
         return out  # not checked: an output the caller does not need may be NaN (0/0 at t=0)
 
-    def _prepare_fast(self, values: dict[str, float]) -> None:
-        """:meth:`prepare` through the executable model's index setters (as
-        :class:`BatchRunner` does; setting ``init(...)`` selections regenerates the
-        model, ~30 ms each). Initial values changed by the previous call are restored
-        first. A species or compartment value wins over its initial assignment.
-        Use on a private engine: the changed initial values persist between calls.
-        Every way of preparing a run goes through here, so parameter initial
-        assignments that read a set value are evaluated here (:meth:`_with_dependents`)."""
-        values = self._with_dependents(values)
-        if self._delayed_events:
-            self._prepare_fresh(values)
-            return
-        rr = self.rr
-        mod = rr.model
-        if not hasattr(self, "_cal_original"):
-            self._cal_original: dict[tuple[str, int], float] = {}
-            self._cal_index: dict[str, tuple[str, int]] = {}
-            m = self._doc.getModel()
-            self._cal_ia = {m.getInitialAssignment(i).getSymbol()
-                            for i in range(m.getNumInitialAssignments())}
-        for (kind, i), v in self._cal_original.items():
-            _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
-        self._cal_original.clear()
-        gidx, gval, after = [], [], []
-        # compartments first: a species concentration set before its compartment's new
-        # volume would be converted to an amount with the old volume
-        ordered = sorted(values.items(), key=lambda kv: kv[0] not in self._compartments)
-        for sid, v in ordered:
-            v = float(v)
-            if not math.isfinite(v):
-                raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
-            key = self._cal_index.get(sid)
-            if key is None:
-                key = self._cal_index[sid] = self._fast_key(sid)
-            kind, i = key
-            if kind == "global":
-                gidx.append(i)
-                gval.append(v)
-                continue
-            if sid in self._cal_ia:
-                # the element's initial assignment would override an initial value (and
-                # libRoadRunner refuses to set one): set the value after the reset
-                after.append((sid, v))
-                continue
-            rk = _RESTORE_KIND[kind]
-            if (rk, i) not in self._cal_original:
-                self._cal_original[(rk, i)] = float(np.asarray(_INIT_GETTERS[rk](mod))[i])
-            _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([v]))
-        rr.resetAll()
-        # resetAll() fired the t = 0 events; reset() below fires them again but does not
-        # restore global parameters: put the ones events may change back first, or an
-        # event at t = 0 acts twice (SBML test suite cases 01696-01699, 01820, ...)
-        if self._event_globals[0].size:
-            mod.setGlobalParameterValues(*self._event_globals)
-        if gidx:
-            gi, gv = np.array(gidx, np.int32), np.array(gval)
-            mod.setGlobalParameterValues(gi, gv)
-            rr.reset()
-            mod.setGlobalParameterValues(gi, gv)
-        else:
-            rr.reset()
-        for sid, v in after:
-            rr.setValue(self.selection(sid) if sid in self._species else sid, v)
-
-    def _with_dependents(self, values: dict[str, float]) -> dict[str, float]:
-        """``values`` plus the parameters whose initial assignments read them (libRoadRunner
-        2.10 re-evaluates only those of species on ``reset``); a set value wins."""
-        if not values:
-            return values
-        dep = self._parameter_ias.dependent_values(values, self._ia_base())
-        return {**values, **dep} if dep else values
-
-    @functools.cached_property
-    def _delayed_events(self) -> bool:
-        m = self._doc.getModel()
-        return any(m.getEvent(i).isSetDelay() for i in range(m.getNumEvents()))
-
-    def _prepare_fresh(self, values: dict[str, float]) -> None:
-        """Prepare on a new RoadRunner: for models with delayed events.
-
-        libRoadRunner never clears its queue of pending delayed events: every
-        ``reset``/``resetAll`` queues a t = 0 delayed event once more, and an event
-        still pending when a run ended fires in the next one (SBML test suite case
-        01757). A new instance (0.5-5 ms: libRoadRunner caches the compiled model)
-        has exactly the events of a fresh load. Set values become the current
-        state directly; a ``reset`` (which queues a t = 0 delayed event once more)
-        is needed only when an initial assignment reads a set value, a remaining
-        limitation for models with delayed events triggering at t = 0.
-        """
-        import roadrunner
-
-        prev = self._settings
-        self.rr = rr = roadrunner.RoadRunner(self._text)
-        self._settings, self._selections = None, None
-        if prev is not None:
-            self._apply_settings(prev)
-        if not values:
-            return
-        mod = rr.model
-        m = self._doc.getModel()
-        ia = {m.getInitialAssignment(i).getSymbol() for i in range(m.getNumInitialAssignments())}
-        gidx, gval, after = [], [], []
-        for sid, v in sorted(values.items(), key=lambda kv: kv[0] not in self._compartments):
-            kind, i = self._fast_key(sid)
-            if kind == "global":
-                gidx.append(i)
-                gval.append(float(v))
-            elif sid in ia:
-                after.append((sid, float(v)))
-            else:
-                _INIT_SETTERS[kind](mod, np.array([i], np.int32), np.array([float(v)]))
-        if gidx:
-            mod.setGlobalParameterValues(np.array(gidx, np.int32), np.array(gval))
-        if set(values) & self._ia_reads:
-            rr.reset()
-            if gidx:
-                mod.setGlobalParameterValues(np.array(gidx, np.int32), np.array(gval))
-        else:  # the fresh state is the initial state: set the current values too
-            for sid, v in values.items():
-                if sid not in self._parameters and sid not in ia:
-                    rr.setValue(self.selection(sid) if sid in self._species else sid, float(v))
-        for sid, v in after:
-            rr.setValue(self.selection(sid) if sid in self._species else sid, v)
-
-    @functools.cached_property
-    def _ia_reads(self) -> set[str]:
-        """Every id read by an initial assignment of the model."""
-        from ._sbmlmath import names
-
-        m = self._doc.getModel()
-        return names(m.getInitialAssignment(i).getMath()
-                     for i in range(m.getNumInitialAssignments()))
-
-    @functools.cached_property
-    def _event_globals(self) -> tuple[np.ndarray, np.ndarray]:
-        """(indices, initial values) of global parameters that events assign."""
-        m = self._doc.getModel()
-        assigned = {a.getVariable() for i in range(m.getNumEvents())
-                    for a in m.getEvent(i).getListOfEventAssignments()}
-        rules = {m.getRule(i).getVariable() for i in range(m.getNumRules())}
-        ids = list(self.rr.model.getGlobalParameterIds())
-        idx = [i for i, g in enumerate(ids) if g in assigned and g not in rules]
-        # reading init(p) is cheap (setting it would regenerate the model); the
-        # ExecutableModel.getGlobalParameterInitValues binding is broken in 2.10
-        init = [float(self.rr.getValue(f"init({ids[i]})")) for i in idx]
-        return np.array(idx, np.int32), np.array(init, float)
-
-    def _fast_key(self, sid: str) -> tuple[str, int]:
-        mod = self.rr.model
-        if sid in self._parameters:
-            return "global", list(mod.getGlobalParameterIds()).index(sid)
-        if sid in self._compartments:
-            return "compartment", list(mod.getCompartmentIds()).index(sid)
-        if sid in self._species:
-            conc = not self._species[sid]
-            fids = list(mod.getFloatingSpeciesIds())
-            if sid in fids:
-                return ("float_conc" if conc else "float_amount"), fids.index(sid)
-            bids = list(mod.getBoundarySpeciesIds())
-            return ("boundary_conc" if conc else "boundary_amount"), bids.index(sid)
-        self.init_selection(sid)  # UnknownIdError
-        raise UnknownIdError(f"cannot set {sid!r}", element=sid)
-
     def _set_current(self, values: dict[str, float]) -> None:
-        """Set current values: global parameters; species (as the symbol means) and compartments."""
+        """Set current values (no reset): global parameters, species (as the symbol means),
+        compartments, and the parameters whose initial assignments read them. The model
+        then holds values no ledger knows: the next :meth:`prepare` restores everything."""
+        a = self.assignment(tuple(values))  # UnknownIdError, SpecError
+        vals = np.array([float(v) for v in values.values()])
+        if not np.all(np.isfinite(vals)):
+            bad = [s for s, v in zip(a.ids, vals, strict=True) if not math.isfinite(v)]
+            raise SimulationError(f"value of {bad[0]!r} is not finite", element=bad[0])
+        self._holder = None
         rr = self.rr
-        for sid, v in values.items():
-            if not math.isfinite(float(v)):
-                raise SimulationError(f"value of {sid!r} is not finite ({v})", element=sid)
-            if sid in self._species:
-                rr.setValue(self.selection(sid), float(v))
-            elif sid in self._compartments or sid in self._parameters:
-                rr.setValue(sid, float(v))
-            else:
-                self.init_selection(sid)  # UnknownIdError
+        for sid, v in {**values, **self._dependents(a, vals)}.items():
+            rr.setValue(self.selection(sid) if sid in self.index.species else sid, float(v))
 
     def _to_steady_state(self, settings: IntegratorSettings, max_time: float) -> None:
         """Integrate from the current state over doubling spans until every state's rate of
@@ -718,9 +650,9 @@ class Engine:
             State variables (floating species, rate-rule variables), their
             values (species as amounts) and time derivatives (``getRatesOfChange``).
         """
-        with self.lock:
+        with self.lock, self.solver_errors():
+            self._prepare_dict(parameters)
             rr = self.rr
-            self.prepare(parameters)
             arr = rr.getRatesOfChangeNamedArray()
             ids = [n.rstrip("'") for n in arr.colnames]
             rates = np.asarray(arr, dtype=float).ravel()
@@ -736,28 +668,23 @@ class Engine:
         returns an array (len(seeds), len(times), 1 + len(outputs)). CVODE is
         restored afterwards.
         """
-        sels = tuple(self.selection(o) for o in outputs)
+        sels = self._selections_of(tuple(outputs))
         times = np.asarray(times, dtype=float)
         out = []
         with self.lock:
             rr = self.rr
             try:
-                rr.setIntegrator("gillespie")
-                integ = rr.getIntegrator()
-                integ.setValue("variable_step_size", False)
-                rr.timeCourseSelections = ["time", *sels]
-                self._selections = sels
-                plan = SegmentPlan.build(times, list(doses or []), False)
-                for seed in seeds:
-                    self.prepare(parameters)
-                    integ.setValue("seed", int(seed))
-                    out.append(self.run_plan(plan))
-            except SimulationError:
-                raise
-            except Exception as exc:
-                msg = " ".join(str(exc).split())[:400]
-                raise SimulationError(f"the stochastic simulation failed: {msg}",
-                                      source=self.source or None) from None
+                with self.solver_errors("the stochastic simulation failed", fix=""):
+                    rr.setIntegrator("gillespie")
+                    integ = rr.getIntegrator()
+                    integ.setValue("variable_step_size", False)
+                    rr.timeCourseSelections = ["time", *sels]
+                    self._selections = sels
+                    plan = SegmentPlan.build(times, list(doses or []), False)
+                    for seed in seeds:
+                        self._prepare_dict(parameters)
+                        integ.setValue("seed", int(seed))
+                        out.append(self.run_plan(plan))
             finally:
                 rr.setIntegrator("cvode")
                 self._settings = None
@@ -765,31 +692,17 @@ class Engine:
 
 
 @functools.lru_cache(maxsize=16)
-def get_engine(sbml: str, infusion_targets: tuple[str, ...] = (), source: str = "") -> Engine:
-    """A cached :class:`Engine` for this SBML text and set of infusion targets."""
+def engine_for(sbml: str, infusion_targets: tuple[str, ...] = (), source: str = "") -> Engine:
+    """The process's :class:`Engine` for this SBML text and set of infusion targets (cached).
+
+    The one engine cache: :func:`workbench.simulate`, ensembles run in this
+    process, and each ensemble worker process take their engines here. Every run
+    goes through :meth:`Engine.prepare`, which restores what earlier runs changed,
+    so one engine serves any sequence of runs. Build an :class:`Engine` directly
+    for a private one (a calibration objective, an independent repeat).
+    """
     return Engine(sbml, infusion_targets, source)
 
 
-# ---------------------------------------------------------------------------
-# batch runs: one RoadRunner, many samples with the same times, outputs and doses
-# (workbench.ensemble). Values are set through index arrays on the executable
-# model (setGlobalParameterValues & co.: no model regeneration, ~1 us), and the
-# integration segments between doses are planned once. A run gives the same
-# numbers as Engine.run with the same parameters (tests/integration/test_ensemble.py).
-# ---------------------------------------------------------------------------
-
-_INIT_SETTERS = {
-    "compartment": lambda m, i, v: m.setCompartmentInitVolumes(i, v),
-    "float_conc": lambda m, i, v: m.setFloatingSpeciesInitConcentrations(i, v),
-    "float_amount": lambda m, i, v: m.setFloatingSpeciesInitAmounts(i, v),
-    "boundary_conc": lambda m, i, v: m.setBoundarySpeciesInitConcentrations(i, v),
-    "boundary_amount": lambda m, i, v: m.setBoundarySpeciesInitAmounts(i, v),
-}
-_RESTORE_KIND = {"compartment": "compartment", "float_conc": "float_amount",
-                 "float_amount": "float_amount", "boundary_conc": "boundary_amount",
-                 "boundary_amount": "boundary_amount"}
-_INIT_GETTERS = {
-    "compartment": lambda m: m.getCompartmentInitVolumes(),
-    "float_amount": lambda m: m.getFloatingSpeciesInitAmounts(),
-    "boundary_amount": lambda m: m.getBoundarySpeciesInitAmounts(),
-}
+#: former name of :func:`engine_for`
+get_engine = engine_for

@@ -167,6 +167,10 @@ class ParameterInitialAssignments:
         """Every name the parameter initial assignments read."""
         return set().union(*(names for _, names in self._ias.values())) if self._ias else set()
 
+    def reads_of(self, target: str) -> set[str]:
+        """Names the initial assignment of parameter ``target`` reads."""
+        return set(self._ias[target][1])
+
     @property
     def targets(self) -> tuple[str, ...]:
         """Parameters that have an initial assignment, in evaluation order."""

@@ -1,8 +1,8 @@
 """Integration plans: dose events and the segments a run integrates between them.
 
-Pure data (no libRoadRunner): :mod:`workbench._engine` executes a
-:class:`SegmentPlan`, and :mod:`workbench._batch` builds one per batch and reuses
-it for every sample.
+Pure data (no libRoadRunner): :meth:`workbench._engine.Engine.integrate` executes
+a :class:`SegmentPlan`; :class:`workbench._batch.BatchRunner` builds one per batch
+(one row for :func:`workbench.simulate`) and reuses it for every sample.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class SegmentPlan:
     segments: tuple[_Segment, ...]
     end_doses: tuple[DoseEvent, ...]  # doses exactly at the last time point
     predose: bool
+    times: np.ndarray = field(default_factory=lambda: np.empty(0), compare=False)  # output times
 
     @classmethod
     def build(cls, times: np.ndarray, doses: list[DoseEvent], predose: bool) -> SegmentPlan:
@@ -57,7 +58,8 @@ class SegmentPlan:
         times = np.asarray(times, dtype=float)
         t0, tend = float(times[0]), float(times[-1])
         if not doses:
-            return cls((_Segment((), times.tolist(), np.ones(len(times), bool)),), (), predose)
+            return cls((_Segment((), times.tolist(), np.ones(len(times), bool)),), (), predose,
+                       times)
         by_time: dict[float, list[DoseEvent]] = {}
         for d in doses:
             if d.time < t0 - 1e-12:
@@ -82,4 +84,4 @@ class SegmentPlan:
             segs.append(_Segment(tuple(by_time.get(t, [])), sim_t, keep))
             t = b
         end = tuple(by_time[tend]) if tend in by_time and tend > t0 else ()
-        return cls(tuple(segs), end, predose)
+        return cls(tuple(segs), end, predose, times)

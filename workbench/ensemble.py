@@ -20,8 +20,9 @@ How it is fast (libRoadRunner 2.10; see scripts/bench_ensemble.py):
   metrics need (``points``/``times``).
 
 Doses go through the same conversion (:func:`workbench.simulate.doses_to_events`)
-and the same segment logic as :func:`workbench.simulate`, so each row equals
-the corresponding single simulation exactly.
+as :func:`workbench.simulate`, and each row runs exactly as a single simulation
+does (a simulation is a batch of one row, :class:`workbench._batch.BatchRunner`),
+so each row equals the corresponding single simulation exactly.
 
 Metric language (:func:`parse_metric`; ``X`` is an output: a species, ``[S]``,
 ``amount(S)``, or a parameter, compartment or reaction id; ``a, b`` an optional
@@ -67,6 +68,9 @@ from ._backends import (
     start_pool,
 )
 from ._engine import IntegratorSettings
+from ._model_index import settable_error
+from ._outputs import parse_output
+from ._timegrid import METRIC_POINTS, time_grid
 from .dosing import Regimen, Subject, parse_regimen
 from .errors import SpecError, UnknownIdError
 from .model import Model, load_model
@@ -154,16 +158,14 @@ def _split_args(s: str) -> list[str]:
 
 
 def _check_output(model: Model, output: str) -> None:
-    o = output.strip()
-    inner = o[1:-1] if o.startswith("[") and o.endswith("]") else (
-        o[7:-1] if o.startswith("amount(") and o.endswith(")") else None)
-    if inner is not None:
-        if model.kind_of(inner) != "species":
-            raise UnknownIdError(f"{output!r}: {inner!r} is not a species", source=model.source,
+    form, sid = parse_output(output)
+    if form != "symbol":
+        if model.kind_of(sid) != "species":
+            raise UnknownIdError(f"{output!r}: {sid!r} is not a species", source=model.source,
                                  element=output)
         return
-    if o != "time":
-        model.kind_of(o)  # UnknownIdError with suggestions
+    if sid != "time":
+        model.kind_of(sid)  # UnknownIdError with suggestions
 
 
 def parse_metric(text: str, model: Model | None = None) -> Metric:
@@ -259,25 +261,16 @@ def _sample_table(samples, n, seed) -> pd.DataFrame:
 
 
 def _time_grid(metrics, start, end, points, times, dose_starts) -> np.ndarray:
-    needed = {float(x) for mt in metrics for x in mt.needed_times()}
-    grid: set[float] = set()
-    if end is not None:
-        n = 201 if points is None else int(points)
-        if n < 2:
-            raise SpecError("at least 2 output points are needed", element="points")
-        if not end > start:
-            raise SpecError(f"the end time ({end:g}) must come after the start ({start:g})",
-                            element="end")
-        grid |= set(np.linspace(start, end, n).tolist())
-    if times is not None:
-        grid |= {float(x) for x in times}
-    if not grid and not (needed and all(mt.kind == "value" for mt in metrics)):
+    """The metric grid (:func:`workbench._timegrid.time_grid`, default 201 points): the
+    evenly spaced and explicit times, the times metrics read, and the dose times inside."""
+    needed = [float(x) for mt in metrics for x in mt.needed_times()]
+    if end is None and times is None and not (needed and all(mt.kind == "value"
+                                                               for mt in metrics)):
         raise SpecError("give the end time (end=...) or the output times (times=...)",
                         element="end")
-    arr = np.array(sorted(grid | needed | {float(start)}), dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise SpecError("the output times are not finite", element="times")
-    arr = arr[arr >= start]
+    # a metric time before the start is reported by _check_metric_times
+    arr = time_grid(start, end, points, times, include=[x for x in needed if x >= start],
+                    default_points=METRIC_POINTS)
     extra = [d for d in dose_starts if arr[0] <= d <= arr[-1]]
     return np.unique(np.concatenate([arr, extra])) if extra else arr
 
@@ -303,7 +296,10 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
         initial values in the unit of the species symbol, compartment sizes;
         model units) and one row per sample; or a mapping id -> values; or a
         :class:`~workbench.sensitivity.ParameterSpace` with ``n`` and ``seed``.
-        Initial assignments that depend on the set values are re-evaluated.
+        Initial assignments that depend on the set values are re-evaluated; a
+        value set for an element with its own initial assignment wins over that
+        assignment (as in :func:`~workbench.simulate`). Variables of assignment
+        rules cannot be set (:class:`SpecError`).
         A column ``dose_scale`` (:data:`workbench.columns.DOSE_SCALE`) is not a
         model id: it multiplies every dose of ``regimen`` (amounts and infusion
         rates) for that sample, e.g. the body weight of each subject for a
@@ -316,7 +312,8 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
         Trajectories: adds ``value(X, t)`` for each output ``X`` and time ``t``.
         ``times`` alone sets the output grid of the metrics.
     start, end, points
-        Output grid (``points`` evenly spaced, default 201) for metrics over
+        Output grid (``points`` evenly spaced, default 201:
+        :data:`workbench._timegrid.METRIC_POINTS`) for metrics over
         the run; the times metrics need and dose times are added. Each point
         costs integration time: ask for the points the metrics need.
     integrator
@@ -450,23 +447,13 @@ def _check_metric_times(mlist: list[Metric], grid: np.ndarray, dose_starts) -> N
 
 
 def _check_settable(model: Model, sid: str) -> None:
-    """Raise unless ``sid`` is a global parameter, species or compartment a sample may set."""
-    kind = model.kind_of(sid)
-    if kind not in ("parameter", "species", "compartment"):
-        raise UnknownIdError(f"cannot set {sid!r}: it is a {kind.replace('_', ' ')}",
-                             source=model.source, element=sid,
-                             fix="sample global parameters, species or compartments")
+    """Raise unless ``sid`` is a global parameter, species or compartment a sample may set
+    (the engine's rule, :func:`workbench._model_index.settable_error`, checked here before
+    any worker starts)."""
+    kind = model.kind_of(sid)  # UnknownIdError with suggestions
     rules = model.rules
     hit = rules[(rules[C.VARIABLE] == sid) & (rules[C.RULE_TYPE] == "assignment")]
-    if len(hit):
-        raise SpecError(f"cannot set {sid!r}: the assignment rule {sid} := "
-                              f"{hit.iloc[0][C.FORMULA]} defines it", source=model.source,
-                              element=sid, fix="sample the parameters the rule uses")
-    if kind in ("species", "compartment"):
-        tab = model.species if kind == "species" else model.compartments
-        ia = tab.loc[tab[C.ID] == sid, C.INITIAL_ASSIGNMENT]
-        if len(ia) and ia.iloc[0]:
-            raise SpecError(f"cannot set the initial value of {sid!r}: the initial "
-                                  f"assignment {sid} = {ia.iloc[0]} defines it",
-                                  source=model.source, element=sid,
-                                  fix="sample the parameters the initial assignment uses")
+    err = settable_error(sid, kind, hit.iloc[0][C.FORMULA] if len(hit) else None,
+                         source=model.source)
+    if err is not None:
+        raise err

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Sequence
 
 from ._engine import IntegratorSettings
+from ._outputs import parse_output
 from .errors import UnknownIdError, WorkbenchError
 
 __all__ = ["sedml_document"]
@@ -51,11 +52,12 @@ def _kinds(sbml_model) -> dict[str, str]:
 def _output_terms(sbml_model, output: str) -> tuple[list[tuple[str, str]], str]:
     """(variables [(kind, id)], math over v0, v1) for one output name."""
     kinds = _kinds(sbml_model)
-    o = output.strip()
-    if o.startswith("[") and o.endswith("]") and kinds.get(o[1:-1]) == "species":
-        return [("species", o[1:-1])], "v0"
-    amount = o.startswith("amount(") and o.endswith(")") and kinds.get(o[7:-1]) == "species"
-    sid = o[7:-1] if amount else o
+    form, sid = parse_output(output)
+    if form == "concentration" and kinds.get(sid) == "species":
+        return [("species", sid)], "v0"
+    amount = form == "amount" and kinds.get(sid) == "species"
+    if form != "symbol" and not amount:
+        sid = output.strip()  # not a species: reported below as unknown
     if kinds.get(sid) == "species":
         s = sbml_model.getSpecies(sid)
         if amount or s.getHasOnlySubstanceUnits():
@@ -65,7 +67,7 @@ def _output_terms(sbml_model, output: str) -> tuple[list[tuple[str, str]], str]:
         return [(kinds[sid], sid)], "v0"
     import difflib
 
-    close = difflib.get_close_matches(o.strip("[]"), list(kinds), n=3)
+    close = difflib.get_close_matches(sid.strip("[]"), list(kinds), n=3)
     raise UnknownIdError(f"unknown output {output!r}", element=output,
                          fix=("did you mean " + " or ".join(map(repr, close)) + "?") if close
                          else "use a species, parameter, compartment or reaction id")

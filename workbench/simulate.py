@@ -18,9 +18,12 @@ import numpy as np
 import pandas as pd
 
 from . import units as U
-from ._engine import DoseEvent, IntegratorSettings, get_engine
+from ._batch import BatchRunner
+from ._engine import DoseEvent, IntegratorSettings, engine_for
+from ._outputs import parse_output
+from ._timegrid import DEFAULT_POINTS, time_grid
 from .dosing import Regimen, Subject, dose_in_model_units, parse_regimen
-from .errors import DoseError, SimulationError, UnitError
+from .errors import DoseError, SimulationError, SpecError, UnitError
 from .model import Model, load_model
 
 __all__ = ["DoseContext", "dose_times", "doses_to_events", "output_units", "read_trajectory", "resolve_time",
@@ -119,37 +122,18 @@ def output_units(model: Model, outputs: Sequence[str]) -> dict[str, str]:
     out = {}
     m = model.sim_document.getModel()
     for o in outputs:
-        if o.startswith("[") and o.endswith("]"):
-            s = m.getSpecies(o[1:-1])
-            out[o] = model.units.concentration(s) if s is not None else ""
-        elif o.startswith("amount(") and o.endswith(")"):
-            s = m.getSpecies(o[7:-1])
-            out[o] = model.units.species_substance(s) if s is not None else ""
+        form, sid = parse_output(o)
+        if form != "symbol":
+            s = m.getSpecies(sid)
+            out[o] = "" if s is None else (model.units.concentration(s)
+                                           if form == "concentration"
+                                           else model.units.species_substance(s))
         else:
             try:
-                out[o] = model.unit_of(o)
+                out[o] = model.unit_of(sid)
             except Exception:
                 out[o] = ""
     return out
-
-
-def _time_grid(start: float, end: float, points: int | None, times: Sequence[float] | None,
-               src: str) -> np.ndarray:
-    if times is not None:
-        grid = np.asarray(sorted(float(t) for t in times), dtype=float)
-        if grid.size == 0 or not np.all(np.isfinite(grid)):
-            raise SimulationError("the output times are empty or not finite", source=src,
-                                  element="times")
-        if grid[0] > start:
-            grid = np.concatenate([[start], grid])
-        return np.unique(grid)
-    if not (np.isfinite(start) and np.isfinite(end)) or end <= start:
-        raise SimulationError(f"the end time ({end}) must come after the start ({start})",
-                              source=src, element="end")
-    n = 101 if points is None else int(points)
-    if n < 2:
-        raise SimulationError("at least 2 output points are needed", source=src, element="points")
-    return np.linspace(start, end, n)
 
 
 def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | None = None, *,
@@ -170,7 +154,8 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     start, end
         Time span, as numbers in model time units or strings with a unit (``"672 h"``).
     points
-        Number of evenly spaced output points from start to end (default 101).
+        Number of evenly spaced output points from start to end (default 101,
+        :data:`workbench._timegrid.DEFAULT_POINTS`).
     times
         Explicit output times (model units), instead of ``end``/``points``.
     outputs
@@ -180,7 +165,9 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     parameters
         Values to set before the run (model units): global parameters, species
         initial values (in the unit of the species symbol), compartment sizes.
-        Initial assignments that depend on them are re-evaluated.
+        Initial assignments that depend on them are re-evaluated; a value set for
+        an element with its own initial assignment wins over that assignment.
+        Variables of assignment rules cannot be set (:class:`SpecError`).
     target
         Species receiving doses that do not name their own.
     mw
@@ -203,22 +190,23 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
         Column ``time`` then one column per output; ``df.attrs["units"]`` maps
         each column to its unit string, ``df.attrs["regimen"]`` the regimen text.
 
+    Notes
+    -----
+    A simulation is a batch of one row (:class:`workbench._batch.BatchRunner`),
+    run exactly as each sample of :func:`~workbench.run_ensemble`: the same
+    parameters give the same numbers through both.
+
     Raises
     ------
-    UnknownIdError, DoseError, UnitError, SimulationError, UnsupportedFeatureError
+    UnknownIdError, DoseError, UnitError, SimulationError, SpecError, UnsupportedFeatureError
     """
     m = _as_model(model)
     if isinstance(regimen, str):
         regimen = parse_regimen(regimen, target=target)
     t0 = resolve_time(start, m, "start")
-    if times is None:
-        if end is None:
-            raise SimulationError("give the end time (end=...) or the output times (times=...)",
-                                  source=m.source, element="end")
-        t1 = resolve_time(end, m, "end")
-    else:
-        t1 = float(max(times))
-    grid = _time_grid(t0, t1, points, times, m.source)
+    # explicit times replace end/points
+    t1 = resolve_time(end, m, "end") if times is None and end is not None else None
+    grid = time_grid(t0, t1, points, times, default_points=DEFAULT_POINTS, source=m.source)
     if outputs is None:
         outputs = list(m.species["id"])
     outputs = list(outputs)
@@ -228,9 +216,15 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     events = doses_to_events(m, regimen, DoseContext(mw=mw, subject=subject or Subject()),
                              target=target) if regimen is not None else []
     infusion_targets = tuple(sorted({e.target for e in events if e.rate}))
-    engine = get_engine(m.sbml, infusion_targets, m.source)
-    arr = engine.run(grid, outputs, parameters=dict(parameters or {}), doses=events,
-                     settings=integrator, predose=predose, check_finite=check_finite)
+    params = dict(parameters or {})
+    try:
+        values = np.array([float(v) for v in params.values()], dtype=float)
+    except (TypeError, ValueError):
+        raise SpecError("a parameter value is not a number", source=m.source,
+                        element="parameters") from None
+    row = BatchRunner(engine_for(m.sbml, infusion_targets, m.source), list(params), grid,
+                      outputs, events, predose)
+    arr = row.run(values, integrator, check_finite=check_finite)
     df = pd.DataFrame(arr, columns=["time", *outputs])
     df.attrs["units"] = {"time": m.time_unit, **output_units(m, outputs)}
     df.attrs["model"] = m.source

@@ -160,8 +160,10 @@ def test_bad_specs_fail_before_running(onecomp):
     with pytest.raises(SpecError, match="dosing interval"):
         wb.run_ensemble(onecomp, s, "1 nmol iv", target="Drug", metrics=["ctrough(Drug, 3)"], end=1)
     tmdd = wb.load_model(DATA.parent.parent / "models" / "mab_tmdd.ant")
-    with pytest.raises(SpecError, match="initial assignment"):
-        wb.run_ensemble(tmdd, pd.DataFrame({"R": [1.0]}), metrics=["max(RO)"], end=1)
+    # R = R0 is an initial assignment: a set R wins over it, as in simulate (issue 14: the
+    # ensemble used to refuse what simulate accepted)
+    got = wb.run_ensemble(tmdd, pd.DataFrame({"R": [1.0]}), metrics=["value(R, 0)"], end=1)
+    assert got["value(R, 0)"].iloc[0] == pytest.approx(1.0)
     with pytest.raises(SpecError, match="assignment rule"):
         wb.run_ensemble(tmdd, pd.DataFrame({"ksyn": [1.0]}), metrics=["max(RO)"], end=1)
 
