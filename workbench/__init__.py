@@ -6,6 +6,7 @@ and pandas DataFrames whose columns are named in :mod:`workbench.columns`.
 
 from . import mabel  # traditional MABEL calculators: workbench.mabel.occupancy, ...
 from ._engine import IntegratorSettings
+from ._versions import __version__
 from .benchmark import Benchmark, retrospective
 from .calibrate import (
     CalibrationResult,
@@ -95,8 +96,6 @@ from .variants import (
     write_variants,
 )
 from .verify import Verification, VerifyOptions, verify, write_verification
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ArchiveResult",

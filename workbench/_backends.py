@@ -16,7 +16,6 @@ import pickle
 import signal
 import threading
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,10 +23,8 @@ from . import columns as C
 from ._batch import BatchRunner
 from ._engine import DoseEvent, IntegratorSettings, engine_for
 from .errors import SimulationError
+from .metric_spec import Metric
 from .metrics import auc, time_above
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .ensemble import Metric
 
 __all__ = ["shutdown_pool", "start_pool"]
 

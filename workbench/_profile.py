@@ -23,8 +23,11 @@ import numpy as np
 
 from . import columns as C
 
-__all__ = ["profile_ci", "refine_end", "scan"]
+__all__ = ["PROFILE_THRESHOLD", "profile_ci", "refine_end", "scan"]
 
+#: objective threshold of the 95 % profile-likelihood interval: chi2(1, 0.95) / 2
+#: (also :data:`workbench.calibrate.PROFILE_THRESHOLD`)
+PROFILE_THRESHOLD = 1.920729410347062
 #: a scan step aims at raising the objective by this fraction of the threshold
 STEP_RISE = 0.2
 

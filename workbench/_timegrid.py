@@ -1,4 +1,5 @@
-"""Output time grids: the one builder used by single runs and ensembles.
+"""Output time grids: the one builder used by single runs and ensembles, and times
+read from numbers or text (:func:`resolve_time`).
 
 A grid is the sorted, unique set of output times a run integrates to:
 ``points`` evenly spaced times from ``start`` to ``end``, explicit ``times``,
@@ -15,12 +16,17 @@ public behaviour (documented on :func:`workbench.simulate` and
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import SpecError
+from . import units as U
+from .errors import SpecError, UnitError
 
-__all__ = ["DEFAULT_POINTS", "METRIC_POINTS", "time_grid"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import Model
+
+__all__ = ["DEFAULT_POINTS", "METRIC_POINTS", "resolve_time", "time_grid"]
 
 #: evenly spaced output points of a trajectory when ``points`` is not given
 DEFAULT_POINTS = 101
@@ -85,3 +91,19 @@ def time_grid(start: float, end: float | None = None, points: int | None = None,
     if extra and not np.all(np.isfinite(extra)):
         raise SpecError("the output times are not finite", source=source, element="times")
     return np.unique(np.asarray(grid + extra, dtype=float))
+
+
+def resolve_time(value: float | str, model: Model, what: str = "time") -> float:
+    """A time in model units from a number (model units) or a string such as ``"672 h"``."""
+    if isinstance(value, int | float | np.floating | np.integer):
+        return float(value)
+    v, unit = U.parse_quantity(str(value))
+    if not unit:
+        return v
+    mt = model.time_unit
+    if not mt:
+        raise UnitError(f"{what} {value!r} has a unit but the model's time unit is undeclared",
+                        source=model.source, element="timeUnits",
+                        fix="give the time as a plain number in model time units, or declare "
+                            "timeUnits in the model")
+    return U.convert(v, unit, mt)

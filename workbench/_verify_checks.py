@@ -2,7 +2,7 @@
 
 Each function takes the shared :class:`Context` (the drug-free run and the
 dose-grid runs, simulated once) and returns a
-:class:`workbench.verify.CheckResult`; see :mod:`workbench.verify` for what
+:class:`workbench.check_result.CheckResult`; see :mod:`workbench.verify` for what
 each check means and the methods it uses.
 """
 
@@ -16,9 +16,10 @@ import pandas as pd
 
 from . import columns as C
 from . import units as U
-from ._engine import IntegratorSettings
+from ._engine import Engine, IntegratorSettings, get_engine
+from .check_result import CheckResult, PlotData
 from .dosing import Subject, parse_regimen
-from .errors import SimulationError, UnitError
+from .errors import SimulationError, SpecError, UnitError
 from .metrics import auc
 from .model import Model, load_model
 from .simulate import DoseContext, doses_to_events, resolve_time, simulate
@@ -38,14 +39,10 @@ def _g(x: float, d: int = 3) -> str:
 
 
 def _result(status, value=math.nan, limit=math.nan, unit="", evidence="", reason="", plot=None):
-    from .verify import CheckResult
-
     return CheckResult("", status, float(value), float(limit), unit, evidence, reason, plot)
 
 
 def _plot(*args, **kw):
-    from .verify import PlotData
-
     return PlotData(*args, **kw)
 
 
@@ -86,8 +83,6 @@ class Context:
 
     @classmethod
     def build(cls, m, drug, effect, occupancy, *, mw, subject, options, seed) -> Context:
-        from .verify import dose_grid
-
         o = options
         levels, unit = dose_grid(o)
         end = resolve_time(o.end, m, "end")
@@ -177,8 +172,6 @@ def check_baseline(ctx: Context):
 
 
 def check_steady_state(ctx: Context):
-    from ._engine import get_engine
-
     o = ctx.o
     ids, x, r = get_engine(ctx.m.sbml, (), ctx.m.source).state_rates()
     if not ids:
@@ -631,8 +624,6 @@ def _repeatability(ctx: Context, eng, events, big: str, n_big: float):
 
 
 def check_stochastic(ctx: Context):
-    from ._engine import Engine
-
     o = ctx.o
     if o.stochastic is False:
         return _result("skip", reason="switched off (stochastic=False): the model is run "
@@ -688,3 +679,23 @@ def check_stochastic(ctx: Context):
                        f"errors between {r // 2} and {r} replicates): run more replicates, or "
                        "the spread is unstable", plot)
     return _result("pass", worst, o.stochastic_z, "SE", ev, "", plot)
+
+
+def dose_grid(options) -> tuple[np.ndarray, str]:
+    """The dose levels (ascending) and their unit, from a
+    :class:`~workbench.verify.VerifyOptions` (``doses``, or ``dose_range`` and ``n_doses``)."""
+    if options.doses is not None:
+        vals = [U.parse_quantity(d) for d in options.doses]
+        unit = vals[0][1]
+        levels = np.array([v * U.factor(u, unit) for v, u in vals], float)
+    else:
+        (lo, unit), (hi, hu) = (U.parse_quantity(x) for x in options.dose_range)
+        hi = hi * U.factor(hu, unit)
+        if not 0 < lo < hi:
+            raise SpecError(f"the dose range {options.dose_range} must be positive and increasing",
+                            element="dose_range")
+        levels = np.geomspace(lo, hi, options.n_doses)
+    levels = np.unique(levels)
+    if len(levels) < 3 or levels[0] <= 0:
+        raise SpecError("the dose grid needs at least 3 distinct positive levels", element="doses")
+    return levels, unit

@@ -42,8 +42,11 @@ import pandas as pd
 from . import columns as C
 from ._backends import _terminate
 from ._engine import IntegratorSettings
+from ._profile import PROFILE_THRESHOLD
 from ._profile import profile_ci as _profile_ci
 from ._profile import scan as _scan
+from ._versions import __version__
+from .calibration_plots import plot_calibration
 from .errors import CalibrationError, SpecError
 from .petab_objective import FAILED_OBJECTIVE, Objective
 from .petab_problem import PetabProblem, read_petab, unscale
@@ -53,8 +56,6 @@ __all__ = ["CalibrationResult", "calibrate", "profile_likelihood", "update_prove
 
 log = logging.getLogger(__name__)
 
-#: objective threshold of the 95 % profile-likelihood interval: chi2(1, 0.95) / 2
-PROFILE_THRESHOLD = 1.920729410347062
 #: polishing divides the CVODE tolerances by this (1e-8 -> 1e-12), so that finite
 #: differences with a larger step resolve flat valleys
 _POLISH_FACTOR = 1e4
@@ -648,8 +649,6 @@ def write_calibration(result: CalibrationResult, out: str | os.PathLike[str], *,
     csv("parameters_fitted.tsv", fitted.reset_index(), sep="\t")
     from importlib import metadata
 
-    from . import __version__
-
     summary = {
         "problem": result.problem.source, "model": result.problem.model_source,
         "method": result.method, "method_text": result.method_text, "seed": result.seed,
@@ -665,8 +664,6 @@ def write_calibration(result: CalibrationResult, out: str | os.PathLike[str], *,
     atomic_write_text(d / "calibration.json", json.dumps(summary, indent=1, default=float) + "\n")
     written.append(d / "calibration.json")
     if plots:
-        from .calibration_plots import plot_calibration
-
         written += plot_calibration(result, d)
     return written
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
+from ._profile import PROFILE_THRESHOLD
 from .plots import _figure, pyplot, save_figure
 
 __all__ = ["plot_calibration", "plot_fit", "plot_observed_vs_predicted", "plot_profiles",
@@ -188,8 +189,6 @@ def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
 
 def plot_calibration(result, out: str | os.PathLike[str]) -> list[Path]:
     """Every figure of a calibration record into directory ``out``."""
-    from .calibrate import PROFILE_THRESHOLD
-
     d = Path(out)
     name = result.problem.name
     tl = _time_label(result)

@@ -25,7 +25,6 @@ import datetime as _dt
 import hashlib
 import logging
 import os
-import platform
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._engine import IntegratorSettings
+from ._versions import software_versions
 from .dosing import Regimen, Subject
 from .errors import WorkbenchError
 from .export import Creator, ExportReport, _export_checked, _regimen_list
@@ -56,12 +56,6 @@ _FORMATS = {
                        "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "versions.txt": "http://purl.org/NET/mediatypes/text/plain",
 }
-_PACKAGES = (("workbench", "workbench"), ("libRoadRunner", "libroadrunner"),
-             ("libSBML", "python-libsbml"), ("Antimony", "antimony"), ("SALib", "SALib"),
-             ("NumPy", "numpy"), ("pandas", "pandas"), ("SciPy", "scipy"), ("pint", "pint"),
-             ("libSEDML", "python-libsedml"), ("libCOMBINE", "python-libcombine"),
-             ("tellurium", "tellurium"), ("openpyxl", "openpyxl"))
-
 
 @dataclass(frozen=True)
 class ArchiveResult:
@@ -92,27 +86,6 @@ class ArchiveResult:
     def to_frame(self) -> pd.DataFrame:
         """Files and their SHA-256: columns ``file, sha256``."""
         return pd.DataFrame(list(self.files), columns=["file", "sha256"])
-
-
-def software_versions() -> dict[str, str]:
-    """Versions of the workbench, its libraries (numerical, figures, study files), Python
-    and the platform."""
-    from importlib import metadata
-
-    from . import __version__
-
-    out = {}
-    for label, dist in (*_PACKAGES, ("matplotlib", "matplotlib"), ("PyYAML", "PyYAML")):
-        if dist == "workbench":
-            out[label] = __version__
-            continue
-        try:
-            out[label] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[label] = "not installed"
-    out["Python"] = platform.python_version()
-    out["platform"] = platform.platform()
-    return out
 
 
 def _sha(data: bytes) -> str:

@@ -37,6 +37,7 @@ from . import columns as C
 from .dosing import Subject, _dose_unit_kind
 from .errors import SpecError, UnknownIdError
 from .model import Model
+from .parameter_space import model_value
 
 __all__ = ["PopulationMabel", "PopulationSpec", "joint_samples", "overlap_by_level",
            "population_mabel", "population_samples", "reach_by_level", "study_population",
@@ -158,12 +159,10 @@ def joint_samples(model: Model, pop, uncertainty_samples: pd.DataFrame, dose_uni
     if len(uncertainty_samples) < n:
         raise SpecError(f"{len(uncertainty_samples)} uncertainty draws for {n} subjects",
                         element="uncertainty", fix="draw one uncertainty sample per subject")
-    from .sensitivity import _model_value
-
     unc = uncertainty_samples.iloc[:n].reset_index(drop=True)
     out = unc.copy()
     for p in pop.parameters:
-        tv = _model_value(model, p)  # the typical value sample_population used
+        tv = model_value(model, p)  # the typical value sample_population used
         ratio = pop.table[p].to_numpy(float) / tv if tv else np.ones(n)
         base = unc[p].to_numpy(float) if p in unc.columns else np.full(n, tv)
         out[p] = base * ratio

@@ -49,7 +49,7 @@ import pandas as pd
 from . import columns as C
 from .errors import InputFileError, SpecError
 from .model import Model, load_model
-from .sensitivity import ParameterRange, ParameterSpace
+from .parameter_space import ParameterRange, ParameterSpace, model_value
 
 __all__ = ["ADULT_COVARIATES", "Covariate", "CovariateEffect", "Population", "Variability",
            "allometric", "build_population", "filter_plausible", "prevalence_weights", "read_population",
@@ -441,9 +441,7 @@ def sample_population(model: Model | str | os.PathLike[str] | None, n: int, *,
         if pid in typical:
             tv = float(typical[pid])
         elif m is not None:
-            from .sensitivity import _model_value
-
-            tv = _model_value(m, pid)
+            tv = model_value(m, pid)
             if pid not in units:
                 try:
                     units[pid] = m.unit_of(pid)

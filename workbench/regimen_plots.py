@@ -12,7 +12,7 @@ import numpy as np
 
 from . import columns as C
 from .plots import _figure, _label, pyplot, save_figure
-from .regimens import weighted_quantile
+from .stats import weighted_quantile
 
 __all__ = ["plot_all", "plot_attainment_curves", "plot_exposure", "plot_exposure_vs_weight",
            "plot_overlap_matrix"]

@@ -50,12 +50,16 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
+from . import regimen_plots
 from . import units as U
 from ._engine import IntegratorSettings
+from ._timegrid import resolve_time
 from .dosing import Regimen, Subject, _dose_unit_kind, parse_regimen
+from .ensemble import run_ensemble
 from .errors import SpecError
 from .model import Model, load_model
 from .population import Population
+from .stats import weighted_quantile
 
 __all__ = ["Criterion", "RegimenResult", "compare_regimens", "exposure_overlap",
            "outside_window", "parse_subgroups", "subgroup_masks", "summarize", "target_attainment",
@@ -70,36 +74,6 @@ EXPOSURE_METRICS = ("cmax_first", "cmax_ss", "ctrough_ss", "auc_tau")
 # ---------------------------------------------------------------------------
 # statistics (weighted; hand-checkable)
 # ---------------------------------------------------------------------------
-
-def weighted_quantile(x, q, w=None, method: str = "hazen") -> np.ndarray:
-    """Quantiles ``q`` (0..1) of ``x`` with weights ``w`` (Hyndman & Fan 1996,
-    doi:10.1080/00031305.1996.10473566); NaN values and zero weights are dropped.
-
-    ``method`` (numpy's names; equal weights give ``numpy.quantile(x, q, method=...)``):
-    ``"hazen"`` (type 5) interpolates between the sorted values placed at
-    cumulative weight minus half their own; ``"inverted_cdf"`` (type 1) is the
-    smallest value whose cumulative weight reaches ``q``: no interpolation, so it
-    commutes with monotone maps (a quantile of f(x) is f of the quantile of x).
-    The result has the shape of ``q``.
-    """
-    if method not in ("hazen", "inverted_cdf"):
-        raise SpecError(f"quantile method {method!r} is not 'hazen' or 'inverted_cdf'",
-                        element="method")
-    x = np.asarray(x, float)
-    w = np.ones_like(x) if w is None else np.asarray(w, float)
-    ok = np.isfinite(x) & (w > 0)
-    x, w = x[ok], w[ok]
-    if not len(x):
-        return np.full(np.shape(q), np.nan)
-    o = np.argsort(x, kind="stable")
-    x, w = x[o], w[o]
-    if method == "inverted_cdf":
-        cw = np.cumsum(w) / w.sum()
-        idx = np.searchsorted(cw, np.asarray(q, float) - 1e-12, side="left")
-        return x[np.clip(idx, 0, len(x) - 1)]
-    p = (np.cumsum(w) - 0.5 * w) / w.sum()
-    return np.interp(q, p, x)
-
 
 def _wilson(p: float, n_eff: float, z: float = 1.959963984540054) -> tuple[float, float]:
     if not n_eff > 0 or not np.isfinite(p):
@@ -418,9 +392,6 @@ def compare_regimens(model: Model | str | os.PathLike[str], population: Populati
     """
     import time
 
-    from .ensemble import run_ensemble
-    from .simulate import resolve_time
-
     t_start = time.perf_counter()
     m = model if isinstance(model, Model) else load_model(model)
     pop = population.plausible() if plausible_only else population
@@ -514,9 +485,7 @@ def write_regimens(result: RegimenResult, outdir: str | os.PathLike[str], *,
         put("window.csv", outside_window(result.subjects, mt, lo, hi, subgroups=subgroups,
                                          unit=units.get(mt, "")))
     if plots:
-        from . import regimen_plots as P
-
-        paths += P.plot_all(result, out, window=window)
+        paths += regimen_plots.plot_all(result, out, window=window)
     return paths
 
 

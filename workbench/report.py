@@ -29,6 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import columns as C
+from ._versions import software_versions_table as software_versions
+from .report_render import render
 from .study import Study, read_study
 
 __all__ = ["BUNDLED_STUDY", "MabelRun", "run_mabel", "software_versions", "write_report"]
@@ -71,14 +73,6 @@ class MabelRun:
     levels: object | None = None
     #: each variant's QSP MABEL, start and first-level effect (decision_analyses.variant_decisions)
     variant_decisions: pd.DataFrame | None = None
-
-
-def software_versions() -> pd.DataFrame:
-    """Name and version of Python, the platform and every library the analyses used
-    (:func:`workbench.combine.software_versions`, also written into the exchange package)."""
-    from .combine import software_versions as versions
-
-    return pd.DataFrame(list(versions().items()), columns=[C.NAME, C.VALUE])
 
 
 def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
@@ -411,7 +405,5 @@ def _effect(e: dict):
 
 def write_report(result: MabelRun, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write the tables (CSV), ``report.html`` and ``report.pdf`` into ``out_dir``."""
-    from .report_render import render
-
     return render(result, Path(out_dir))
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import columns as C
 from ._io import atomic_write, atomic_write_bytes, atomic_write_text
+from ._versions import software_versions_table as software_versions
 from .plots import pyplot
 
 __all__ = ["SECTIONS", "render"]
@@ -537,8 +538,6 @@ def _sections(run) -> dict[str, list]:
         S["package"].append(("list", [f for f, _ in run.archive.files]))
     else:
         S["package"].append(("p", "No exchange package was written."))
-    from .report import software_versions
-
     S["software"].append(("table", software_versions()))
     return S
 

@@ -22,6 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ._engine import unsupported_features
+from .model import load_model
+from .simulate import simulate
+
 __all__ = ["case_result", "compare", "read_results", "read_settings", "run_cases", "sbml_file",
            "simulate_case"]
 
@@ -107,9 +111,6 @@ def simulate_case(model, case_dir: Path, integrator=None) -> tuple[str, str]:
     (status, reason)
         status ``pass``, ``fail``, ``unsupported`` or ``error``; reason empty on a pass.
     """
-    from . import simulate
-    from ._engine import unsupported_features
-
     try:
         st = read_settings(case_dir)
         if st["duration"] is None or not st["steps"]:
@@ -136,8 +137,6 @@ def case_result(case_dir: Path, integrator=None) -> dict:
     """Run one case (its highest-level SBML file, loaded with :func:`workbench.load_model`,
     through :func:`simulate_case`); returns ``case, status (pass|fail|unsupported|error),
     reason, seconds``."""
-    from . import load_model
-
     t0 = time.perf_counter()
     out = {"case": case_dir.name, "status": "error", "reason": "no SBML file", "seconds": 0.0}
     path = sbml_file(case_dir)

@@ -1,20 +1,8 @@
 """Sensitivity analysis: local coefficients, Morris screening, Sobol indices.
 
-The parameters varied and their ranges form a :class:`ParameterSpace`, a
-table with columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`:
-
-=============  ==========================================================
-``id``         a global parameter, species (initial value) or compartment
-``distribution``  ``uniform``, ``loguniform``, ``normal``, ``lognormal``, ``triangular``
-``low, high``  bounds (uniform, loguniform, triangular), or truncation bounds
-               (normal, lognormal; default: 3 standard deviations)
-``nominal``    the model value when empty; the mean (normal), median
-               (lognormal) or mode (triangular)
-``fold``       range ``[nominal / fold, nominal * fold]`` when ``low, high``
-               are empty; for lognormal without ``sd``: 95 % of the mass in it
-``sd``         normal: standard deviation; lognormal: sd of ln(value)
-``unit``       documentation (values are in model units)
-=============  ==========================================================
+The parameters varied and their ranges form a
+:class:`~workbench.parameter_space.ParameterSpace` (defined in
+:mod:`workbench.parameter_space`, re-exported here).
 
 Every method maps points of the unit hypercube through each parameter's
 inverse distribution function, runs the ensemble (:func:`workbench.run_ensemble`)
@@ -52,257 +40,23 @@ import pandas as pd
 
 from . import columns as C
 from ._engine import IntegratorSettings
+from ._io import atomic_write_text
 from .ensemble import Metric, parse_metric, run_ensemble
-from .errors import InputFileError, SimulationError, SpecError
+from .errors import SimulationError, SpecError
 from .model import Model, load_model
+from .parameter_space import (
+    DISTRIBUTIONS,
+    ParameterRange,
+    ParameterSpace,
+    read_parameter_space,
+)
+from .parameter_space import model_value as _model_value  # noqa: F401 (former name)
+from .sensitivity_plots import plot_indices
 
 __all__ = ["DISTRIBUTIONS", "ParameterRange", "ParameterSpace", "SensitivityResult",
            "local_sensitivity", "morris", "read_parameter_space", "run_sensitivity", "sobol"]
 
 log = logging.getLogger(__name__)
-
-DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular")
-_ALIASES = {"log-uniform": "loguniform", "log_uniform": "loguniform", "log uniform": "loguniform",
-            "log-normal": "lognormal", "log_normal": "lognormal", "gaussian": "normal",
-            "triang": "triangular"}
-
-
-# ---------------------------------------------------------------------------
-# parameter space
-# ---------------------------------------------------------------------------
-
-def _num(v) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-@dataclass(frozen=True)
-class ParameterRange:
-    """One varied id and its distribution (see the module docstring for the fields)."""
-
-    id: str
-    distribution: str = "uniform"
-    low: float | None = None
-    high: float | None = None
-    nominal: float | None = None
-    fold: float | None = None
-    sd: float | None = None
-    unit: str = ""
-
-    def __post_init__(self) -> None:
-        d = _ALIASES.get(self.distribution.strip().lower(), self.distribution.strip().lower())
-        object.__setattr__(self, "distribution", d)
-        if d not in DISTRIBUTIONS:
-            raise SpecError(f"unknown distribution {self.distribution!r}", element=self.id,
-                            fix="use one of " + ", ".join(DISTRIBUTIONS))
-        if self.fold is not None and not self.fold > 1:
-            raise SpecError(f"the fold range must be > 1, got {self.fold}", element=self.id)
-        if self.sd is not None and not self.sd > 0:
-            raise SpecError(f"the sd must be > 0, got {self.sd}", element=self.id)
-
-    def with_nominal(self, value: float) -> ParameterRange:
-        """The same range with ``nominal`` filled when it was empty."""
-        if self.nominal is not None:
-            return self
-        return ParameterRange(self.id, self.distribution, self.low, self.high, float(value),
-                              self.fold, self.sd, self.unit)
-
-    def _bounds(self) -> tuple[float, float]:
-        """(low, high) of the support actually sampled."""
-        d, nom = self.distribution, self.nominal
-        if self.low is not None and self.high is not None:
-            lo, hi = self.low, self.high
-        elif d in ("normal", "lognormal"):
-            sd = self._sd()
-            if d == "normal":
-                lo, hi = nom - 3 * sd, nom + 3 * sd
-            else:
-                lo, hi = nom * math.exp(-3 * sd), nom * math.exp(3 * sd)
-            lo = self.low if self.low is not None else lo
-            hi = self.high if self.high is not None else hi
-        elif self.fold is not None and nom is not None:
-            lo, hi = nom / self.fold, nom * self.fold
-            if nom < 0:
-                lo, hi = hi, lo
-        else:
-            raise SpecError("give low and high, or a fold range around the nominal value",
-                            element=self.id, fix="fill low and high, or fold (e.g. 10)")
-        if not (math.isfinite(lo) and math.isfinite(hi)) or not hi > lo:
-            raise SpecError(f"the range [{lo}, {hi}] is empty or not finite", element=self.id)
-        if d in ("loguniform", "lognormal") and lo <= 0:
-            raise SpecError(f"a {d} range must be positive, got low = {lo}", element=self.id)
-        return lo, hi
-
-    def _sd(self) -> float:
-        if self.nominal is None:
-            raise SpecError(f"a {self.distribution} distribution needs the nominal value",
-                            element=self.id)
-        if self.sd is not None:
-            return self.sd
-        if self.distribution == "lognormal" and self.fold is not None:
-            return math.log(self.fold) / 1.959963984540054
-        raise SpecError(f"a {self.distribution} distribution needs sd", element=self.id,
-                        fix="fill the sd column (lognormal: sd of ln(value), or a fold range)")
-
-    def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Inverse distribution function: points in [0, 1] -> values."""
-        from scipy.special import ndtr, ndtri
-
-        u = np.asarray(u, dtype=float)
-        lo, hi = self._bounds()
-        d = self.distribution
-        if d == "uniform":
-            return lo + u * (hi - lo)
-        if d == "loguniform":
-            return np.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
-        if d == "triangular":
-            mode = self.nominal if self.nominal is not None and lo <= self.nominal <= hi \
-                else (lo + hi) / 2
-            c = (mode - lo) / (hi - lo)
-            return np.where(u < c, lo + np.sqrt(u * (hi - lo) * (mode - lo)),
-                            hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode)))
-        sd = self._sd()
-        if d == "normal":
-            mu, a, b = self.nominal, lo, hi
-        else:
-            mu, a, b = math.log(self.nominal), math.log(lo), math.log(hi)
-        pa, pb = ndtr((a - mu) / sd), ndtr((b - mu) / sd)
-        z = mu + sd * ndtri(pa + np.clip(u, 0, 1) * (pb - pa))
-        z = np.clip(z, a, b)
-        return z if d == "normal" else np.exp(z)
-
-
-@dataclass(frozen=True)
-class ParameterSpace:
-    """The varied ids and their distributions: a table of :class:`ParameterRange` rows."""
-
-    ranges: tuple[ParameterRange, ...]
-
-    def __post_init__(self) -> None:
-        ids = [r.id for r in self.ranges]
-        if not ids:
-            raise SpecError("the parameter space is empty", element="params")
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise SpecError(f"ids listed twice in the parameter space: {', '.join(dup)}",
-                            element=dup[0])
-
-    @property
-    def ids(self) -> list[str]:
-        """The varied ids, in table order."""
-        return [r.id for r in self.ranges]
-
-    @classmethod
-    def from_frame(cls, df: pd.DataFrame) -> ParameterSpace:
-        """From a table with columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`
-        (only ``id`` is required; ``distribution`` defaults to uniform)."""
-        if C.ID not in df.columns:
-            raise SpecError("the parameter table has no 'id' column", element="id",
-                            fix="columns: " + ", ".join(C.PARAMETER_SPACE_COLUMNS))
-        ranges = []
-        for _, row in df.iterrows():
-            dist = row.get(C.DISTRIBUTION, "uniform")
-            dist = "uniform" if not isinstance(dist, str) or not dist.strip() else dist
-            unit = row.get(C.UNIT, "")
-            ranges.append(ParameterRange(
-                id=str(row[C.ID]).strip(), distribution=dist, low=_num(row.get(C.LOW)),
-                high=_num(row.get(C.HIGH)), nominal=_num(row.get(C.NOMINAL)),
-                fold=_num(row.get(C.FOLD)), sd=_num(row.get(C.SD)),
-                unit=unit if isinstance(unit, str) else ""))
-        return cls(tuple(ranges))
-
-    def to_frame(self) -> pd.DataFrame:
-        """Columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`."""
-        rows = [{C.ID: r.id, C.DISTRIBUTION: r.distribution, C.LOW: r.low, C.HIGH: r.high,
-                 C.NOMINAL: r.nominal, C.FOLD: r.fold, C.SD: r.sd, C.UNIT: r.unit}
-                for r in self.ranges]
-        return pd.DataFrame(rows, columns=list(C.PARAMETER_SPACE_COLUMNS))
-
-    def with_model(self, model: Model, check: bool = True) -> ParameterSpace:
-        """Empty nominal values and units filled from the model; ``check``: the ranges too."""
-        out = []
-        for r in self.ranges:
-            nom = r.nominal if r.nominal is not None else _model_value(model, r.id)
-            rr = r.with_nominal(nom)
-            if not rr.unit:
-                try:
-                    unit = model.unit_of(r.id)
-                except Exception:
-                    unit = ""
-                rr = ParameterRange(rr.id, rr.distribution, rr.low, rr.high, rr.nominal,
-                                    rr.fold, rr.sd, unit)
-            out.append(rr)
-        space = ParameterSpace(tuple(out))
-        for r in space.ranges if check else ():
-            r._bounds()  # errors now rather than in the middle of an analysis
-        return space
-
-    def transform(self, u: np.ndarray) -> pd.DataFrame:
-        """Points of the unit hypercube (rows, one column per id) -> sample table."""
-        u = np.atleast_2d(np.asarray(u, dtype=float))
-        return pd.DataFrame({r.id: r.ppf(u[:, j]) for j, r in enumerate(self.ranges)})
-
-    def sample(self, n: int, seed: int | None = None, method: str = "random") -> pd.DataFrame:
-        """``n`` draws: ``method`` "random" (independent), "lhs" (Latin hypercube) or
-        "sobol" (scrambled Sobol' points); the same seed gives the same table."""
-        d = len(self.ranges)
-        rng = np.random.default_rng(seed)
-        if method == "random":
-            u = rng.random((n, d))
-        elif method in ("lhs", "sobol"):
-            from scipy.stats import qmc
-
-            eng = qmc.LatinHypercube(d=d, seed=rng) if method == "lhs" \
-                else qmc.Sobol(d=d, scramble=True, seed=rng)
-            u = eng.random(n)
-        else:
-            raise SpecError(f"unknown sampling method {method!r}", element="method",
-                            fix="use 'random', 'lhs' or 'sobol'")
-        return self.transform(u)
-
-    def write_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the table as CSV, atomically."""
-        from ._io import atomic_write_text
-
-        atomic_write_text(path, self.to_frame().to_csv(index=False))
-
-
-def read_parameter_space(path: str | os.PathLike[str]) -> ParameterSpace:
-    """Read a parameter-space CSV (columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError("parameter table not found", source=str(p),
-                             fix="give a CSV with columns " + ", ".join(C.PARAMETER_SPACE_COLUMNS))
-    try:
-        df = pd.read_csv(p, skipinitialspace=True, comment="#")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"cannot read the parameter table ({exc})", source=str(p)) from None
-    try:
-        return ParameterSpace.from_frame(df)
-    except SpecError as exc:
-        raise SpecError(exc.message, source=str(p), element=exc.element, fix=exc.fix) from None
-
-
-def _model_value(model: Model, sid: str) -> float:
-    kind = model.kind_of(sid)
-    tab = {"parameter": model.parameters, "species": model.species,
-           "compartment": model.compartments}.get(kind)
-    if tab is None:
-        raise SpecError(f"{sid!r} is a {kind}, not a parameter, species or compartment",
-                        source=model.source, element=sid)
-    if kind == "parameter":
-        tab = tab[tab["scope"] == "global"]
-    v = tab.loc[tab[C.ID] == sid, C.VALUE]
-    if not len(v) or not np.isfinite(v.iloc[0]):
-        raise SpecError(f"{sid!r} has no numeric value in the model", source=model.source,
-                        element=sid, fix="give its nominal value in the parameter table")
-    return float(v.iloc[0])
-
 
 # ---------------------------------------------------------------------------
 # shared machinery
@@ -355,9 +109,6 @@ class SensitivityResult:
         ``tornado.png`` / ``morris.png`` / ``sobol.png`` (+ ``sobol_over_time.png``
         for time-resolved indices).
         """
-        from ._io import atomic_write_text
-        from .sensitivity_plots import plot_indices
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from . import columns as C
 from .plots import _figure, save_figure
-
-if TYPE_CHECKING:
-    from .sensitivity import SensitivityResult
 
 __all__ = ["plot_indices", "plot_morris", "plot_sobol", "plot_sobol_over_time", "plot_tornado"]
 
@@ -106,7 +103,17 @@ def plot_sobol_over_time(indices: pd.DataFrame, path: str | os.PathLike[str],
     return save_figure(fig, path)
 
 
-def plot_indices(result: SensitivityResult, out_dir: str | os.PathLike[str]) -> list[Path]:
+class IndexTables(Protocol):
+    """What :func:`plot_indices` reads of a result (a
+    :class:`workbench.sensitivity.SensitivityResult`): the figures depend on the tables,
+    not on the analysis module, which imports this one to draw them."""
+
+    method: str
+    indices: pd.DataFrame
+    samples: pd.DataFrame
+
+
+def plot_indices(result: IndexTables, out_dir: str | os.PathLike[str]) -> list[Path]:
     """The standard figures of ``result`` written into ``out_dir``; returns their paths."""
     out = Path(out_dir)
     idx = result.indices

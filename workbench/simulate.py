@@ -21,9 +21,9 @@ from . import units as U
 from ._batch import BatchRunner
 from ._engine import DoseEvent, IntegratorSettings, engine_for
 from ._outputs import parse_output
-from ._timegrid import DEFAULT_POINTS, time_grid
+from ._timegrid import DEFAULT_POINTS, resolve_time, time_grid
 from .dosing import Regimen, Subject, dose_in_model_units, parse_regimen
-from .errors import DoseError, SimulationError, SpecError, UnitError
+from .errors import DoseError, SimulationError, SpecError
 from .model import Model, load_model
 
 __all__ = ["DoseContext", "dose_times", "doses_to_events", "output_units", "read_trajectory", "resolve_time",
@@ -42,22 +42,6 @@ class DoseContext:
 
 def _as_model(model: Model | str | os.PathLike[str]) -> Model:
     return model if isinstance(model, Model) else load_model(model)
-
-
-def resolve_time(value: float | str, model: Model, what: str = "time") -> float:
-    """A time in model units from a number (model units) or a string such as ``"672 h"``."""
-    if isinstance(value, int | float | np.floating | np.integer):
-        return float(value)
-    v, unit = U.parse_quantity(str(value))
-    if not unit:
-        return v
-    mt = model.time_unit
-    if not mt:
-        raise UnitError(f"{what} {value!r} has a unit but the model's time unit is undeclared",
-                        source=model.source, element="timeUnits",
-                        fix="give the time as a plain number in model time units, or declare "
-                            "timeUnits in the model")
-    return U.convert(v, unit, mt)
 
 
 def _regimen_factor(regimen: Regimen, model: Model) -> float:

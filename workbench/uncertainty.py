@@ -46,7 +46,7 @@ from ._engine import IntegratorSettings
 from .dosing import Regimen, Subject, parse_regimen
 from .errors import SimulationError, SpecError
 from .model import Model, load_model
-from .sensitivity import ParameterRange, ParameterSpace
+from .parameter_space import ParameterRange, ParameterSpace, read_parameter_space
 
 __all__ = ["Uncertainty", "UncertaintyResult", "build_uncertainty", "parse_distribution", "plot_bands", "propagate",
            "uncertainty_from_provenance", "write_uncertainty"]
@@ -245,8 +245,6 @@ def build_uncertainty(model: Model | str | os.PathLike[str], *, params: Sequence
     ------
     SpecError
     """
-    from .sensitivity import read_parameter_space
-
     ranges: dict[str, ParameterRange] = {}
     origin: dict[str, str] = {}
     if provenance is not None:

@@ -49,13 +49,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 
 from . import _verify_checks as K
 from . import columns as C
-from . import units as U
 from ._engine import IntegratorSettings
+from ._verify_checks import dose_grid as dose_grid  # re-exported (former home)
+from .check_result import STATUSES as STATUSES  # re-exported (former home)
+from .check_result import CheckResult, PlotData
 from .dosing import Subject
 from .errors import SpecError, WorkbenchError
 from .model import Model, load_model
@@ -69,41 +70,6 @@ log = logging.getLogger(__name__)
 CHECKS = ("baseline", "steady_state", "high_dose_occupancy", "high_dose_plateau",
           "monotone_dose_response", "non_negative", "conservation", "units",
           "solver_convergence", "dose_proportionality", "stochastic")
-STATUSES = ("pass", "fail", "warn", "skip")
-
-
-@dataclass(frozen=True)
-class PlotData:
-    """What the small figure of a check shows: lines (or bars) with labelled axes."""
-
-    title: str
-    xlabel: str
-    ylabel: str
-    series: tuple[tuple[str, tuple, tuple], ...]  # (label, x, y); bars: x are labels
-    logx: bool = False
-    logy: bool = False
-    limit: float | None = None                      # drawn as a dashed horizontal line
-    bars: bool = False
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One verification check: columns of :data:`workbench.columns.VERIFY_COLUMNS`."""
-
-    check: str
-    status: str
-    value: float = math.nan
-    limit: float = math.nan
-    unit: str = ""
-    evidence: str = ""
-    reason: str = ""
-    plot: PlotData | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-
-
 @dataclass(frozen=True)
 class VerifyOptions:
     """Settings of :func:`verify`; every tolerance is documented with its check.
@@ -405,22 +371,3 @@ def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> 
     plot_verification(result, p)
     written.append(p)
     return written
-
-
-def dose_grid(options: VerifyOptions) -> tuple[np.ndarray, str]:
-    """The dose levels (ascending) and their unit."""
-    if options.doses is not None:
-        vals = [U.parse_quantity(d) for d in options.doses]
-        unit = vals[0][1]
-        levels = np.array([v * U.factor(u, unit) for v, u in vals], float)
-    else:
-        (lo, unit), (hi, hu) = (U.parse_quantity(x) for x in options.dose_range)
-        hi = hi * U.factor(hu, unit)
-        if not 0 < lo < hi:
-            raise SpecError(f"the dose range {options.dose_range} must be positive and increasing",
-                            element="dose_range")
-        levels = np.geomspace(lo, hi, options.n_doses)
-    levels = np.unique(levels)
-    if len(levels) < 3 or levels[0] <= 0:
-        raise SpecError("the dose grid needs at least 3 distinct positive levels", element="doses")
-    return levels, unit

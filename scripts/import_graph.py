@@ -1,0 +1,297 @@
+"""Import graph of the workbench package: module count, depth, cycles, layer breaches.
+
+Reads the source with :mod:`ast` (nothing is imported), so every import counts:
+module level, inside functions and methods (an in-function import is still a
+dependency, often one that hides a cycle), and under ``try``. Imports under
+``if TYPE_CHECKING:`` count too (a type one module needs from another is a
+design dependency); ``--runtime-only`` leaves them out.
+
+Usage::
+
+    .venv/bin/python scripts/import_graph.py              # summary of workbench/
+    .venv/bin/python scripts/import_graph.py --edges      # also every edge, with its line
+    .venv/bin/python scripts/import_graph.py --check      # exit 1 on a cycle or layer breach
+
+Numbers printed:
+
+* modules: ``.py`` files of the package (``__init__`` included);
+* depth: nodes on the longest import chain, strongly connected components
+  counted as one node (a module importing nothing of the package has depth 1);
+* cycles: strongly connected components with more than one module, plus
+  modules that import themselves.
+
+The layer contract (:data:`LAYERS`) is the import rule of the flat layout: a
+module may import modules of its own layer and of lower layers, never of a
+higher one, and every module has its place. The test ``tests/unit/test_import_graph.py`` checks it on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Layers of the flat layout, lowest first (module names without the package prefix), after
+#: the pipeline of issue 14: core < sim < analysis/verify/exchange < mabel/calibrate < study <
+#: report < front ends. A module may import modules of its own layer and of lower layers,
+#: never of a higher one; every module of the package must be listed (a new module has to
+#: be placed). ``__init__`` is the public face: only the front end may import it.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    # core: errors, tables, units, the model, doses, provenance, shared types
+    ("errors", "columns", "_io", "units", "_sbmlmath", "_initial_assignments", "_outputs",
+     "_versions", "stats", "check_result", "plots", "_profile", "_sbml_convert", "model",
+     "dosing", "provenance", "validate", "stoichiometry", "parameter_space"),
+    # sim: the engine, single runs, ensembles, metrics of runs
+    ("_model_index", "_segments", "_engine", "_batch", "_timegrid", "metric_spec", "simulate",
+     "metrics", "_backends", "ensemble"),
+    # analysis, verification, exchange (may import each other)
+    ("sensitivity", "sensitivity_plots", "uncertainty", "population", "regimens",
+     "regimen_plots", "variants", "verify", "_verify_checks", "export", "sedml", "combine",
+     "sbml_events", "sbmlsuite", "petab_problem", "petab_objective", "validation_data"),
+    # MABEL and calibration
+    ("mabel", "qsp_mabel", "mabel_population", "decision", "calibrate", "calibration_plots"),
+    # study
+    ("study", "study_data"),
+    # report
+    ("report", "report_render"),
+    # front ends
+    ("cli", "__init__"),
+)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``source`` imports ``target`` at ``line`` (``in_function``: inside a def)."""
+
+    source: str
+    target: str
+    line: int
+    in_function: bool
+
+
+def module_names(package_dir: Path, package: str) -> dict[str, Path]:
+    """Dotted module name -> file, for every ``.py`` file under ``package_dir``."""
+    out = {}
+    for p in sorted(package_dir.rglob("*.py")):
+        rel = p.relative_to(package_dir).with_suffix("")
+        parts = [package, *rel.parts]
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = p
+    return out
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.AST, runtime_only: bool = False) -> Iterable[tuple[ast.stmt, bool]]:
+    """Import statements of a module, with an in-function flag (``runtime_only``: not
+    those under ``if TYPE_CHECKING``)."""
+
+    def walk(node: ast.AST, in_func: bool):
+        for child in ast.iter_child_nodes(node):
+            if runtime_only and isinstance(child, ast.If) and _is_type_checking(child.test):
+                for sub in child.orelse:
+                    yield from walk_one(sub, in_func)
+                continue
+            yield from walk_one(child, in_func)
+
+    def walk_one(node: ast.AST, in_func: bool):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node, in_func
+            return
+        inner = in_func or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        yield from walk(node, inner)
+
+    yield from walk(tree, False)
+
+
+def _resolve(mod: str, is_pkg: bool, node: ast.stmt, known: set[str]) -> list[str]:
+    """Modules of the package that an import statement reaches."""
+    out = []
+    if isinstance(node, ast.Import):
+        for a in node.names:
+            name = a.name
+            while name and name not in known:
+                name = name.rpartition(".")[0]
+            if name:
+                out.append(name)
+        return out
+    assert isinstance(node, ast.ImportFrom)
+    if node.level:
+        base = mod.split(".") if is_pkg else mod.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        target = ".".join([*base, node.module] if node.module else base)
+    else:
+        target = node.module or ""
+    if target not in known:
+        # `from workbench.x.y import z` where only workbench.x exists is not a thing here;
+        # a third-party module
+        head = target
+        while head and head not in known:
+            head = head.rpartition(".")[0]
+        return [head] if head else []
+    for a in node.names:
+        sub = f"{target}.{a.name}"
+        out.append(sub if sub in known else target)  # `from . import simulate`: the module
+    return out
+
+
+def import_edges(package_dir: Path, package: str = "workbench", runtime_only: bool = False
+                 ) -> tuple[list[str], list[Edge]]:
+    """Modules of the package and every import edge between them (one per statement and
+    target module)."""
+    files = module_names(package_dir, package)
+    known = set(files)
+    edges = []
+    for mod, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        is_pkg = path.name == "__init__.py"
+        for node, in_func in _imports(tree, runtime_only):
+            for target in dict.fromkeys(_resolve(mod, is_pkg, node, known)):
+                edges.append(Edge(mod, target, node.lineno, in_func))
+    return sorted(files), edges
+
+
+def adjacency(modules: list[str], edges: list[Edge]) -> dict[str, set[str]]:
+    g: dict[str, set[str]] = {m: set() for m in modules}
+    for e in edges:
+        g[e.source].add(e.target)
+    return g
+
+
+def strongly_connected(g: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components (Tarjan, iterative), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    comps: list[list[str]] = []
+    counter = 0
+    for root in sorted(g):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(g[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, it = work[-1]
+            advanced = False
+            for w in it:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(g[w]))))
+                    advanced = True
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                comps.append(sorted(comp))
+    return comps
+
+
+def cycles(g: dict[str, set[str]]) -> list[list[str]]:
+    """Import cycles: components of more than one module, and self-imports."""
+    return [c for c in strongly_connected(g) if len(c) > 1 or c[0] in g[c[0]]]
+
+
+def depth(g: dict[str, set[str]]) -> int:
+    """Nodes on the longest import chain (each strongly connected component one node)."""
+    comps = strongly_connected(g)
+    comp_of = {m: i for i, c in enumerate(comps) for m in c}
+    memo: dict[int, int] = {}
+    # Tarjan emits components in reverse topological order: dependencies first
+    for i, c in enumerate(comps):
+        deps = {comp_of[t] for m in c for t in g[m]} - {i}
+        memo[i] = 1 + max((memo[d] for d in deps), default=0)
+    return max(memo.values(), default=0)
+
+
+def _levels(layers: tuple[tuple[str, ...], ...], package: str) -> dict[str, int]:
+    return {package if n == "__init__" else f"{package}.{n}": i
+            for i, names in enumerate(layers) for n in names}
+
+
+def layer_breaches(edges: list[Edge], layers: tuple[tuple[str, ...], ...] = LAYERS,
+                   package: str = "workbench") -> list[Edge]:
+    """Edges from a module to a module of a higher layer."""
+    level = _levels(layers, package)
+    return [e for e in edges if e.source in level and e.target in level
+            and level[e.target] > level[e.source]]
+
+
+def unplaced(modules: list[str], layers: tuple[tuple[str, ...], ...] = LAYERS,
+             package: str = "workbench") -> list[str]:
+    """Modules of the package that no layer lists."""
+    level = _levels(layers, package)
+    return [m for m in modules if m not in level]
+
+
+def summary(package_dir: Path, package: str = "workbench", runtime_only: bool = False) -> dict:
+    """Module count, depth, cycles, in-function import count and layer breaches."""
+    modules, edges = import_edges(package_dir, package, runtime_only)
+    g = adjacency(modules, edges)
+    return {"modules": len(modules), "edges": len({(e.source, e.target) for e in edges}),
+            "in_function_imports": len({(e.source, e.line) for e in edges if e.in_function}),
+            "depth": depth(g), "cycles": cycles(g),
+            "layer_breaches": layer_breaches(edges, package=package),
+            "unplaced": unplaced(modules, package=package) if package == "workbench" else []}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="example: python scripts/import_graph.py --check")
+    ap.add_argument("--package-dir", type=Path, default=ROOT / "workbench")
+    ap.add_argument("--package", default="workbench")
+    ap.add_argument("--edges", action="store_true", help="print every edge")
+    ap.add_argument("--runtime-only", action="store_true",
+                    help="leave out imports under `if TYPE_CHECKING:`")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 when there is a cycle, a layer breach or an unplaced module")
+    a = ap.parse_args(argv)
+    s = summary(a.package_dir, a.package, a.runtime_only)
+    print(f"modules: {s['modules']}")
+    print(f"edges (module pairs): {s['edges']}")
+    print(f"in-function import statements (of package modules): {s['in_function_imports']}")
+    print(f"depth (longest import chain, cycles as one node): {s['depth']}")
+    print(f"cycles: {len(s['cycles'])}")
+    for c in s["cycles"]:
+        print("  {" + ", ".join(m.rpartition('.')[2] or m for m in c) + "}")
+    print(f"layer breaches: {len(s['layer_breaches'])}")
+    for e in s["layer_breaches"]:
+        print(f"  {e.source} -> {e.target} (line {e.line})")
+    if s["unplaced"]:
+        print("modules in no layer (add them to LAYERS): " + ", ".join(s["unplaced"]))
+    if a.edges:
+        _, edges = import_edges(a.package_dir, a.package, a.runtime_only)
+        for e in edges:
+            print(f"{e.source} -> {e.target}:{e.line}{' (in function)' if e.in_function else ''}")
+    return 1 if a.check and (s["cycles"] or s["layer_breaches"] or s["unplaced"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
