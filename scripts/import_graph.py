@@ -57,8 +57,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mabel", "qsp_mabel", "mabel_population", "decision", "calibrate", "calibration_plots"),
     # study
     ("study", "study_data"),
-    # report
-    ("report", "report_render"),
+    # report, and the retrospective benchmark that runs whole studies
+    ("report", "report_render", "benchmark"),
     # front ends
     ("cli", "__init__"),
 )
