@@ -54,9 +54,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "regimen_plots", "variants", "verify", "_verify_checks", "export", "sedml", "combine",
      "sbml_events", "sbmlsuite", "petab_problem", "petab_objective", "validation_data"),
     # MABEL and calibration
-    ("mabel", "qsp_mabel", "mabel_population", "decision", "calibrate", "calibration_plots"),
+    ("mabel", "qsp_mabel", "mabel_population", "decision", "decision_analyses", "stepup",
+     "calibrate", "calibration_plots"),
     # study
-    ("study", "study_data"),
+    ("study", "study_data", "study_refine"),
     # report, and the retrospective benchmark that runs whole studies
     ("report", "report_render", "benchmark"),
     # front ends
