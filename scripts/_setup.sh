@@ -16,6 +16,8 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     .venv/bin/python -m pip install --quiet -e ".[test]" >&2
     touch "$STAMP"
 fi
+# system libraries of the report (pango, Graphviz; Chromium for the browser test)
+source "$ROOT/scripts/_system_deps.sh"
 export PATH="$ROOT/.venv/bin:$PATH"
 # no display on CI machines: render figures off-screen
 export MPLBACKEND=Agg

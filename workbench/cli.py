@@ -143,13 +143,16 @@ def cmd_sensitivity(a) -> int:
                                                     ("absolute_tolerance", a.atol)) if v is not None})
     times = [float(t) for t in a.times.split(",")] if a.times else None
     outputs = [o.strip() for o in a.outputs.split(",")] if a.outputs else None
+    stages = _stages(["sampling and simulating", "writing the results"], "sensitivity")
     res = run_sensitivity(a.model, read_parameter_space(a.params), a.method, n=a.n,
                           metrics=a.metric, outputs=outputs, times=times, regimen=a.dose,
                           target=a.into, mw=a.mw, subject=Subject(weight=a.weight), end=a.end,
                           points=a.points, integrator=integ, workers=a.workers, backend=a.backend,
                           scheduler=a.scheduler, seed=a.seed, second_order=a.second_order,
                           check_convergence=a.convergence, levels=a.levels, progress=True)
+    stages.next()
     paths = res.write(a.out)
+    stages.__exit__(None, None, None)
     _print_table(res.indices[res.indices["rank"] <= 5])
     print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
     return 0
@@ -193,8 +196,11 @@ def cmd_verify(a) -> int:
 def cmd_uncertainty(a) -> int:
     from . import IntegratorSettings, Subject, build_uncertainty, propagate, write_uncertainty
 
+    stages = _stages(["building the distributions", "sampling and simulating",
+                      "writing the results"], "uncertainty")
     unc = build_uncertainty(a.model, params=a.param or [], table=a.params,
                             provenance=a.provenance, correlations=a.corr or [])
+    stages.next()
     res = propagate(a.model, unc, a.dose or [None], metrics=a.metric,
                     outputs=a.outputs.split(",") if a.outputs else None,
                     times=[float(t) for t in a.times.split(",")] if a.times else None,
@@ -204,7 +210,9 @@ def cmd_uncertainty(a) -> int:
                     integrator=IntegratorSettings(relative_tolerance=a.rtol,
                                                   absolute_tolerance=a.atol),
                     workers=a.workers, progress=True)
+    stages.next()
     paths = write_uncertainty(res, a.out)
+    stages.__exit__(None, None, None)
     b = res.bands
     _print_table(b[b["time"].isna()] if b["time"].isna().any() else res.convergence)
     print(f"convergence (n/2 vs n): {'converged' if res.converged else 'NOT converged'}; "
@@ -301,11 +309,15 @@ def cmd_calibrate(a) -> int:
         _print_table(df, a.json)
         return 1 if (df["severity"] == "error").any() else 0
     prof = "all" if a.profile == "all" else [p.strip() for p in (a.profile or "").split(",") if p]
+    stages = _stages(["multi-start fit" + (" and profiles" if prof else ""),
+                      "writing the results"], "calibrate")
     r = calibrate(a.problem, starts=a.starts, seed=a.seed, workers=a.workers, method=a.method,
                   profile=prof or None, include_nominal=a.include_nominal, polish=a.polish,
                   max_evaluations=a.max_evaluations,
                   settings=IntegratorSettings(relative_tolerance=a.rtol, absolute_tolerance=a.atol))
+    stages.next()
     files = write_calibration(r, a.out, plots=not a.no_plots)
+    stages.__exit__(None, None, None)
     if a.provenance:
         from . import read_provenance, update_provenance, write_provenance
 
@@ -346,12 +358,23 @@ def cmd_check_data(a) -> int:
 def cmd_mabel(a) -> int:
     from pathlib import Path
 
-    from .report import BUNDLED_STUDY, run_mabel, write_report
+    from .progress import Stages
+    from .report import BUNDLED_STUDY, mabel_stages, run_mabel, write_report
+    from .report_html import weasyprint_problem
+    from .study import read_study
 
-    study = a.study or BUNDLED_STUDY
+    why = weasyprint_problem()  # before minutes of computing, not after
+    if why is not None:
+        from .errors import MissingDependencyError
+
+        raise MissingDependencyError(why, element="report.pdf")
+    study = read_study(a.study or BUNDLED_STUDY)
     out = Path(a.out)
-    run = run_mabel(study, reduced=a.quick, workers=a.workers, package_dir=out / "package")
-    paths = write_report(run, out)
+    with Stages([*mabel_stages(study, out / "package"), "report (HTML and PDF)"], "mabel") as st:
+        run = run_mabel(study, reduced=a.quick, workers=a.workers, package_dir=out / "package",
+                        stages=st)
+        st.next()
+        paths = write_report(run, out)
     _print_table(run.decision.table.drop(columns=["sentence"]))
     print(f"\nstarting dose: {run.decision.start_dose:.4g} {run.decision.dose_unit} "
           f"(basis: {run.decision.basis})")
@@ -400,11 +423,14 @@ def cmd_refine(a) -> int:
 def cmd_population(a) -> int:
     from .population import build_population
 
+    stages = _stages([f"drawing {a.n} subjects", "writing the population"], "population")
     pop = build_population(a.model, a.n, seed=a.seed, covariates=a.covariates, bsv=a.bsv or [],
                            correlations=a.corr or [], clearances=_ids(a.allometric_cl),
                            volumes=_ids(a.allometric_v), plausible=a.plausible or [],
                            workers=a.workers)
+    stages.next()
     pop.write_csv(a.out)
+    stages.__exit__(None, None, None)
     _print_table(pop.table.describe().T.reset_index().rename(columns={"index": "column"}))
     print(f"{int(pop.table['plausible'].sum())} of {len(pop)} subjects plausible; wrote {a.out}",
           file=sys.stderr)
@@ -431,6 +457,16 @@ def cmd_regimens(a) -> int:
     print(f"{len(pop)} subjects x {len(res.regimens)} regimens in {res.seconds:.1f} s; "
           f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
     return 0
+
+
+def _stages(names: list[str], verb: str):
+    """Entered :class:`workbench.progress.Stages` with its first stage announced (the verbs
+    close it with ``__exit__`` after their last stage)."""
+    from .progress import Stages
+
+    st = Stages(list(names), verb).__enter__()
+    st.next()
+    return st
 
 
 def _ids(text: str | None) -> list[str]:
@@ -764,6 +800,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if a.verbose else logging.WARNING,
                         format="workbench: %(message)s")
+    from .progress import enable_stage_lines
+
+    enable_stage_lines()
     try:
         return int(a.func(a) or 0)
     except WorkbenchError as exc:

@@ -17,6 +17,7 @@ __all__ = [
     "CalibrationError",
     "DoseError",
     "InputFileError",
+    "MissingDependencyError",
     "ModelLoadError",
     "ProvenanceError",
     "SimulationError",
@@ -162,3 +163,10 @@ class CalibrationError(WorkbenchError, ValueError):
     """
 
     findings = None
+
+
+class MissingDependencyError(WorkbenchError, RuntimeError):
+    """A program or system library the workbench needs is missing from this machine (e.g.
+    the pango library WeasyPrint renders the PDF report with)."""
+
+    exit_code = 2

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import columns as C
@@ -33,7 +34,8 @@ from ._versions import software_versions_table as software_versions
 from .report_render import render
 from .study import Study, read_study
 
-__all__ = ["BUNDLED_STUDY", "MabelRun", "run_mabel", "software_versions", "write_report"]
+__all__ = ["BUNDLED_STUDY", "MabelRun", "mabel_stages", "run_mabel", "software_versions",
+           "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +75,26 @@ class MabelRun:
     levels: object | None = None
     #: each variant's QSP MABEL, start and first-level effect (decision_analyses.variant_decisions)
     variant_decisions: pd.DataFrame | None = None
+    #: profile bands and effect distributions at each grid dose (workbench.dose_slider)
+    slider: object | None = None
+
+
+def mabel_stages(study: Study, package_dir: object = None) -> list[str]:
+    """The stages :func:`run_mabel` goes through for ``study``, in order (progress lines)."""
+    d = study.data
+    has_data = bool((d.get("calibration") or {}).get("petab") or (d.get("validation")
+                                                                  or {}).get("data"))
+    pop = bool(d.get("population"))
+    return ["verification", *(["calibration and validation"] if has_data else []), "QSP MABEL",
+            *(["population MABEL"] if pop else []), "decision and escalation ladder",
+            *(["population at the first levels"] if pop else []), "PK/PD profiles",
+            "sensitivity", *(["model variants"] if d["model"].get("variants") else []),
+            *(["step-up regimens"] if d.get("stepup") else []), "dose slider ensemble", *(["exchange package"] if package_dir is not None else [])]
 
 
 def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
               progress: bool | None = None, workers: int | None = 1,
-              package_dir: str | os.PathLike[str] | None = None) -> MabelRun:
+              package_dir: str | os.PathLike[str] | None = None, stages=None) -> MabelRun:
     """Run the analyses of a study file (module docstring).
 
     Parameters
@@ -93,6 +110,9 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
         than one, the worker pool is started at once and kept for every stage.
     package_dir
         Where to write the exchange package (``export_archive``); None: not written.
+    stages
+        A :class:`workbench.progress.Stages` to announce the stages on (the CLI's, which
+        also counts the report); default: a new one over :func:`mabel_stages`.
 
     Returns
     -------
@@ -110,6 +130,12 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     from .verify import VerifyOptions, verify
 
     st = study if isinstance(study, Study) else read_study(study)
+    if stages is None:
+        from .progress import Stages
+
+        with Stages(mabel_stages(st, package_dir), "mabel", bar=progress) as own:
+            return run_mabel(st, reduced=reduced, progress=progress, workers=workers,
+                             package_dir=package_dir, stages=own)
     workers = max(1, int(workers or os.cpu_count() or 1))
     if workers > 1:
         from .ensemble import start_pool
@@ -125,6 +151,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
         log.info("%s: %.1f s", what, secs[what])
         t0 = time.perf_counter()
 
+    stages.next("verification")
     m = load_model(st.model)
     if st.data["model"].get("set"):  # one platform model, the drug's own values
         from .variants import Variant, build_variant
@@ -196,6 +223,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                                            or {}).get("data"):
         from .study_data import run_study_data
 
+        stages.next("calibration and validation")
         if pspec is not None:
             # individual observations belong in the band of individual patients: the
             # virtual population paired with uncertainty draws (the study's own)
@@ -221,6 +249,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     # --- QSP MABEL (on the study's uncertainty draws)
     from .qsp_mabel import qsp_mabel
 
+    stages.next("QSP MABEL")
     effects = [_effect(e) for e in st.data["effects"]]
     grid_points = int(st.data["grid_points"]) if not reduced else min(int(st.data["grid_points"]), 13)
     run = dict(route=drug["route"], schedule=drug["schedule"], end=sim["end"],
@@ -237,6 +266,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     if pspec is not None:
         from .mabel_population import population_mabel
 
+        stages.next("population MABEL")
         popm = population_mabel(m, effects, pspec, uncertainty=unc, dose_unit=unit,
                                 workers=workers, progress=progress, drawn=drawn_for(m, "patients"),
                                 dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
@@ -250,6 +280,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                        workers=workers, **run)
         minimal = ma.estimates[0]
     # --- decision
+    stages.next("decision and escalation ladder")
     from .decision import DecisionSettings, decide, escalation_ladder, traditional_estimates
 
     trad = traditional_estimates(st.data["traditional"], dose_unit=unit, mw=drug["mw"],
@@ -278,6 +309,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
         from .mabel_population import overlap_by_level, reach_by_level
         from .qsp_mabel import dose_response
 
+        stages.next("population at the first levels")
         # every patient at every ladder level (and drug-free, for thresholds relative to
         # the baseline): one table for both summaries
         metrics = list(dict.fromkeys([*(e.effect.metric for e in qsp_dec.estimates), exposure]))
@@ -291,6 +323,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     # --- PK/PD profiles at the start, below and above
     from .simulate import simulate
 
+    stages.next("PK/PD profiles")
     profiles = {}
     start = dec.start_dose if math.isfinite(dec.start_dose) else float(qsp.estimates[0].dose_range[0])
     outs = list(out.get("profiles") or [out["exposure"], out["effect"]])
@@ -303,6 +336,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     # --- sensitivity where the decision needs it: at the QSP MABEL and every ladder level
     from .sensitivity import ParameterSpace
 
+    stages.next("sensitivity")
     ss = st.data["sensitivity"]
     loc = sob = levels = None
     start_reg = f"{start:.6g} {unit} {drug['route']} {drug['schedule']}".strip()
@@ -339,6 +373,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     if st.data["model"].get("variants"):
         from .variants import Variant, compare_variants, read_variants
 
+        stages.next("model variants")
         # the base model first: relative differences refer to it
         var = compare_variants(m, [Variant(BASE_VARIANT, description="the study model"),
                                    *read_variants(st.data["model"]["variants"])],
@@ -361,6 +396,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     if st.data.get("stepup"):
         from .stepup import evaluate_stepup, parse_stepup
 
+        stages.next("step-up regimens")
         block = dict(st.data["stepup"])
         if block.get("limit") is None and st.data["decision"].get("risk_threshold") is not None:
             block["limit"] = st.data["decision"]["risk_threshold"]  # the decision's risk limit
@@ -371,11 +407,26 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
             else "parameter uncertainty" if samples is not None else ""), workers=workers,
             progress=progress, **common)
         tick("step-up regimens")
+    # --- the dose slider of the interactive report: bands at every grid dose
+    from .dose_slider import dose_slider
+
+    stages.next("dose slider ensemble")
+    grid = np.geomspace(*qsp.estimates[0].dose_range, grid_points)
+    slider_outputs = [o for o in dict.fromkeys([out["exposure"], out.get("occupancy"),
+                                                out["effect"]]) if o]
+    slider = dose_slider(m, samples, grid, unit, outputs=slider_outputs,
+                         effect=best.effect.metric, relative=best.effect.relative,
+                         threshold=best.effect.threshold if best.effect.relative
+                         else best.threshold, op=best.effect.op,
+                         start_dose=dec.start_dose, end=sim["end"],
+                         **{k: v for k, v in run.items() if k != "end"}, workers=workers)
+    tick("dose slider")
     # --- exchange package
     arc = None
     if package_dir is not None:
         from .combine import export_archive
 
+        stages.next("exchange package")
         arc = export_archive(m, package_dir, provenance=prov, regimens=[start_reg],
                              outputs=outs, end=sim["end"], **common,
                              description=f"{st.name}: QSP MABEL study package")
@@ -386,7 +437,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                             "numbers are indicative only")
     return MabelRun(st, m, prov, ver, unc, qsp, minimal, trad, dec, profiles, loc, sob, var, popm,
                     arc, notes, secs, data=data, stepup=stepup, levels=levels,
-                    variant_decisions=vdec)
+                    variant_decisions=vdec, slider=slider)
 
 
 def _selected_mabel(dec, best) -> float:

@@ -1,19 +1,19 @@
 """Render a :class:`workbench.report.MabelRun` as report.html, report.pdf and CSV tables.
 
-The HTML is one self-contained file (figures embedded as base64 PNG, inline
-CSS); the PDF is drawn with matplotlib's PdfPages (no system library needed):
-one or more text pages per section, then its figures. Both carry the same
-sections, in the order of :data:`SECTIONS` (HTML ids are the keys).
+One document, two renderings (:mod:`workbench.report_html`): report.html is
+self-contained and interactive (Plotly figures and a dose slider, plotly.js
+inlined, no network); report.pdf is printed by WeasyPrint from the same
+sections laid out for print, with static matplotlib figures. Both carry the
+sections of :data:`SECTIONS` in order (HTML ids are the keys); the first is the
+decision summary (:mod:`workbench.report_summary`). Every file is written
+through :func:`render` into one directory.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import io
 import logging
 import math
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,10 @@ from . import columns as C
 from ._io import atomic_write, atomic_write_bytes, atomic_write_text
 from ._versions import software_versions_table as software_versions
 from .plots import pyplot
+from .report_diagram import diagram_figure, diagram_svg
+from .report_html import report_document, write_pdf
+from .report_interactive import plotly_script, slider_html, spans_decades
+from .report_summary import decision_summary, model_risk_status
 
 __all__ = ["SECTIONS", "render"]
 
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 
 #: (HTML id, heading) of every section, in order
 SECTIONS = (
+    ("summary", "Decision summary"),
     ("context", "1. Question of interest, context of use and model risk"),
     ("model", "2. Model structure (diagram)"),
     ("equations", "3. Equations (from the SBML math)"),
@@ -63,46 +68,6 @@ def _png(fig) -> bytes:
 # figures
 # ---------------------------------------------------------------------------
 
-def _diagram(model):
-    """Species (boxes) and reactions (arrows reactants -> products) on a circle."""
-    plt = pyplot()
-    sp = list(model.species[C.ID])
-    n = max(len(sp), 1)
-    ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    pos = {s: (math.cos(a), math.sin(a)) for s, a in zip(sp, ang, strict=True)}
-    fig, ax = plt.subplots(figsize=(8, 8))
-    for _, r in model.reactions.iterrows():
-        reac = [x.strip().split(" ")[-1] for x in str(r[C.REACTANTS]).split("+") if x.strip()]
-        prod = [x.strip().split(" ")[-1] for x in str(r[C.PRODUCTS]).split("+") if x.strip()]
-        reac = [x for x in reac if x in pos]
-        prod = [x for x in prod if x in pos]
-        pairs = [(a, b) for a in reac for b in prod]
-        if not prod:  # degradation: to an empty set outside the circle
-            pairs = [(a, None) for a in reac]
-        if not reac:  # synthesis: from an empty set outside the circle
-            pairs = [(None, b) for b in prod]
-        for a, b in pairs:
-            pa = pos[a] if a else tuple(1.35 * c for c in pos[b])
-            pb = pos[b] if b else tuple(1.35 * c for c in pos[a])
-            ax.annotate("", xy=pb, xytext=pa, arrowprops=dict(arrowstyle="->", color="0.4",
-                                                               lw=0.8, shrinkA=14, shrinkB=14,
-                                                               connectionstyle="arc3,rad=0.08"))
-            if a is None or b is None:
-                q = pa if a is None else pb
-                ax.text(q[0], q[1], "∅", ha="center", va="center", fontsize=9, color="0.4")
-            mid = ((pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2)
-            ax.text(mid[0], mid[1], str(r[C.ID]), fontsize=5.5, color="tab:blue", ha="center")
-    for s, (x, y) in pos.items():
-        ax.text(x, y, s, ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round,pad=0.3", fc="lightyellow", ec="0.3"))
-    ax.set_xlim(-1.6, 1.6)
-    ax.set_ylim(-1.6, 1.6)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(f"{model.id}: species (boxes) and reactions (arrows, blue labels)")
-    return fig
-
-
 def _profiles_fig(run):
     plt = pyplot()
     profs = run.profiles
@@ -119,6 +84,8 @@ def _profiles_fig(run):
                     lw=2.2 if j == 1 else 1.0)
         ax.set_xlabel(f"time [{units.get('time', '')}]")
         ax.set_ylabel(f"{o} [{units.get(o, '') or 'unitless'}]")
+        if spans_decades(np.concatenate([df[o].to_numpy(float) for df in profs.values()])):
+            ax.set_yscale("log")  # the starting dose sits decades below the highest
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     for k in range(len(outs), nrow * ncol):
@@ -137,15 +104,15 @@ def _dose_response_fig(run):
         ax.plot(g[C.DOSE], g[C.NOMINAL], "k-", label="nominal")
         if g[C.LOWER].notna().any():
             ax.fill_between(g[C.DOSE], g[C.LOWER], g[C.UPPER], alpha=0.3, label="5-95 % (uncertainty)")
-        ax.axhline(e.threshold, color="tab:red", ls="--", lw=1, label=f"threshold {e.threshold:.3g}")
+        ax.axhline(e.threshold, color="tab:red", ls="--", lw=1, label=f"threshold {e.threshold:.3g} {e.unit or 'unitless'}")
         if math.isfinite(e.dose):
-            ax.axvline(e.dose, color="tab:red", lw=1, label=f"QSP MABEL {e.dose:.3g}")
+            ax.axvline(e.dose, color="tab:red", lw=1, label=f"QSP MABEL {e.dose:.3g} {e.dose_unit}")
         sd = run.decision.start_dose
         if math.isfinite(sd):
             ax.axvline(sd, color="tab:green", lw=2, label=f"start {sd:.3g} {e.dose_unit}")
         ax.set_xscale("log")
         y = g[C.NOMINAL].to_numpy(float)
-        if (y > 0).all() and y.max() / y.min() > 100:
+        if (y > 0).all() and spans_decades(y):
             ax.set_yscale("log")
         ax.set_xlabel(f"dose [{e.dose_unit}]")
         ax.set_ylabel(f"{e.effect.metric} [{e.unit or 'unitless'}]")
@@ -318,7 +285,7 @@ def _ladder_fig(run):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for ax, (col, lo, hi, lab) in zip(axes, (
             (C.EXPOSURE, C.EXPOSURE_LOWER, C.EXPOSURE_UPPER, lad[C.EXPOSURE_UNIT].iloc[0]),
-            (C.OCCUPANCY, C.OCCUPANCY_LOWER, C.OCCUPANCY_UPPER, "occupancy [-]"),
+            (C.OCCUPANCY, C.OCCUPANCY_LOWER, C.OCCUPANCY_UPPER, "-"),
             (C.EFFECT, C.EFFECT_LOWER, C.EFFECT_UPPER, lad[C.EFFECT_UNIT].iloc[0])), strict=True):
         yerr = None
         if lad[lo].notna().any():
@@ -326,7 +293,9 @@ def _ladder_fig(run):
         ax.errorbar(lad[C.DOSE], lad[col], yerr=yerr, fmt="o-", capsize=3)
         ax.set_xscale("log")
         ax.set_xlabel(f"dose [{lad[C.DOSE_UNIT].iloc[0]}]")
-        ax.set_ylabel(str(lab))
+        ax.set_ylabel(f"{col} [{lab}]")
+        if spans_decades(lad[[lo, col, hi]].to_numpy(float)):
+            ax.set_yscale("log")
         ax.grid(alpha=0.3)
     fig.suptitle("escalation ladder: nominal prediction and 5-95 % interval")
     fig.tight_layout()
@@ -404,26 +373,22 @@ def _sections(run) -> dict[str, list]:
     dec = run.decision
     unit = dec.dose_unit
     S: dict[str, list] = {k: [] for k, _ in SECTIONS}
-    risk_done = {"verification": True, "local sensitivity": run.local is not None,
-                 "Sobol sensitivity": run.sobol is not None, "uncertainty": run.uncertainty is not None,
-                 "model variants": run.variants is not None,
-                 "validation data": getattr(getattr(run, "data", None), "validation",
-                                            None) is not None}
+    S["summary"].append(("summary", decision_summary(run)))
     S["context"] += [("p", f"Study: {d.get('title') or st.name} (file {st.path})."),
                      ("p", "Question of interest: " + st.question),
                      ("p", "Context of use: " + st.context_of_use),
                      ("p", f"Model risk: influence {st.influence} x consequence {st.consequence} "
                            f"-> risk {st.risk}. Required analyses at this risk level, and whether "
                            "they were done:"),
-                     ("table", pd.DataFrame({"analysis": list(st.required_analyses),
-                                             "done": [("yes" if risk_done.get(a) else "NO")
-                                                      for a in st.required_analyses]}))]
+                     ("table", model_risk_status(run))]
     for k, v in run.notes.items():
         S["context"].append(("p", f"Note ({k}): {v}"))
     S["model"] += [("p", f"Model {run.model.id} ({st.model}): {len(run.model.species)} species, "
                          f"{len(run.model.reactions)} reactions, {len(run.model.rules)} rules. Dose "
                          f"into species {d['drug']['species']} (molecular weight {d['drug']['mw']}, "
-                         f"route {d['drug']['route']})."), ("fig", _diagram(run.model))]
+                         f"route {d['drug']['route']}).")]
+    svg = diagram_svg(run.model)
+    S["model"].append(("svg", svg) if svg is not None else ("fig", diagram_figure(run.model)))
     S["equations"] += [("p", "Reaction rates and rules, rendered from the SBML MathML with "
                              "libSBML formulaToL3String:"), ("pre", _equations(run.model))]
     S["parameters"] += [("p", "Every compartment and parameter with its unit; source and all "
@@ -463,8 +428,13 @@ def _sections(run) -> dict[str, list]:
     S["dose-response"] += [("p", "Peak effect versus single dose: nominal model (line), 5-95 % "
                                  "band under parameter uncertainty, threshold of the minimal effect "
                                  "(dashed), QSP MABEL (red) and the chosen starting dose (green)."),
-                           ("fig", _dose_response_fig(run)),
-                           ("table", run.qsp.dose_response)]
+                           ("fig", _dose_response_fig(run))]
+    if getattr(run, "slider", None) is not None:
+        S["dose-response"] += [("p", "Dose slider (interactive report only): the band of the "
+                                     "time courses and the distribution of the effect at any "
+                                     "dose of the grid, from the study's samples."),
+                               ("interactive", slider_html(run.slider))]
+    S["dose-response"].append(("table", run.qsp.dose_response))
     qt = run.qsp.to_frame()
     S["steepness"] += [("p", "Steepness around the MABEL: D10 and D50 are the doses giving 10 % and "
                              "50 % of the largest change of the metric; D50/D10 = 9 for a Hill "
@@ -543,108 +513,33 @@ def _sections(run) -> dict[str, list]:
 
 
 # ---------------------------------------------------------------------------
-# writers
+# writer
 # ---------------------------------------------------------------------------
 
-_CSS = """body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em;font-size:14px}
-table{border-collapse:collapse;font-size:11px;margin:.5em 0}td,th{border:1px solid #bbb;
-padding:2px 5px;text-align:left;vertical-align:top}th{background:#eee}img{max-width:100%}
-pre{font-size:11px;background:#f6f6f6;padding:.5em;white-space:pre-wrap}h2{border-bottom:2px
-solid #468;margin-top:1.6em}"""
+def _twins(run, S) -> dict[int, str]:
+    """id(static figure) -> HTML of its interactive Plotly twin (report.html only)."""
+    from .report_interactive import dose_response_figure, ladder_figure, profiles_figure, to_div
 
-
-def _fmt_df(df: pd.DataFrame) -> pd.DataFrame:
-    return df.map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
-
-
-def _html(run, S, figs: dict) -> str:
-    st = run.study
-    out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>MABEL report: "
-           f"{html.escape(st.name)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>First-in-human starting dose: {html.escape(st.data.get('title') or st.name)}</h1>",
-           "<nav><ol>" + "".join(f"<li><a href='#{k}'>{html.escape(t)}</a></li>"
-                                  for k, t in SECTIONS) + "</ol></nav>"]
-    for k, title in SECTIONS:
-        out.append(f"<section id='{k}'><h2>{html.escape(title)}</h2>")
-        for kind, b in S[k]:
-            if kind == "p":
-                out.append(f"<p>{html.escape(b)}</p>")
-            elif kind == "list":
-                out.append("<ol>" + "".join(f"<li>{html.escape(str(x))}</li>" for x in b) + "</ol>")
-            elif kind == "pre":
-                out.append("<pre>" + html.escape("\n".join(b)) + "</pre>")
-            elif kind == "table":
-                out.append(_fmt_df(b).to_html(index=False, na_rep="", escape=True))
-            elif kind == "fig":
-                out.append(f"<img alt='{k}' src='data:image/png;base64,"
-                           f"{base64.b64encode(figs[id(b)]).decode()}'>")
-        out.append("</section>")
-    out.append("</body></html>")
-    return "\n".join(out)
-
-
-def _pdf(run, S, path: Path) -> None:
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    plt = pyplot()
-    per_page = 62
-
-    def text_pages(pdf, title: str, lines: list[str]) -> None:
-        for i in range(0, max(len(lines), 1), per_page):
-            fig = plt.figure(figsize=(8.27, 11.69))
-            fig.text(0.06, 0.965, title if i == 0 else title + " (cont.)", fontsize=12,
-                     weight="bold", va="top")
-            fig.text(0.06, 0.93, "\n".join(lines[i:i + per_page]), fontsize=6.6,
-                     family="monospace", va="top")
-            pdf.savefig(fig)
-            plt.close(fig)
-
-    def wrap(t: str, width: int = 118, indent: str = "") -> list[str]:
-        return textwrap.wrap(t, width, initial_indent=indent,
-                             subsequent_indent=" " * len(indent)) or [""]
-
-    with PdfPages(path) as pdf:
-        fig = plt.figure(figsize=(8.27, 11.69))
-        fig.text(0.5, 0.7, "First-in-human starting dose (QSP MABEL)", ha="center", fontsize=18)
-        fig.text(0.5, 0.64, run.study.data.get("title") or run.study.name, ha="center", fontsize=12)
-        dec = run.decision
-        fig.text(0.5, 0.55, (f"Proposed starting dose: {dec.start_dose:.4g} {dec.dose_unit}"
-                             if math.isfinite(dec.start_dose) else "No starting dose proposed"),
-                 ha="center", fontsize=13)
-        fig.text(0.1, 0.4, "\n".join(t for _, t in SECTIONS), fontsize=9, va="top")
-        pdf.savefig(fig)
-        plt.close(fig)
-        for k, title in SECTIONS:
-            lines: list[str] = []
-            figs = []
-            for kind, b in S[k]:
-                if kind == "p":
-                    lines += [*wrap(b), ""]
-                elif kind == "list":
-                    for j, x in enumerate(b, 1):
-                        lines += wrap(str(x), indent=f"{j}. ")
-                    lines.append("")
-                elif kind == "pre":
-                    for x in b:
-                        lines += wrap(x, indent="  ")
-                    lines.append("")
-                elif kind == "table":
-                    t = _fmt_df(b).map(lambda s: "" if s is None or (isinstance(s, float) and
-                                                               math.isnan(s)) else
-                                           (str(s) if len(str(s)) <= 40 else str(s)[:37] + "..."))
-                    lines += t.to_string(index=False, max_colwidth=40).splitlines()
-                    lines.append("")
-                elif kind == "fig":
-                    figs.append(b)
-            text_pages(pdf, title, [ln[:150] for ln in lines])
-            for f in figs:
-                pdf.savefig(f, bbox_inches="tight")
-        info = pdf.infodict()
-        info["Title"] = f"MABEL report: {run.study.name}"
+    twins = {}
+    for sec, make, div in (("profiles", lambda: profiles_figure(run.profiles), "fig-profiles"),
+                           ("dose-response", lambda: dose_response_figure(run),
+                            "fig-dose-response")):
+        figs = [b for kind, b in S[sec] if kind == "fig"]
+        if figs:
+            twins[id(figs[0])] = to_div(make(), div)
+    lad = run.decision.ladder
+    figs = [b for kind, b in S["decision"] if kind == "fig"]
+    if figs and not lad.empty:
+        twins[id(figs[-1])] = to_div(ladder_figure(lad), "fig-ladder")
+    return twins
 
 
 def render(run, out: Path) -> dict[str, Path]:
-    """Write tables, report.html and report.pdf into ``out``; returns the paths by name."""
+    """Write tables, report.html and report.pdf into ``out``; returns the paths by name.
+
+    Every file goes into ``out`` and nowhere else, each written atomically: pointed at a
+    temporary directory that is renamed when the run completes, an interrupted run leaves
+    no partial report."""
     plt = pyplot()
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -708,9 +603,14 @@ def render(run, out: Path) -> dict[str, Path]:
             if fig:
                 atomic_write_bytes(out / name, figs[id(fig[0])])
                 paths[name] = out / name
-        atomic_write_text(out / "report.html", _html(run, S, figs))
+        summary = next(b for kind, b in S["summary"] if kind == "summary")
+        sections = [(k, t) for k, t in SECTIONS]
+        pdf_doc = report_document(run, sections, S, figs, summary, interactive=False)
+        atomic_write_text(out / "report.html", report_document(
+            run, sections, S, figs, summary, interactive=True, twins=_twins(run, S),
+            head_script=plotly_script()))
         paths["report.html"] = out / "report.html"
-        atomic_write(out / "report.pdf", lambda tmp: _pdf(run, S, Path(tmp)))
+        atomic_write(out / "report.pdf", lambda tmp: write_pdf(pdf_doc, tmp))
         paths["report.pdf"] = out / "report.pdf"
     finally:
         for blocks in S.values():

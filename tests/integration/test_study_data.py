@@ -173,7 +173,9 @@ def test_report_section_shows_verdicts_tables_and_figures(report):
     text = " ".join(sec.p)
     assert run.data.validation_verdict in text and run.data.calibration_verdict in text
     assert re.search(r"\d+ of 60 observations \(\d+ %\) inside the 90 % prediction band", text)
-    assert {C.COVERAGE, C.GMFE, C.FINAL_VALUE, C.CI_LOW} <= set(sec.th)
+    # report headers: the column names with spaces (they wrap) and units in brackets
+    assert {C.COVERAGE, C.GMFE, C.FINAL_VALUE, C.CI_LOW} <= {
+        h.split(" [")[0].replace(" ", "_") for h in sec.th}
     assert {"CL", "Kd", "Drug", "RO", C.ALL_OUTPUTS} <= set(sec.td)
     assert sec.imgs >= 3  # calibration fit, observed vs predicted, waterfall, validation
     ctx = _Section("context")
