@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -22,6 +23,8 @@ def run_cli(capsys, *args):
 
 
 def assert_clean_error(err: str):
+    # stage progress lines ("workbench: [1/3] verb: stage ...") may precede the error
+    err = "".join(ln for ln in err.splitlines(True) if not re.match(r"workbench: \[\d+/\d+\] ", ln))
     assert "Traceback" not in err
     assert err.startswith("workbench: error:")
     assert len(err.strip().splitlines()) == 1, err

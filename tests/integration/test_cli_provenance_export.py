@@ -3,6 +3,7 @@ gives every finding at once, exit 1 (2 for unreadable files), and writes nothing
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 
@@ -23,6 +24,8 @@ def run(capsys, *args):
 
 
 def one_paragraph(err: str) -> None:
+    # stage progress lines ("workbench: [1/3] verb: stage ...") may precede the error
+    err = "".join(ln for ln in err.splitlines(True) if not re.match(r"workbench: \[\d+/\d+\] ", ln))
     assert "Traceback" not in err
     assert err.startswith("workbench: error:")
     assert len(err.strip().splitlines()) == 1, err

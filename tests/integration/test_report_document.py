@@ -80,7 +80,7 @@ def test_cumulative_margin_is_the_nominal_mabel_over_the_start(quick):
 
     from workbench.report_summary import cumulative_margin_from_table
 
-    out, html, pages, _ = quick
+    out, html, _, _ = quick
     dec = pd.read_csv(out / "decision.csv")
     q = pd.read_csv(out / "qsp_mabel.csv")
     start = float(dec.loc[dec["item"] == "starting dose", "value"].iloc[0])

@@ -233,6 +233,8 @@ def test_broken_data_file_is_one_clear_error(tmp_path, capsys):
     # through the CLI: one paragraph, exit code 1, no report
     assert main(["mabel", study, "--quick", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
+    err = "".join(ln for ln in err.splitlines(True)  # stage progress lines come first
+                  if not re.match(r"workbench: \[\d+/\d+\] ", ln))
     assert err.startswith(f"workbench: error: {bad}") and "Traceback" not in err
     assert not (tmp_path / "out" / "report.html").exists()
 
