@@ -69,6 +69,9 @@ def display_table(df: pd.DataFrame) -> pd.DataFrame:
                    ("" if isinstance(v, float) else v))
 
 
+#: tables with at least this many columns print on a landscape page
+_WIDE = 12
+
 _CSS = """
 body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;max-width:1150px;margin:auto;
 padding:1em;font-size:14px;line-height:1.35}
@@ -104,6 +107,8 @@ thead{display:table-header-group}tr{break-inside:avoid}
 pre{font-size:7pt}
 figure,.keep{break-inside:avoid;page-break-inside:avoid}
 figure img,figure svg{max-height:235mm}
+@page wide{size:A4 landscape}
+.wide{page:wide}.wide table{font-size:7.5pt}
 nav.toc a{color:black;text-decoration:none}
 nav.toc a::after{content:leader('.') target-counter(attr(href), page)}
 nav.toc{break-before:page}
@@ -193,8 +198,10 @@ def report_document(run, sections, blocks: dict, figs: dict, summary, *, interac
             elif kind == "pre":
                 out.append("<pre>" + html.escape("\n".join(b)) + "</pre>")
             elif kind == "table":
-                out.append(display_table(b).to_html(index=False, na_rep="", escape=True,
-                                                    border=0))
+                t = display_table(b)
+                tab = t.to_html(index=False, na_rep="", escape=True, border=0)
+                # a wide table gets a landscape page in print: columns wrap, none is cut
+                out.append(f"<div class='wide'>{tab}</div>" if len(t.columns) >= _WIDE else tab)
             elif kind in ("fig", "svg"):
                 if kind == "svg":
                     body = b

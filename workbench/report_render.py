@@ -430,10 +430,7 @@ def _sections(run) -> dict[str, list]:
                                  "(dashed), QSP MABEL (red) and the chosen starting dose (green)."),
                            ("fig", _dose_response_fig(run))]
     if getattr(run, "slider", None) is not None:
-        S["dose-response"] += [("p", "Dose slider (interactive report only): the band of the "
-                                     "time courses and the distribution of the effect at any "
-                                     "dose of the grid, from the study's samples."),
-                               ("interactive", slider_html(run.slider))]
+        S["dose-response"].append(("interactive", slider_html(run.slider)))  # HTML only
     S["dose-response"].append(("table", run.qsp.dose_response))
     qt = run.qsp.to_frame()
     S["steepness"] += [("p", "Steepness around the MABEL: D10 and D50 are the doses giving 10 % and "
