@@ -9,9 +9,13 @@ ladder (:mod:`workbench.decision`), local and Sobol sensitivity of the effect
 at the QSP MABEL and at every ladder level (:mod:`workbench.decision_analyses`), the PK/PD
 profiles at the start and at lower and higher doses, model variants, a virtual
 population (:mod:`workbench.population`, when the study asks for one) and the
-exchange package (:func:`workbench.export_archive`). :func:`write_report`
-(:mod:`workbench.report_render`) writes ``report.html`` (self-contained,
-figures embedded as PNG) and ``report.pdf`` into the same directory, beside the
+exchange package (:func:`workbench.export_archive`), and the ensembles of the
+report's dose slider (:mod:`workbench.dose_slider`). Each stage is announced
+(:mod:`workbench.progress`: one line per stage, a bar on a terminal).
+:func:`write_report` (:mod:`workbench.report_render`) writes ``report.html``
+(self-contained and interactive: Plotly figures and the dose slider, plotly.js
+inlined) and ``report.pdf`` (printed by WeasyPrint from the same document, static
+figures), both opening with the decision summary, into one directory beside the
 tables (CSV) and the package (``package/``: SBML, provenance, SED-ML, OMEX).
 
 ``reduced=True`` shrinks every sample size (uncertainty, Sobol, grid) for tests.
@@ -455,6 +459,8 @@ def _effect(e: dict):
 
 
 def write_report(result: MabelRun, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write the tables (CSV), ``report.html`` and ``report.pdf`` into ``out_dir``."""
+    """Write the tables (CSV), ``report.html`` and ``report.pdf`` into ``out_dir`` and
+    nowhere else (point it at a temporary directory and rename that when the run must
+    leave either a whole report or nothing)."""
     return render(result, Path(out_dir))
 

@@ -99,22 +99,33 @@ def dose_response_figure(run):
         fig.add_scatter(x=g[C.DOSE], y=g[C.NOMINAL], row=1, col=k, mode="lines+markers",
                         line=dict(color="black"), name="nominal", showlegend=k == 1,
                         hovertemplate=hov + " (nominal)<extra></extra>")
-        fig.add_hline(y=e.threshold, line=dict(color="firebrick", dash="dash"), row=1, col=k,
-                      annotation_text=f"threshold {e.threshold:.3g} {u}",
-                      annotation_position="top left")
+        # threshold, MABEL and start as line traces (named in the legend, hover with units):
+        # Plotly's line annotations misplace text on log axes
+        x0, x1 = float(g[C.DOSE].min()), float(g[C.DOSE].max())
+        yv = g[[C.NOMINAL, C.LOWER, C.UPPER]].to_numpy(float)
+        yv = yv[np.isfinite(yv)]
+        y0, y1 = float(yv.min()), float(yv.max())
+        fig.add_scatter(x=[x0, x1], y=[e.threshold] * 2, row=1, col=k, mode="lines",
+                        line=dict(color="firebrick", dash="dash"),
+                        name=f"threshold {e.threshold:.3g} {u} ({e.effect.label})",
+                        hovertemplate=f"threshold {e.threshold:.4g} {u}<extra></extra>")
         if math.isfinite(e.dose):
-            fig.add_vline(x=e.dose, line=dict(color="firebrick"), row=1, col=k,
-                          annotation_text=f"QSP MABEL {e.dose:.3g} {du}",
-                          annotation_position="bottom right")
+            fig.add_scatter(x=[e.dose] * 2, y=[y0, y1], row=1, col=k, mode="lines",
+                            line=dict(color="firebrick"),
+                            name=f"QSP MABEL {e.dose:.3g} {du} ({e.effect.label})",
+                            hovertemplate=f"QSP MABEL {e.dose:.4g} {du}<extra></extra>")
         if math.isfinite(sd):
-            fig.add_vline(x=sd, line=dict(color="green", width=3), row=1, col=k,
-                          annotation_text=f"start {sd:.3g} {du}", annotation_position="top right")
+            fig.add_scatter(x=[sd] * 2, y=[y0, y1], row=1, col=k, mode="lines",
+                            line=dict(color="green", width=3), showlegend=k == 1,
+                            name=f"starting dose {sd:.3g} {du}",
+                            hovertemplate=f"starting dose {sd:.4g} {du}<extra></extra>")
         fig.update_xaxes(type="log", title_text=f"dose [{du}]", exponentformat="power", row=1,
                          col=k)
         fig.update_yaxes(title_text=f"{e.effect.metric} [{u}]", row=1, col=k,
                          type="log" if spans_decades(g[C.NOMINAL]) and (g[C.NOMINAL] > 0).all()
                          else "linear", exponentformat="power")
-    fig.update_layout(height=420, margin=dict(t=50, b=40))
+    fig.update_layout(height=460, margin=dict(t=50, b=40),
+                      legend=dict(orientation="h", y=-0.25, font=dict(size=10)))
     return fig
 
 
