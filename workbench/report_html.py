@@ -37,13 +37,11 @@ _UNIT_OF = {"amount_unit": ("dose",)}
 
 
 def _unit_targets(df: pd.DataFrame, ucol: str) -> list[str]:
-    if ucol in _UNIT_OF:
-        return [c for c in df.columns if c in _UNIT_OF[ucol]
-                or any(str(c).startswith(t + "_") and not str(c).endswith("_unit")
-                       for t in _UNIT_OF[ucol])]
-    stem = ucol[:-len("_unit")]
-    return [c for c in df.columns if c != ucol and (c == stem or (str(c).startswith(stem + "_")
-                                                                   and not str(c).endswith("_unit")))]
+    """The value columns a unit column belongs to: its stem and the stem's percentiles
+    (``exposure_unit`` -> ``exposure``, ``exposure_lower``, ``exposure_upper``)."""
+    stems = _UNIT_OF.get(ucol, (ucol[:-len("_unit")],))
+    names = {st + sfx for st in stems for sfx in ("", "_lower", "_median", "_upper")}
+    return [c for c in df.columns if c in names]
 
 
 def display_table(df: pd.DataFrame) -> pd.DataFrame:
