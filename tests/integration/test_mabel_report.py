@@ -82,7 +82,7 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     sens = section("sensitivity")
     assert "QSP MABEL" in sens and "ladder level 1" in sens and "ladder level 2" in sens
     assert "stated maximum of N" in sens
-    assert "Decision quantities per variant" in var and "first_level_effect" in var
+    assert "Decision quantities per variant" in var and "first level effect" in var  # headers: spaces, units
     # step-up: the bundled model has T-cell refractoriness and target-cell killing, so
     # priming is modelled and the schedules are ranked, with a figure per step
     su = section("stepup")
