@@ -45,7 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # core: errors, tables, units, the model, doses, provenance, shared types
     ("errors", "columns", "_io", "units", "_sbmlmath", "_initial_assignments", "_outputs",
      "_versions", "stats", "check_result", "plots", "_profile", "_sbml_convert", "model",
-     "dosing", "provenance", "validate", "stoichiometry", "parameter_space"),
+     "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress"),
     # sim: the engine, single runs, ensembles, metrics of runs
     ("_model_index", "_segments", "_engine", "_batch", "_timegrid", "metric_spec", "simulate",
      "metrics", "_backends", "ensemble"),
@@ -55,11 +55,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "sbml_events", "sbmlsuite", "petab_problem", "petab_objective", "validation_data"),
     # MABEL and calibration
     ("mabel", "qsp_mabel", "mabel_population", "decision", "decision_analyses", "stepup",
+     "dose_slider",
      "calibrate", "calibration_plots"),
     # study
     ("study", "study_data", "study_refine"),
     # report, and the retrospective benchmark that runs whole studies
-    ("report", "report_render", "benchmark"),
+    ("report", "report_render", "report_html", "report_summary", "report_diagram",
+     "report_interactive", "benchmark"),
     # front ends
     ("cli", "__init__"),
 )
