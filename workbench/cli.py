@@ -574,8 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "high=.. | id=normal,sd=..[,low=..,high=..] (repeatable)")
     u.add_argument("--params", help="parameter-space CSV (id, distribution, low, high, nominal, "
                    "fold, sd, unit)")
-    u.add_argument("--provenance", help="provenance table: log-uniform between the lowest and "
-                   "highest candidate of each entry")
+    u.add_argument("--provenance", help="provenance table: the prior stated on each entry's "
+                   "chosen row (prior, prior_centre, prior_spread; workbench.priors)")
     u.add_argument("--corr", action="append", help="id1,id2=rho (repeatable)")
     u.add_argument("--dose", action="append", help="regimen text (repeat for dose levels)")
     u.add_argument("--into", help="species receiving the doses")

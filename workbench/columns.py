@@ -89,9 +89,23 @@ INITIAL_VALUE = "initial_value"  # calibration: value before fitting (same unit 
 CALIBRATED_VALUE = "calibrated_value"
 CALIBRATION_METHOD = "calibration_method"
 CALIBRATION_JUSTIFICATION = "calibration_justification"
+# priors (workbench.priors): how each candidate informs the prior, and the prior itself
+CANDIDATE_USE = "candidate_use"  # same | scaled: <how> | comparison (every row)
+PRIOR = "prior"                  # chosen row: lognormal | normal | uniform | loguniform | fixed
+PRIOR_CENTRE = "prior_centre"    # chosen row: centre (median; normal: mean); empty: chosen value
+PRIOR_SPREAD = "prior_spread"    # chosen row: cv=0.3 | fold=3 | sd=0.2; empty: from candidates
+PRIOR_RATIONALE = "prior_rationale"
 PROVENANCE_COLUMNS = (KIND, ID, SCOPE, NAME, CHOSEN, VALUE, UNIT, SOURCE_TYPE, REFERENCE,
                       CITATION, ORGANISM, ASSAY, NOTES, RATIONALE, INITIAL_VALUE,
-                      CALIBRATED_VALUE, CALIBRATION_METHOD, CALIBRATION_JUSTIFICATION)
+                      CALIBRATED_VALUE, CALIBRATION_METHOD, CALIBRATION_JUSTIFICATION,
+                      CANDIDATE_USE, PRIOR, PRIOR_CENTRE, PRIOR_SPREAD, PRIOR_RATIONALE)
+# one row per entry with a prior (workbench.priors.prior_table)
+N_INFORMING = "n_informing"      # same/scaled candidates besides the chosen value
+N_COMPARISON = "n_comparison"    # comparison-only candidates (never widen the spread)
+FOLD95 = "fold95"                # 95 % of the prior mass within centre / fold95 .. centre x fold95
+CANDIDATES = "candidates"        # the candidate values with their use flag, as text
+PRIOR_COLUMNS = (ID, UNIT, VALUE, PRIOR, PRIOR_CENTRE, PRIOR_SPREAD, FOLD95, N_INFORMING,
+                 N_COMPARISON, CANDIDATES, PRIOR_RATIONALE)
 # provenance lint findings (workbench.lint_provenance); CODE is a short word here
 PROVENANCE_LINT_COLUMNS = (SEVERITY, CODE, ELEMENT, LINE, MESSAGE, FIX)
 # spread of the candidate values of each entry, in the model's unit (candidate_ranges)

@@ -70,10 +70,11 @@ PROVENANCE_NS = "urn:x-workbench:provenance:1"
 
 _TEXT_COLUMNS = tuple(c for c in C.PROVENANCE_COLUMNS
                       if c not in (C.CHOSEN, C.VALUE, C.INITIAL_VALUE, C.CALIBRATED_VALUE))
-_FLOAT_COLUMNS = (C.VALUE, C.INITIAL_VALUE, C.CALIBRATED_VALUE)
+_FLOAT_COLUMNS = (C.VALUE, C.INITIAL_VALUE, C.CALIBRATED_VALUE, C.PRIOR_CENTRE)
 _REQUIRED = (C.ID, C.CHOSEN, C.VALUE, C.UNIT, C.SOURCE_TYPE, C.REFERENCE)
 _ENTRY_FIELDS = (C.RATIONALE, C.INITIAL_VALUE, C.CALIBRATED_VALUE, C.CALIBRATION_METHOD,
-                 C.CALIBRATION_JUSTIFICATION)
+                 C.CALIBRATION_JUSTIFICATION, C.PRIOR, C.PRIOR_CENTRE, C.PRIOR_SPREAD,
+                 C.PRIOR_RATIONALE)
 _HIGH_FOLD = 10.0
 _REL_TOL = 1e-6
 
@@ -251,7 +252,7 @@ def _xml_attr(column: str) -> str:
 def _empty_row() -> dict:
     row = {c: "" for c in C.PROVENANCE_COLUMNS}
     row.update({C.CHOSEN: False, C.VALUE: math.nan, C.INITIAL_VALUE: math.nan,
-                C.CALIBRATED_VALUE: math.nan})
+                C.CALIBRATED_VALUE: math.nan, C.PRIOR_CENTRE: math.nan})
     return row
 
 
@@ -314,9 +315,9 @@ def provenance_template(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
+    df = df.reindex(columns=[*df.columns, *(c for c in C.PROVENANCE_COLUMNS if c not in df.columns)])
     for c in _TEXT_COLUMNS:
-        df[c] = df[c].fillna("").astype(str)
+        df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
     for c in _FLOAT_COLUMNS:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
     df[C.CHOSEN] = df[C.CHOSEN].astype(bool)
@@ -369,6 +370,16 @@ _COLUMN_DOC = {
     C.CALIBRATED_VALUE: "chosen row, when calibrated: value after calibration",
     C.CALIBRATION_METHOD: "chosen row, when calibrated: method (data, objective, optimiser)",
     C.CALIBRATION_JUSTIFICATION: "chosen row, when calibrated: why the parameter was calibrated",
+    C.CANDIDATE_USE: "every row: same (same quantity and species), scaled: <how> (other "
+                     "species or format, scaled as stated) or comparison (different quantity: "
+                     "shown only, never widens the prior); empty means same",
+    C.PRIOR: "chosen row: prior distribution, lognormal | normal | uniform | loguniform | fixed; "
+             "empty: not sampled",
+    C.PRIOR_CENTRE: "chosen row: centre of the prior (median; normal: mean), same unit; empty: "
+                    "the chosen value",
+    C.PRIOR_SPREAD: "chosen row: cv=0.3, fold=3 (95 % within centre/3..centre x 3) or sd=0.2 "
+                    "(normal); empty: the widest same/scaled candidate is the 95 % fold",
+    C.PRIOR_RATIONALE: "chosen row: why this prior (distribution, centre, spread)",
 }
 
 
@@ -557,7 +568,8 @@ def _close(a: float, b: float) -> bool:
 
 
 def lint_provenance(model: Model | str | os.PathLike[str],
-                    table: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
+                    table: pd.DataFrame | str | os.PathLike[str], *,
+                    influential: Iterable[str] = ()) -> pd.DataFrame:
     """Check a provenance table against a model; every finding at once.
 
     Checks: the table's structure (columns, numbers, units that read, one
@@ -566,7 +578,10 @@ def lint_provenance(model: Model | str | os.PathLike[str],
     (a mismatch names both); the chosen value equals the model's value after
     conversion (relative tolerance 1e-6); a calibrated value equals the chosen
     one; candidates spanning more than 10-fold are flagged ``high-uncertainty``
-    (warning); missing source types, references and rationales are warnings.
+    (warning); missing source types, references and rationales are warnings;
+    candidates and priors (:func:`workbench.priors.prior_findings`): unreadable
+    candidate uses or priors, chosen values outside their same/scaled candidates,
+    and ids of ``influential`` (the study's influential set) without a prior.
 
     Returns
     -------
@@ -574,7 +589,14 @@ def lint_provenance(model: Model | str | os.PathLike[str],
         Columns :data:`workbench.columns.PROVENANCE_LINT_COLUMNS`, errors first;
         ``line`` is the table row (header = line 1; 0 for a missing entry).
     """
-    return _findings_frame(_lint(model, table)[1])
+    from .priors import prior_findings
+
+    df, findings = _lint(model, table)
+    m = model if isinstance(model, Model) else load_model(model)
+    quantities = {(q.id, q.scope): q for q in _model_quantities(m)}
+    lines = df.attrs.get("lines", list(range(2, len(df) + 2)))
+    findings += [_Finding(**f) for f in prior_findings(df, lines, quantities, influential)]
+    return _findings_frame(findings)
 
 
 def _lint(model: Model | str | os.PathLike[str], table: pd.DataFrame | str | os.PathLike[str]
@@ -693,7 +715,7 @@ def _entry_warnings(df: pd.DataFrame, lines: list[int], quantities: dict) -> lis
                 out.append(_Finding("warning", "no-rationale", where, line,
                                     f"{where} has {len(g)} candidates but no rationale for the "
                                     "chosen one"))
-        vals = _converted_values(g, q.unit)
+        vals = _converted_values(_informing(g), q.unit)
         pos = [v for v in vals if v > 0]
         if len(pos) >= 2 and max(pos) / min(pos) > _HIGH_FOLD:
             out.append(_Finding("warning", "high-uncertainty", where, line,
@@ -702,6 +724,12 @@ def _entry_warnings(df: pd.DataFrame, lines: list[int], quantities: dict) -> lis
                                 f"{max(pos):.3g} {q.unit})".rstrip(),
                                 "consider sampling this parameter in the uncertainty analysis"))
     return out
+
+
+def _informing(g: pd.DataFrame) -> pd.DataFrame:
+    """The chosen row and the candidates not marked ``comparison`` (workbench.priors)."""
+    use = g[C.CANDIDATE_USE].astype(str).str.strip().str.lower()
+    return g[g[C.CHOSEN] | ~use.str.startswith("comparison")]
 
 
 def _converted_values(g: pd.DataFrame, model_unit: str) -> list[float]:
@@ -739,6 +767,8 @@ def candidate_ranges(table: pd.DataFrame, model: Model | str | os.PathLike[str] 
     without, candidates whose unit differs from the chosen row's are converted
     into the chosen row's unit.
 
+    Candidates marked ``comparison`` (:mod:`workbench.priors`) are left out.
+
     Returns
     -------
     pandas.DataFrame
@@ -748,14 +778,14 @@ def candidate_ranges(table: pd.DataFrame, model: Model | str | os.PathLike[str] 
     """
     m = None if model is None else (model if isinstance(model, Model) else load_model(model))
     quantities = {(q.id, q.scope): q for q in _model_quantities(m)} if m is not None else {}
-    df = _typed(table[list(C.PROVENANCE_COLUMNS)])
+    df = _typed(table)[list(C.PROVENANCE_COLUMNS)]
     rows = []
     for (sid, scope), g in df.groupby([C.ID, C.SCOPE], sort=False):
         chosen = g[g[C.CHOSEN]]
         c = chosen.iloc[0] if len(chosen) else g.iloc[0]
         q = quantities.get((sid, scope))
         unit = q.unit if q is not None and q.unit else c[C.UNIT]
-        vals = _converted_values(g, unit)
+        vals = _converted_values(_informing(g), unit)
         try:
             cv = _convert(c[C.VALUE], c[C.UNIT], unit) if unit else c[C.VALUE]
         except UnitError:

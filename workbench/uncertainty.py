@@ -1,8 +1,8 @@
 """Uncertainty propagation: Monte Carlo prediction bands of time courses and dose-response.
 
 Parameter distributions (:class:`Uncertainty`) come either from the provenance
-table (:func:`uncertainty_from_provenance`: log-uniform between the lowest and
-the highest candidate value of each entry) or from the user (lognormal with a
+table (:func:`uncertainty_from_provenance`: the prior stated on each entry's
+chosen row, :mod:`workbench.priors`) or from the user (lognormal with a
 CV or an sd of ln, normal, uniform, log-uniform; optional truncation bounds;
 correlations). Each distribution is a
 :class:`workbench.sensitivity.ParameterRange`, so the tables of the
@@ -236,8 +236,8 @@ def build_uncertainty(model: Model | str | os.PathLike[str], *, params: Sequence
                       table: str | os.PathLike[str] | pd.DataFrame | None = None,
                       provenance: str | os.PathLike[str] | pd.DataFrame | None = None,
                       correlations: Sequence[str] = ()) -> Uncertainty:
-    """Distributions from every source at once: a provenance table (log-uniform over the
-    candidates), a parameter-space table (:data:`workbench.columns.PARAMETER_SPACE_COLUMNS`),
+    """Distributions from every source at once: a provenance table (the priors of
+    :mod:`workbench.priors`), a parameter-space table (:data:`workbench.columns.PARAMETER_SPACE_COLUMNS`),
     and ``id=distribution,...`` texts (:func:`parse_distribution`); later sources replace
     earlier ones for the same id. ``correlations``: texts ``"CL,V=0.5"``.
 
@@ -277,55 +277,49 @@ def build_uncertainty(model: Model | str | os.PathLike[str], *, params: Sequence
 
 
 def uncertainty_from_provenance(table, model: Model | str | os.PathLike[str], *,
-                                ids: Sequence[str] | None = None,
-                                min_fold: float = 1.0) -> Uncertainty:
-    """Log-uniform distributions between the lowest and highest candidate of each entry.
+                                ids: Sequence[str] | None = None) -> Uncertainty:
+    """The priors stated in the provenance table (:mod:`workbench.priors`).
+
+    Each entry whose chosen row names a prior (lognormal, normal, uniform,
+    loguniform) is drawn from it, centred on the chosen value unless another
+    centre is stated; its spread is stated, or taken from the candidates marked
+    ``same`` or ``scaled`` (never from ``comparison`` candidates). Entries
+    without a prior, or with ``fixed``, are not sampled. The minimum and maximum
+    of the candidates are never used as bounds.
 
     Parameters
     ----------
     table
         A provenance table (DataFrame, or a path :func:`workbench.provenance.read_provenance` reads).
     model
-        The model (candidate values are converted into its units).
+        The model (values are converted into its units; a default centre is its value).
     ids
-        Only these entries (default: every settable entry with a spread).
-    min_fold
-        Only entries whose candidates span more than this fold.
+        Only these entries (each must have a prior).
 
     Raises
     ------
     SpecError
-        When no entry qualifies, or a requested id has fewer than two distinct candidates.
+        When no entry has a prior, a requested id has none, or a prior cannot be built.
     """
-    from .provenance import candidate_ranges, read_provenance
+    from .priors import prior_ranges
+    from .provenance import read_provenance
 
     m = model if isinstance(model, Model) else load_model(model)
     tab = table if isinstance(table, pd.DataFrame) else read_provenance(table)
-    cr = candidate_ranges(tab, m)
     settable = _settable(m)
-    ranges = []
-    for _, r in cr.iterrows():
-        sid = r[C.ID]
-        if r[C.SCOPE] or (ids is not None and sid not in ids) or sid not in settable:
-            continue
-        lo, hi = float(r[C.LOW]), float(r[C.HIGH])
-        if not (lo > 0 and hi > lo and hi / lo > min_fold):
-            if ids is not None:
-                raise SpecError(f"{sid!r} has no spread of positive candidate values in the "
-                                f"provenance table (low {lo:g}, high {hi:g})", element=sid,
-                                fix="add candidate values, or give its distribution yourself")
-            continue
-        ranges.append(ParameterRange(sid, "loguniform", lo, hi, float(r[C.VALUE]), None, None,
-                                     str(r[C.UNIT])))
+    ranges = [r for r in prior_ranges(tab, m, ids=ids) if r.id in settable]
     if ids is not None:
         missing = sorted(set(ids) - {r.id for r in ranges})
         if missing:
-            raise SpecError(f"no provenance entry with candidates for {', '.join(missing)}",
-                            element=missing[0])
+            raise SpecError(f"no prior in the provenance table for {', '.join(missing)}",
+                            element=missing[0],
+                            fix="fill prior and prior_spread on the chosen row, or give its "
+                                "distribution yourself")
     if not ranges:
-        raise SpecError("no provenance entry has two or more distinct candidate values of a "
-                        "settable quantity", element="provenance",
-                        fix="record candidate values, or give distributions with --param")
+        raise SpecError("no provenance entry states a prior for a settable quantity",
+                        element="provenance",
+                        fix="fill the prior columns of the provenance table (prior, "
+                            "prior_spread), or give distributions with --param")
     return Uncertainty(ParameterSpace(tuple(ranges)), (), tuple((r.id, "provenance")
                                                                for r in ranges))
 

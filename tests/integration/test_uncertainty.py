@@ -133,29 +133,66 @@ def test_cv_bounds_and_correlations():
         Uncertainty(space, (("CL", "V", 0.9), ("CL", "ka", 0.9), ("V", "ka", -0.9)))
 
 
-def test_distributions_from_provenance_candidates(model):
-    rows = []
+def _prov_rows(chosen_prior="lognormal", spread=""):
     base = dict(kind="parameter", scope="", name="", source_type="literature",
                 reference="doi:10.0/x", citation="", organism="human", assay="", notes="",
                 rationale="", initial_value=np.nan, calibrated_value=np.nan,
-                calibration_method="", calibration_justification="")
-    for v, chosen, unit in ((0.5, True, "L/h"), (0.2, False, "L/h"), (36.0, False, "L/day")):
-        rows.append({**base, "id": "CL", "chosen": chosen, "value": v, "unit": unit})
-    rows.append({**base, "kind": "compartment", "id": "central", "chosen": True, "value": 5.0,
-                 "unit": "L"})
+                calibration_method="", calibration_justification="", candidate_use="",
+                prior="", prior_centre=np.nan, prior_spread="", prior_rationale="")
+    rows = [{**base, "id": "CL", "chosen": True, "value": 0.5, "unit": "L/h",
+             "prior": chosen_prior, "prior_spread": spread},
+            {**base, "id": "CL", "chosen": False, "value": 0.25, "unit": "L/h",
+             "candidate_use": "same"},
+            {**base, "id": "CL", "chosen": False, "value": 36.0, "unit": "L/day",   # 1.5 L/h
+             "candidate_use": "scaled: per-kg x 70 kg from mouse"},
+            {**base, "kind": "compartment", "id": "central", "chosen": True, "value": 5.0,
+             "unit": "L"}]
+    return base, rows
+
+
+def test_prior_from_provenance_is_centred_on_the_chosen_value(model):
+    """The prior is centred on the chosen value: the median of the draws is the chosen
+    value within sampling error (not the midpoint of the candidates' span)."""
+    _, rows = _prov_rows()
     unc = uncertainty_from_provenance(pd.DataFrame(rows), model)
-    assert unc.ids == ["CL"]                       # central has one candidate: no spread
+    assert unc.ids == ["CL"]                       # central has no prior: not sampled
     r = unc.space.ranges[0]
-    assert r.distribution == "loguniform"
-    assert (r.low, r.high) == pytest.approx((0.2, 1.5))   # 36 L/day = 1.5 L/h
+    assert r.distribution == "lognormal"
+    # the widest same/scaled candidate (1.5 L/h, 3-fold from 0.5) is the 95 % fold
+    assert r.sd == pytest.approx(math.log(3.0) / 1.959963984540054)
     assert dict(unc.origin) == {"CL": "provenance"}
-    s = unc.sample(1000, seed=1)
-    u = (np.log(s.CL) - math.log(0.2)) / (math.log(1.5) - math.log(0.2))
-    assert u.min() >= 0 and u.max() <= 1
-    assert abs(u.mean() - 0.5) < 0.01              # uniform in log space
+    s = unc.sample(4000, seed=1, method="random")
+    # median of a lognormal sample: standard error ~ 1.2533 sd / sqrt(n) in ln
+    se = 1.2533 * r.sd / math.sqrt(4000)
+    assert abs(math.log(np.median(s.CL)) - math.log(0.5)) < 4 * se
+    # the old min-max log-uniform would put the median at sqrt(0.25 * 1.5) = 0.61
+    assert abs(np.median(s.CL) - math.sqrt(0.25 * 1.5)) > 0.05
     both = build_uncertainty(model, provenance=pd.DataFrame(rows), params=["central=normal,sd=0.5"])
     assert both.to_frame().set_index("id").origin.to_dict() == {"CL": "provenance",
                                                                 "central": "user"}
+
+
+def test_comparison_candidate_does_not_widen_the_prior(model):
+    base, rows = _prov_rows()
+    wide = uncertainty_from_provenance(pd.DataFrame(rows), model).space.ranges[0].sd
+    rows.append({**base, "id": "CL", "chosen": False, "value": 0.005, "unit": "L/h",
+                 "candidate_use": "comparison"})       # 100-fold lower, another quantity
+    with_cmp = uncertainty_from_provenance(pd.DataFrame(rows), model).space.ranges[0].sd
+    assert with_cmp == wide
+    rows[-1]["candidate_use"] = "same"                  # the same value as a real candidate
+    assert uncertainty_from_provenance(pd.DataFrame(rows), model).space.ranges[0].sd > wide
+
+
+def test_stated_prior_spread_and_errors(model):
+    _, rows = _prov_rows(spread="cv=0.3")
+    r = uncertainty_from_provenance(pd.DataFrame(rows), model).space.ranges[0]
+    assert r.sd == pytest.approx(math.sqrt(math.log1p(0.09)))
+    _, rows = _prov_rows(chosen_prior="weibull")
+    with pytest.raises(SpecError):
+        uncertainty_from_provenance(pd.DataFrame(rows), model)
+    _, rows = _prov_rows(chosen_prior="")
+    with pytest.raises(SpecError):                     # no prior anywhere
+        uncertainty_from_provenance(pd.DataFrame(rows), model)
 
 
 def test_parse_distribution_errors():
