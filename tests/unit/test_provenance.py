@@ -105,9 +105,16 @@ def test_bundled_cd3_table_is_complete_and_clean():
     # references are DOIs or PMIDs (or the UniProt entry), never free text
     refs = {r for cell in t[C.REFERENCE] for r in cell.split("; ") if r}
     assert all(r.startswith(("doi:10.", "pmid:", "http://identifiers.org/uniprot/")) for r in refs)
-    # the uncertain ones are flagged for the uncertainty analysis
+    # comparison-only candidates (mouse tumour-stasis concentrations, mouse DART CL) do not
+    # count as spread; the stated priors do
     flagged = set(findings.loc[findings[C.CODE] == "high-uncertainty", C.ELEMENT])
-    assert "EC50_trimer" in flagged
+    assert "EC50_trimer" not in flagged and "CL" not in flagged
+    from workbench.priors import prior_table
+
+    p = prior_table(t, m).set_index(C.ID)
+    assert p.loc["EC50_trimer", C.N_COMPARISON] == 2 and p.loc["EC50_trimer", C.FOLD95] == 10
+    assert p.loc["CL", C.N_INFORMING] == 0 and p.loc["CL", C.FOLD95] == 2
+    assert p.loc["central", C.N_INFORMING] == 4                    # three human + mouse scaled
 
 
 def test_lint_converts_units_and_reports_everything_at_once(onecomp):
