@@ -247,7 +247,7 @@ def cmd_provenance(a) -> int:
 
     args = a.args
     if args[0] == "lint" and len(args) == 3:
-        df = lint_provenance(args[1], args[2])
+        df = lint_provenance(args[1], args[2], influential=_ids(a.influential) or ())
         n_err = int((df["severity"] == "error").sum())
         if a.json:
             print(json.dumps({"errors": n_err, "findings": json.loads(df.to_json(orient="records"))},
@@ -624,6 +624,8 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("args", nargs="+", metavar="MODEL | lint MODEL TABLE")
     pv.add_argument("-o", help="output .csv or .xlsx (default: CSV on stdout)")
     pv.add_argument("--json", action="store_true", help="lint: machine-readable output")
+    pv.add_argument("--influential", help="lint: comma-separated ids of the study's influential "
+                    "set; each without a prior is reported (example: --influential CL,EC50_trimer)")
     pv.set_defaults(func=cmd_provenance)
 
     x = sub.add_parser("export", help="exchange-ready SBML L3V2 with provenance, SED-ML and a "

@@ -41,8 +41,11 @@ def test_template_and_lint(tmp_path, capsys):
     code, stdout, _ = run(capsys, "provenance", "lint", GOOD, out)
     assert code == 0 and "0 error(s)" in stdout
     code, stdout, _ = run(capsys, "provenance", "lint", MODELS / "cd3_bispecific.ant",
-                          MODELS / "cd3_bispecific.provenance.csv")
-    assert code == 0 and "high-uncertainty" in stdout
+                          MODELS / "cd3_bispecific.provenance.csv", "--influential",
+                          "EC50_trimer,Tcells,CD3_0")
+    # EC50_trimer has a prior, Tcells is fixed by choice; CD3_0 (derived) has none
+    assert code == 0 and "no-prior" in stdout and "CD3_0" in stdout
+    assert "EC50_trimer is in" not in stdout
 
 
 BAD = """kind,id,scope,name,chosen,value,unit,source_type,reference
