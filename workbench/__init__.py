@@ -16,11 +16,12 @@ from .calibrate import (
     write_calibration,
 )
 from .combine import ArchiveResult, export_archive
-from .decision import Decision, DecisionSettings, decide, escalation_ladder, traditional_estimates
+from .decision import Decision, DecisionSettings, decide, traditional_estimates
 from .dosing import Dose, Regimen, Subject, body_surface_area, dose_in_model_units, parse_regimen
 from .ensemble import Metric, parse_metric, run_ensemble, shutdown_pool
 from .errors import WorkbenchError
 from .export import Creator, ExportReport, export_sbml
+from .ladder import escalation_ladder
 from .metrics import compute_metrics, simulation_metrics
 from .model import Model, load_model
 from .petab_objective import Objective

@@ -377,9 +377,20 @@ OCCUPANCY_UPPER = "occupancy_upper"
 EFFECT_LOWER = "effect_lower"
 EFFECT_UPPER = "effect_upper"
 EFFECT_UNIT = "effect_unit"
+P_RISK = "p_risk"                 # P(risk metric > risk threshold) over the samples
+EXPOSURE_OVERLAP = "exposure_overlap"   # |intersection| / |union| of 5-95 % exposure vs previous
+P_ACTIVE = "p_active"             # share of the samples reaching the minimal active effect
 LADDER_COLUMNS = (LADDER_LEVEL, DOSE, DOSE_UNIT, FOLD_FROM_PREVIOUS, EXPOSURE, EXPOSURE_LOWER,
                   EXPOSURE_UPPER, EXPOSURE_UNIT, OCCUPANCY, OCCUPANCY_LOWER, OCCUPANCY_UPPER,
-                  EFFECT, EFFECT_LOWER, EFFECT_UPPER, EFFECT_UNIT, RULE)
+                  EFFECT, EFFECT_LOWER, EFFECT_UPPER, EFFECT_UNIT, RULE, P_RISK,
+                  EXPOSURE_OVERLAP, P_ACTIVE)
+# candidate starting doses: risk at the first level against patients below the active range
+EXPECTED_BELOW_ACTIVE = "expected_patients_below_active"
+LEVELS_BELOW_ACTIVE = "levels_below_active_range"
+N_LEVELS = "n_levels"
+DESIGN = "design"
+TRADEOFF_COLUMNS = (NAME, DOSE, P_RISK, EXPECTED_BELOW_ACTIVE, LEVELS_BELOW_ACTIVE, N_LEVELS,
+                    DESIGN)
 # MABEL distributions of a study with a virtual population (workbench.mabel_population)
 SPREAD = "spread"                # parameter uncertainty | population variability | uncertainty and variability
 MABEL_DISTRIBUTION_COLUMNS = (EFFECT, SPREAD, N_SAMPLES, N_NOT_REACHED, LOWER, MEDIAN, UPPER,

@@ -7,23 +7,34 @@ EMA first-in-human guideline (EMEA/CHMP/SWP/28367/07 Rev. 1, 2017, section
 
 1. *QSP MABEL*: the lowest dose over the minimal-effect definitions
    (:func:`workbench.qsp_mabel.qsp_mabel`), taken as the nominal value, the
-   median or the lower percentile of its distribution under uncertainty
-   (``statistic``; default ``"lower"``, the cautious choice).
+   median, the lower (5th) percentile or any percentile of its distribution
+   under uncertainty (``statistic``; default ``"lower"``, the cautious choice).
+   :func:`statistic_value` gives that value; every figure and table of the
+   report shows it (:attr:`Decision.qsp_mabel`).
 2. *Traditional MABEL* estimates (:func:`traditional_estimates`: receptor
    occupancy, in vitro EC10-EC20 activity, animal NOAEL scaled by body-surface
    area, Muller & Brennan 2009, Clin Pharmacol Ther 85:247; FDA 2005).
 3. *Comparison*: estimates agree when within ``agreement_fold`` of the QSP
-   MABEL. For a novel target, or when they disagree, the lowest dose wins
-   (the guidance: "take the lowest"); otherwise the QSP MABEL is kept.
+   MABEL. For a novel target, or when they disagree, the lowest of the
+   estimates named in ``compete`` wins (the guidance: "take the lowest");
+   otherwise the QSP MABEL is kept.
 4. *Safety factors* by severity, reversibility and novelty of the expected
-   toxicity (:data:`DEFAULT_FACTORS`, configurable), multiplied, divide the dose.
+   toxicity (:data:`DEFAULT_FACTORS`, configurable), and ``steep_factor`` when
+   the dose-response is steep (FDA 2005, section VII), multiplied, divide the dose.
 5. Optionally, in life-threatening disease, a *minimal active dose* above the
-   MABEL (a second effect definition) replaces it when a justification is given.
+   MABEL replaces it when a justification is given: the dose at which
+   ``active_share`` of the virtual patients (uncertainty and variability)
+   reach the active effect, bounded by the tolerability limit (the highest dose
+   whose risk stays below the study's limit, :mod:`workbench.ladder`) divided
+   by the safety factors. Without a tolerability limit the MABEL-based dose is kept.
 6. *Rounding*: the starting dose is rounded down to two significant figures.
-7. *Escalation ladder* (:func:`escalation_ladder`): half-log steps (x3.16), or
-   model-guided steps keeping the predicted rise of the effect per step below
-   ``max_increase`` of its largest change; each level with predicted exposure,
-   occupancy and effect and their uncertainty interval.
+7. *Cumulative margin*: the product of every cautionary step, from the
+   nominal QSP MABEL of the primary effect (``primary_effect``, default the
+   first) to the start: most sensitive effect, statistic against nominal,
+   lowest estimate, safety factors, rounding (and the minimal-active raise,
+   a factor below 1). One row of the table and :attr:`Decision.cumulative_margin`.
+
+The escalation ladder from the start is :func:`workbench.ladder.escalation_ladder`.
 
 When neither the QSP MABEL nor any traditional estimate yields a dose, no dose
 is proposed: the table says so and the starting dose is NaN.
@@ -33,7 +44,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -43,9 +53,8 @@ import pandas as pd
 from . import columns as C
 from . import mabel as M
 from .errors import SpecError
-from .model import Model, load_model
 
-__all__ = ["DEFAULT_FACTORS", "Decision", "DecisionSettings", "decide", "escalation_ladder",
+__all__ = ["DEFAULT_FACTORS", "Decision", "DecisionSettings", "decide", "statistic_value",
            "traditional_estimates"]
 
 log = logging.getLogger(__name__)
@@ -62,9 +71,15 @@ DEFAULT_FACTORS: dict[str, dict[str, float]] = {
 HALF_LOG = math.sqrt(10.0)
 
 
+#: Designs whose expected number of patients below the active range is reported
+#: (:func:`workbench.ladder.patients_below_active`).
+DESIGNS = ("3+3", "accelerated titration")
+
+
 @dataclass(frozen=True)
 class DecisionSettings:
-    """How the starting dose and the ladder are chosen (module docstring).
+    """How the starting dose and the ladder are chosen (module docstring; defaults documented
+    here are the study's defaults).
 
     Attributes
     ----------
@@ -73,20 +88,43 @@ class DecisionSettings:
     factors
         Category -> level -> divisor; merged over :data:`DEFAULT_FACTORS`.
     agreement_fold
-        Estimates within this fold of the QSP MABEL agree with it.
+        Estimates within this fold of the QSP MABEL agree with it (3).
     statistic
-        ``"nominal"``, ``"median"`` or ``"lower"`` (lower percentile) of the QSP MABEL.
-    life_threatening, justification
-        A minimal active dose above the MABEL (``minimal_active`` of :func:`decide`)
-        replaces the MABEL when the disease is life-threatening and a justification is given.
+        ``"nominal"``, ``"median"``, ``"lower"`` (the lower percentile, 5th) or a
+        number, the percentile of the QSP MABEL distribution (default ``"lower"``).
+    compete
+        Which estimates compete for "lowest wins": ``"qsp"``, ``"traditional"``
+        (every traditional estimate) or names of traditional estimates (default both).
+    primary_effect
+        Name or definition of the effect the cumulative margin is measured from
+        (default: the first effect definition).
+    steep_factor
+        Added safety factor when the selected effect's dose-response is steep (1: none).
+    life_threatening, justification, active_share
+        A minimal active dose above the MABEL replaces it when the disease is
+        life-threatening and a justification is given: the dose at which
+        ``active_share`` (0.5) of the patients reach the active effect.
     escalation, steps, max_increase, max_fold, min_fold
-        ``"half-log"`` or ``"model-guided"``; number of levels including the
-        start; model-guided: largest rise of the effect per step as a fraction
-        of its largest change, and the fold limits of a step.
+        ``"half-log"`` or ``"model-guided"``; the fixed number of levels including
+        the start (6); model-guided: largest rise of the running maximum of the
+        effect per step as a fraction of its largest change (0.2); the ceiling
+        (half-log, 3.16) and floor (1.5) of a step.
+    steepness_steps
+        Model-guided: the ceiling is at most sqrt(D50/D10), so that at least two
+        steps cross from 10 % to 50 % of the largest effect (True).
     guide
-        Model-guided steps follow the ``"nominal"`` effect or its ``"upper"``
-        percentile over the samples (the most sensitive patients or parameter
-        sets): the latter gives smaller steps where the band is wide.
+        Steps follow the ``"nominal"`` effect or its ``"upper"`` (95th) percentile.
+    max_overlap
+        Adjacent levels whose 5-95 % exposure intervals overlap more than this share
+        are merged: the step is widened until they do not (0.5), never beyond the risk limit.
+    risk_metric, risk_threshold, risk_probability
+        Absolute risk limit per level: P(``risk_metric`` > ``risk_threshold``) below
+        ``risk_probability`` (0.05) over the samples; empty metric: no limit.
+    design
+        ``"3+3"`` or ``"accelerated titration"`` (single-patient cohorts while the
+        typical patient is below the active dose, Simon et al. 1997, J Natl Cancer
+        Inst 89:1138): the design of the expected number of patients dosed below
+        the minimal active range.
     """
 
     severity: str = "severe"
@@ -94,15 +132,53 @@ class DecisionSettings:
     novelty: str = "novel"
     factors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     agreement_fold: float = 3.0
-    statistic: str = "lower"
+    statistic: str | float = "lower"
+    compete: tuple[str, ...] = ("qsp", "traditional")
+    primary_effect: str = ""
+    steep_factor: float = 1.0
     life_threatening: bool = False
     justification: str = ""
+    active_share: float = 0.5
     escalation: str = "half-log"
     steps: int = 6
     max_increase: float = 0.2
-    max_fold: float = 10.0
-    min_fold: float = 1.25
+    max_fold: float = HALF_LOG
+    min_fold: float = 1.5
+    steepness_steps: bool = True
     guide: str = "nominal"
+    max_overlap: float = 0.5
+    risk_metric: str = ""
+    risk_threshold: float = math.nan
+    risk_probability: float = 0.05
+    design: str = "3+3"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.compete, str):
+            object.__setattr__(self, "compete", (self.compete,))
+        else:
+            object.__setattr__(self, "compete", tuple(str(x) for x in self.compete))
+        st = self.statistic
+        ok = st in ("nominal", "median", "lower") or (
+            isinstance(st, int | float) and not isinstance(st, bool) and 0 < float(st) < 100)
+        if not ok:
+            raise SpecError(f"unknown statistic {st!r}", element="decision.statistic",
+                            fix="use nominal, median, lower or a percentile between 0 and 100")
+        if self.design not in DESIGNS:
+            raise SpecError(f"unknown design {self.design!r}", element="decision.design",
+                            fix="use " + " or ".join(DESIGNS))
+        if not 1 < self.min_fold <= self.max_fold:
+            raise SpecError(f"step floor {self.min_fold} and ceiling {self.max_fold} must satisfy "
+                            "1 < floor <= ceiling", element="decision.min_fold",
+                            fix="e.g. min_fold: 1.5, max_fold: 3.16")
+        if not 0 < self.risk_probability < 1 or not 0 < self.active_share < 1:
+            raise SpecError("risk_probability and active_share must be between 0 and 1",
+                            element="decision.risk_probability")
+
+    @property
+    def statistic_label(self) -> str:
+        st = self.statistic
+        return f"{float(st):g}th percentile" if isinstance(st, int | float) else \
+            {"lower": "5th percentile", "median": "median", "nominal": "nominal"}[st]
 
     def factor(self, category: str) -> float:
         table = {**DEFAULT_FACTORS.get(category, {}), **dict(self.factors.get(category, {}))}
@@ -115,17 +191,58 @@ class DecisionSettings:
 
 @dataclass(frozen=True, eq=False)
 class Decision:
-    """Result of :func:`decide`: the decision table, the start and the ladder."""
+    """Result of :func:`decide`: the decision table, the start and the ladder.
+
+    Attributes
+    ----------
+    qsp_mabel, statistic
+        The QSP MABEL the decision uses (its statistic: ``"median"``, ...); every
+        figure and table shows this value.
+    cumulative_margin, margin
+        Product of every cautionary step (nominal QSP MABEL of the primary effect
+        / start) and the steps (``item``, ``value``, ``rule``).
+    minimal_active
+        The minimal-active-dose rows (share, tolerability limit, trade-off) when
+        computed, else None.
+    """
 
     table: pd.DataFrame
     start_dose: float
     dose_unit: str
     ladder: pd.DataFrame
     basis: str
+    qsp_mabel: float = math.nan
+    statistic: str = ""
+    cumulative_margin: float = math.nan
+    margin: pd.DataFrame | None = None
+    minimal_active: pd.DataFrame | None = None
+    #: candidate starts: risk at the first level against patients below the active range
+    #: (:data:`workbench.columns.TRADEOFF_COLUMNS`), when a minimal active effect is given
+    tradeoff: pd.DataFrame | None = None
+    #: expected patients dosed below their minimal active dose over the ladder, and the design
+    patients_below_active: float = math.nan
+    design: str = ""
 
     def to_frame(self) -> pd.DataFrame:
         """The decision table (:data:`workbench.columns.DECISION_COLUMNS`)."""
         return self.table.copy()
+
+
+def statistic_value(estimate, statistic: str | float) -> float:
+    """The value of a :class:`workbench.qsp_mabel.MabelEstimate` the decision uses:
+    nominal, median, lower (5th percentile) or a percentile of the per-sample doses
+    (samples never reaching the effect count as infinite); nominal without samples."""
+    if statistic == "nominal" or not estimate.n_samples:
+        return float(estimate.dose)
+    if statistic == "median":
+        return float(estimate.median)
+    if statistic == "lower":
+        return float(estimate.lower)
+    d = estimate.per_sample[C.DOSE].to_numpy(float) if estimate.per_sample is not None else None
+    if d is None or not len(d):
+        return float(estimate.dose)
+    return float(np.percentile(np.where(np.isfinite(d), d, np.inf), float(statistic),
+                               method="nearest"))
 
 
 # ---------------------------------------------------------------------------
@@ -212,8 +329,8 @@ def _round(x: float, sig: int = 2) -> float:
 
 
 def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = None, *,
-           minimal_active=None) -> Decision:
-    """The starting dose and its reasoning (module docstring, steps 1-6).
+           minimal_active=None, tolerable_dose: float | None = None) -> Decision:
+    """The starting dose and its reasoning (module docstring, steps 1-7).
 
     Parameters
     ----------
@@ -224,12 +341,16 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
     settings
         :class:`DecisionSettings`.
     minimal_active
-        :class:`workbench.qsp_mabel.MabelEstimate` of the minimal active effect.
+        :class:`workbench.qsp_mabel.MabelEstimate` of the minimal active effect
+        (with per-sample doses: the ``active_share`` percentile is used).
+    tolerable_dose
+        The tolerability limit (:func:`workbench.ladder.tolerable_dose`); the
+        minimal active dose never exceeds it divided by the safety factors.
 
     Returns
     -------
     Decision
-        With an empty ladder (:func:`escalation_ladder` computes it from the start).
+        With an empty ladder (:func:`workbench.ladder.escalation_ladder` computes it).
     """
     s = settings or DecisionSettings()
     rows: list[dict] = []
@@ -246,23 +367,23 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
             unc = (f"; under {spread} median {e.dose_text(e.median)}, "
                    f"5-95 % {e.dose_text(e.lower)} to {e.dose_text(e.upper)} "
                    f"({e.n_not_reached} of {e.n_samples} samples never reach it)")
+        ok, why = e.effect.measurable(e.baseline, e.unit)
+        meas = "" if ok is None else (f" Measurable: {why}." if ok else
+                                      f" NOT MEASURABLE: {why}.")
         add(f"QSP MABEL: {e.effect.label}", e.dose, "lowest single dose reaching the effect "
             "(grid + Brent)", f"The model predicts '{e.effect.text}' from "
             f"{e.dose_text()}{unc}; the dose-response there is {e.steepness.classification} "
-            f"(D50/D10 = {e.steepness.ratio:.3g}).")
+            f"(D50/D10 = {e.steepness.ratio:.3g}, log-log slope {e.steepness.slope:.3g}).{meas}")
     best = qsp.lowest()
     qdose = math.nan
+    stat = s.statistic_label
     if best is not None:
-        stat = s.statistic
-        if stat not in ("nominal", "median", "lower"):
-            raise SpecError(f"unknown statistic {stat!r}", element="decision.statistic",
-                            fix="use nominal, median or lower")
-        qdose = best.dose if stat == "nominal" or not best.n_samples else \
-            (best.median if stat == "median" else best.lower)
-        add("QSP MABEL (selected)", qdose, f"lowest effect definition; {stat} value"
-            + (f" under {spread}" if stat != "nominal" and best.n_samples else ""),
-            f"The most sensitive effect definition is '{best.effect.text}'; its {stat} "
-            f"QSP MABEL, {qdose:.4g} {unit}, is the QSP estimate.")
+        qdose = statistic_value(best, s.statistic)
+        used = stat if best.n_samples else "nominal"
+        add("QSP MABEL (selected)", qdose, f"lowest effect definition; {used} value"
+            + (f" under {spread}" if used != "nominal" else ""),
+            f"The most sensitive effect definition is '{best.effect.text}'; its {used} "
+            f"QSP MABEL, {qdose:.4g} {unit}, is the QSP estimate (decision.statistic).")
     else:
         add("QSP MABEL (selected)", math.nan, "no effect definition reached",
             "No effect definition is reached in the dose range searched (" + "; ".join(
@@ -278,9 +399,11 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
             f"{t[C.DOSE]:.4g} {unit}, which {verdict} the QSP MABEL"
             + (f" (ratio {ratio:.3g}; agreement within {s.agreement_fold:g}-fold)."
                if math.isfinite(ratio) else "."))
-    cands = {"QSP MABEL": qdose} if math.isfinite(qdose) else {}
+    qsp_in = "qsp" in s.compete
+    cands = {"QSP MABEL": qdose} if math.isfinite(qdose) and qsp_in else {}
     cands.update({str(t[C.NAME]): float(t[C.DOSE]) for _, t in traditional.iterrows()
-                  if math.isfinite(t[C.DOSE]) and t[C.DOSE] > 0})
+                  if math.isfinite(t[C.DOSE]) and t[C.DOSE] > 0
+                  and ("traditional" in s.compete or str(t[C.NAME]) in s.compete)})
     novel = s.novelty == "novel"
     disagree = any(not (1 / s.agreement_fold <= v / qdose <= s.agreement_fold)
                    for k, v in cands.items() if k != "QSP MABEL") if math.isfinite(qdose) else True
@@ -288,174 +411,135 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
         add("MABEL", math.nan, "no estimate", "Neither the model nor a traditional calculation "
             "gives a dose: no starting dose can be proposed.")
         return Decision(pd.DataFrame(rows, columns=list(C.DECISION_COLUMNS)), math.nan, unit,
-                        _empty_ladder(), "none")
-    if novel or disagree or not math.isfinite(qdose):
+                        _empty_ladder(), "none", qdose, stat)
+    if (novel or disagree or not math.isfinite(qdose) or not qsp_in) and len(cands) > 1:
         basis = min(cands, key=cands.get)
         mabel = cands[basis]
         why = ("the target is novel" if novel else "the estimates disagree") \
             if math.isfinite(qdose) else "the model gives no MABEL"
-        add("MABEL", mabel, "lowest estimate wins", f"Because {why}, the lowest estimate is "
-            f"taken: {basis}, {mabel:.4g} {unit}.")
+        add("MABEL", mabel, "lowest estimate wins", f"Because {why}, the lowest of the competing "
+            f"estimates ({', '.join(cands)}; decision.compete) is taken: {basis}, "
+            f"{mabel:.4g} {unit}.")
     else:
-        basis, mabel = "QSP MABEL", qdose
-        add("MABEL", mabel, "QSP MABEL kept", f"The traditional estimates agree with the QSP "
-            f"MABEL and the target is established, so the QSP MABEL, {mabel:.4g} {unit}, is kept.")
+        basis = next(iter(cands))
+        mabel = cands[basis]
+        add("MABEL", mabel, f"{basis} kept", f"The {basis}, {mabel:.4g} {unit}, is kept (the "
+            "only competing estimate, or the estimates agree and the target is established).")
     total = 1.0
     for cat in ("severity", "reversibility", "novelty"):
         f = s.factor(cat)
         total *= f
         add(f"safety factor: {cat}", f, f"{cat} = {getattr(s, cat)}", f"The expected toxicity's "
             f"{cat} is '{getattr(s, cat)}': safety factor {f:g}.", u="1")
+    steep = best is not None and best.steepness.classification == "steep"
+    if s.steep_factor != 1.0 or steep:
+        f = s.steep_factor if steep else 1.0
+        total *= f
+        add("safety factor: steep dose-response", f, "decision.steep_factor when steep",
+            f"The dose-response of the selected effect is "
+            f"{best.steepness.classification if best is not None else 'undetermined'}: added "
+            f"safety factor {f:g}.", u="1")
     dose = mabel / total
     add("dose after safety factors", dose, f"MABEL / {total:g}", f"Dividing the MABEL by the "
         f"combined safety factor {total:g} gives {dose:.4g} {unit}.")
+    before_active = dose
+    ma_rows = None
     if s.life_threatening and minimal_active is not None:
-        if not s.justification.strip():
-            add("minimal active dose", minimal_active.dose, "not applied: no justification",
-                "A minimal active dose was computed but no justification was given, so the "
-                "MABEL-based dose is kept.")
-        elif math.isfinite(minimal_active.dose) and minimal_active.dose > dose:
-            dose = minimal_active.dose
-            basis = f"minimal active dose ({minimal_active.effect.text})"
-            add("minimal active dose", dose, "life-threatening disease, justified",
-                f"The disease is life-threatening; the starting dose is raised to the minimal "
-                f"active dose for '{minimal_active.effect.text}', {dose:.4g} {unit}, because: "
-                f"{s.justification.strip()}")
+        dose, basis, ma_rows = _minimal_active(s, minimal_active, dose, basis, total,
+                                               tolerable_dose, unit, add)
     start = _round_down(dose)
     add("starting dose", start, "rounded down to 2 significant figures",
         f"The proposed first-in-human starting dose is {start:.4g} {unit} (basis: {basis}).")
+    margin = _margin(qsp, s, best, qdose, mabel, total, before_active, dose, start)
+    cm = float(np.prod(margin[C.VALUE])) if len(margin) else math.nan
+    if math.isfinite(cm):
+        ref = margin.attrs.get("reference", "")
+        add("cumulative margin", cm, "product of the cautionary steps",
+            "Cumulative margin: " + " x ".join(f"{v:.3g} ({k})" for k, v in
+                                              zip(margin[C.ITEM], margin[C.VALUE], strict=True))
+            + f" = {cm:.3g}-fold below the nominal QSP MABEL of {ref}.", u="1")
     table = pd.DataFrame(rows, columns=list(C.DECISION_COLUMNS))
-    return Decision(table, start, unit, _empty_ladder(), basis)
+    return Decision(table, start, unit, _empty_ladder(), basis, qdose, stat, cm, margin, ma_rows)
+
+
+def _margin(qsp, s: DecisionSettings, best, qdose, mabel, total, before_active, dose, start
+            ) -> pd.DataFrame:
+    """The cautionary steps from the primary effect's nominal QSP MABEL to the start."""
+    cols = [C.ITEM, C.VALUE, C.RULE]
+    ok = [e for e in qsp.estimates if math.isfinite(e.dose)]
+    if best is None or not ok or not (math.isfinite(start) and start > 0):
+        return pd.DataFrame(columns=cols)
+    prim = next((e for e in ok if s.primary_effect in (e.effect.label, e.effect.text)), None) \
+        if s.primary_effect else ok[0]
+    if prim is None:
+        raise SpecError(f"primary_effect {s.primary_effect!r} is not a reached effect "
+                        "definition", element="decision.primary_effect",
+                        fix="name one of: " + ", ".join(e.effect.label for e in ok))
+    steps = [("most sensitive effect", prim.dose / best.dose,
+              f"'{prim.effect.label}' -> '{best.effect.label}'"),
+             (f"{s.statistic_label if best.n_samples else 'nominal'} vs nominal",
+              best.dose / qdose if math.isfinite(qdose) and qdose > 0 else 1.0,
+              "decision.statistic"),
+             ("lowest estimate", qdose / mabel if math.isfinite(qdose) and qdose > 0 else 1.0,
+              "decision.compete"),
+             ("safety factors", total, "severity x reversibility x novelty (x steep)"),
+             ("minimal active dose", before_active / dose, "life-threatening: raised"),
+             ("rounding", dose / start, "rounded down to 2 significant figures")]
+    df = pd.DataFrame([dict(zip(cols, x, strict=True)) for x in steps], columns=cols)
+    df.attrs["reference"] = f"'{prim.effect.label}' ({prim.dose:.4g} {prim.dose_unit})"
+    return df
+
+
+def _minimal_active(s: DecisionSettings, ma, dose: float, basis: str, total: float,
+                    tolerable: float | None, unit: str, add):
+    """Step 5: the minimal active dose for ``active_share`` of the patients, bounded."""
+    if ma.n_samples and ma.per_sample is not None:
+        d = ma.per_sample[C.DOSE].to_numpy(float)
+        mad = float(np.percentile(np.where(np.isfinite(d), d, np.inf), 100 * s.active_share,
+                                  method="nearest"))
+        who = (f"{100 * s.active_share:g} % of {ma.n_samples} virtual patients (uncertainty and "
+               "variability)")
+    else:
+        mad, who = float(ma.dose), "the nominal model (no samples)"
+    rows = [{C.ITEM: "minimal active dose", C.VALUE: mad,
+             C.RULE: f"'{ma.effect.text}' reached in {who}"}]
+    add("minimal active dose", mad, f"'{ma.effect.text}' in {who}",
+        f"The minimal active dose, at which '{ma.effect.text}' is reached in {who}, is "
+        + (f"{mad:.4g} {unit}." if math.isfinite(mad) else "not reached in the dose range."))
+    if not s.justification.strip():
+        add("minimal active dose: applied", dose, "not applied: no justification",
+            "No justification was given, so the MABEL-based dose is kept.")
+        return dose, basis, pd.DataFrame(rows)
+    if tolerable is None or not math.isfinite(tolerable):
+        add("minimal active dose: applied", dose, "not applied: no tolerability limit",
+            "No tolerability limit was computed (decision.risk_metric and risk_threshold), so "
+            "the minimal active dose cannot be bounded and the MABEL-based dose is kept.")
+        return dose, basis, pd.DataFrame(rows)
+    bound = tolerable / total
+    rows.append({C.ITEM: "tolerability limit", C.VALUE: tolerable,
+                 C.RULE: f"P({s.risk_metric} > {s.risk_threshold:g}) < {s.risk_probability:g}"})
+    rows.append({C.ITEM: "tolerability limit / safety factors", C.VALUE: bound,
+                 C.RULE: f"/ {total:g}"})
+    add("tolerability limit", tolerable, f"highest dose with P({s.risk_metric} > "
+        f"{s.risk_threshold:g}) < {s.risk_probability:g}",
+        f"The highest dose whose risk stays below the limit is {tolerable:.4g} {unit}; divided by "
+        f"the safety factors ({total:g}) it bounds the minimal active start at {bound:.4g} {unit}.")
+    new = min(mad, bound)
+    if math.isfinite(new) and new > dose:
+        capped = bound < mad
+        add("minimal active dose: applied", new, "life-threatening disease, justified"
+            + ("; capped by the tolerability limit" if capped else ""),
+            f"The disease is life-threatening; the starting dose is raised to {new:.4g} {unit}"
+            + (" (the minimal active dose exceeds the tolerability bound, so the bound is taken)"
+               if capped else "") + f", because: {s.justification.strip()}")
+        basis = ("tolerability bound of the minimal active dose" if capped else
+                 f"minimal active dose ({ma.effect.text})")
+        dose = new
+    else:
+        add("minimal active dose: applied", dose, "not applied: not above the MABEL-based dose",
+            "The bounded minimal active dose is not above the MABEL-based dose, which is kept.")
+    return dose, basis, pd.DataFrame(rows)
 
 
 def _empty_ladder() -> pd.DataFrame:
     return pd.DataFrame(columns=list(C.LADDER_COLUMNS))
-
-
-# ---------------------------------------------------------------------------
-# escalation
-# ---------------------------------------------------------------------------
-
-def escalation_ladder(model: Model | str | os.PathLike[str], start: float, dose_unit: str, *,
-                      effect: str, exposure: str, occupancy: str | None = None,
-                      settings: DecisionSettings | None = None, samples: pd.DataFrame | None = None,
-                      max_dose: float | None = None, percentiles: tuple[float, float] = (5, 95),
-                      effect_span: float | None = None, **run) -> pd.DataFrame:
-    """Dose levels from ``start`` with predicted exposure, occupancy and effect.
-
-    Half-log: each level is ``sqrt(10)`` times the previous one. Model-guided:
-    the largest step (between ``min_fold`` and ``max_fold``) keeping the nominal
-    rise of ``effect`` (with ``settings.guide == "upper"`` and ``samples``: the
-    rise of its upper percentile over the samples) at most ``max_increase`` x its
-    largest nominal change over ``[start, 1000 x start]`` or ``effect_span`` when
-    given (Brent's method on log dose). Doses are rounded to two significant
-    figures; levels stop at ``max_dose``.
-
-    Parameters
-    ----------
-    effect, exposure, occupancy
-        Metric texts (``"max(IL6)"``, ``"max(Cfree)"``, ``"max(RO_CD3)"``).
-    samples
-        Parameter sets for the uncertainty interval (``percentiles``).
-    run
-        ``route``, ``schedule``, ``target``, ``mw``, ``subject``, ``end``,
-        ``points``, ``integrator``, ``workers`` for :func:`workbench.qsp_mabel.dose_response`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`workbench.columns.LADDER_COLUMNS`.
-    """
-    from scipy.optimize import brentq
-
-    from .qsp_mabel import dose_response
-
-    s = settings or DecisionSettings()
-    m = model if isinstance(model, Model) else load_model(model)
-    if not (math.isfinite(start) and start > 0):
-        return _empty_ladder()
-    metrics = list(dict.fromkeys([exposure, *([occupancy] if occupancy else []), effect]))
-    memo: dict[tuple[str, bool], pd.DataFrame] = {}
-
-    def at(d: float, sampled: bool) -> pd.DataFrame:
-        """Every metric at dose ``d``, nominal or over the samples; each dose is simulated
-        once (keyed by the dose text of the regimen, 12 significant figures)."""
-        key = (f"{d:.12g}", sampled)
-        if key not in memo:
-            memo[key] = dose_response(m, metrics, [d], dose_unit,
-                                      samples=samples if sampled else None, **run)
-        return memo[key]
-
-    if s.guide not in ("nominal", "upper"):
-        raise SpecError(f"unknown guide {s.guide!r}", element="decision.guide",
-                        fix="use nominal or upper")
-    upper = s.escalation == "model-guided" and s.guide == "upper" and samples is not None
-
-    def eff(d: float) -> float:
-        if upper:  # the upper percentile of the effect over the samples
-            r = at(d, True)
-            v = r.loc[r[C.STATUS] == C.STATUS_OK, effect].to_numpy(float)
-            return float(np.percentile(v, percentiles[1])) if len(v) else math.nan
-        return float(at(d, False)[effect].iloc[0])
-
-    doses, rules = [start], ["starting dose"]
-    on = f"{percentiles[1]:g}th percentile of the" if upper else "nominal"
-    if s.escalation == "model-guided":
-        span = effect_span
-        if not span:
-            wide = np.geomspace(start, start * 1000, 13)
-            ew = dose_response(m, [effect], wide, dose_unit, **run)[effect].to_numpy(float)
-            span = float(np.nanmax(ew) - np.nanmin(ew)) or 1.0
-        limit = s.max_increase * span
-    elif s.escalation != "half-log":
-        raise SpecError(f"unknown escalation {s.escalation!r}", element="decision.escalation",
-                        fix="use half-log or model-guided")
-    while len(doses) < s.steps:
-        d0 = doses[-1]
-        if s.escalation == "half-log":
-            nxt, why = d0 * HALF_LOG, "half-log step (x3.16)"
-        else:
-            e0 = eff(d0)
-            g = lambda x, e0=e0: eff(math.exp(x)) - e0 - limit  # noqa: E731
-            lo, hi = math.log(d0 * s.min_fold), math.log(d0 * s.max_fold)
-            if g(hi) <= 0:
-                nxt, why = d0 * s.max_fold, (f"largest step (x{s.max_fold:g}); {on} effect "
-                                             "rise below limit")
-            elif g(lo) >= 0:
-                nxt, why = d0 * s.min_fold, (f"smallest step (x{s.min_fold:g}); {on} effect "
-                                             "rise above limit")
-            else:
-                nxt = math.exp(brentq(g, lo, hi, xtol=1e-3))
-                why = f"{on} effect rise = {s.max_increase:g} x its range ({limit:.3g})"
-        nxt = _round(nxt)
-        if max_dose is not None and nxt > max_dose:
-            break
-        doses.append(nxt)
-        rules.append(why)
-    units = at(doses[0], False).attrs.get("units", {})
-    rows = []
-    for k, d in enumerate(doses):
-        nom = at(d, False)
-        band = at(d, True) if samples is not None else None
-        row = {C.LADDER_LEVEL: k + 1, C.DOSE: d, C.DOSE_UNIT: dose_unit,
-               C.FOLD_FROM_PREVIOUS: d / doses[k - 1] if k else math.nan, C.RULE: rules[k]}
-        for mt, col, lo, hi, ucol in ((exposure, C.EXPOSURE, C.EXPOSURE_LOWER, C.EXPOSURE_UPPER,
-                                       C.EXPOSURE_UNIT),
-                                      (occupancy, C.OCCUPANCY, C.OCCUPANCY_LOWER,
-                                       C.OCCUPANCY_UPPER, None),
-                                      (effect, C.EFFECT, C.EFFECT_LOWER, C.EFFECT_UPPER,
-                                       C.EFFECT_UNIT)):
-            if mt is None:
-                row.update({col: math.nan, lo: math.nan, hi: math.nan})
-                continue
-            row[col] = float(nom[mt].iloc[0])
-            if band is not None:
-                v = band.loc[band[C.STATUS] == C.STATUS_OK, mt]
-                q = np.percentile(v.to_numpy(float), percentiles) if len(v) else [math.nan] * 2
-                row.update({lo: float(q[0]), hi: float(q[1])})
-            else:
-                row.update({lo: math.nan, hi: math.nan})
-            if ucol:
-                row[ucol] = f"{units.get(mt, '')} ({mt})"
-        rows.append(row)
-    return pd.DataFrame(rows, columns=list(C.LADDER_COLUMNS))

@@ -328,8 +328,9 @@ def reach_by_level(result, ladder: pd.DataFrame, predictions: pd.DataFrame, *,
         for e in effs:
             ok = (at[C.STATUS] == C.STATUS_OK).to_numpy()
             v = at[e.metric].to_numpy(float)
-            thr = (e.threshold * base[e.metric].to_numpy(float) if e.relative
-                   else np.full(len(v), e.threshold))
+            thr = (e.absolute(base[e.metric].to_numpy(float),
+                              predictions.attrs.get("units", {}).get(e.metric, ""))
+                   if e.relative else np.full(len(v), e.threshold))
             hit = np.array([e.reached(x, t) for x, t in zip(v, thr, strict=True)])[ok]
             n_ok = int(ok.sum())
             frac = float(hit.mean()) if n_ok else math.nan

@@ -5,10 +5,17 @@ A *minimal-effect definition* is a metric of the metric language of
 
     max(RO_CD3) >= 0.10            peak CD3 occupancy of at least 10 %
     max(IL6) >= 1.2 x baseline     peak IL-6 at least 1.2 times its drug-free value
+    max(IL6) >= max(2 x baseline, 10 pg/mL)   twice baseline, and at least 10 pg/mL
     max(Trimer_pM) >= 0.05         peak trimer (synapse) concentration, output units
     min(Tgt_frac) <= 0.9           at least 10 % of target cells lost
 
-``x baseline`` thresholds are multiplied by the metric's value without drug.
+``x baseline`` thresholds are multiplied by the metric's value without drug;
+an absolute floor (``max(2 x baseline, 10 pg/mL)``, in the metric's unit when
+no unit is written) keeps a relative threshold above what an assay can
+measure. An effect may carry the lower limit of quantification of its assay
+(``lloq``): it is *measurable* when its threshold is at least the LLOQ and its
+change from baseline is at least one LLOQ (a smaller change cannot be told
+from the baseline by that assay); the report flags effects that are not.
 
 :func:`qsp_mabel` evaluates each definition on a log-spaced grid of single
 doses (``route``, e.g. an IV bolus), takes the first grid interval in which the
@@ -69,6 +76,10 @@ STEEP_RATIO = 9.0 ** (1 / 1.5)
 
 _EFFECT_RE = re.compile(r"^\s*(?P<metric>.+?\))\s*(?P<op>>=|<=|>|<)\s*(?P<num>[-+0-9.eE]+)\s*"
                         r"(?P<rel>(x|\*|times)\s*baseline)?\s*$")
+#: ``max(IL6) >= max(2 x baseline, 10 pg/mL)`` (``<=``: ``min(0.9 x baseline, 0.5)``)
+_FLOOR_RE = re.compile(r"^\s*(?P<metric>.+?\))\s*(?P<op>>=|<=|>|<)\s*(?P<fn>max|min)\s*\(\s*"
+                       r"(?P<num>[-+0-9.eE]+)\s*(x|\*|times)\s*baseline\s*,\s*"
+                       r"(?P<floor>[-+0-9.eE]+)\s*(?P<funit>[^)]*?)\s*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -97,10 +108,42 @@ class EffectDefinition:
     threshold: float
     relative: bool = False
     name: str = ""
+    floor: float = math.nan
+    floor_unit: str = ""
+    lloq: float = math.nan
+    lloq_unit: str = ""
+    lloq_source: str = ""
 
     @property
     def label(self) -> str:
         return self.name or self.text
+
+    def absolute(self, baseline, unit: str = ""):
+        """The absolute threshold for a drug-free ``baseline`` (a number or an array, in
+        the metric's ``unit``): the factor times the baseline when relative, bounded by
+        the floor (``>=``: at least the floor; ``<=``: at most)."""
+        thr = self.threshold * np.asarray(baseline, float) if self.relative else \
+            np.full(np.shape(baseline), self.threshold, float)
+        if math.isfinite(self.floor):
+            fl = _in_unit(self.floor, self.floor_unit, unit)
+            thr = np.maximum(thr, fl) if self.op == ">=" else np.minimum(thr, fl)
+        return float(thr) if np.ndim(thr) == 0 else thr
+
+    def measurable(self, baseline: float, unit: str = "") -> tuple[bool | None, str]:
+        """(measurable?, reason) against the assay LLOQ (None: no LLOQ stated)."""
+        if not math.isfinite(self.lloq):
+            return None, "no assay limit stated"
+        lq = _in_unit(self.lloq, self.lloq_unit, unit)
+        thr = self.absolute(baseline, unit)
+        change = abs(thr - baseline)
+        u = f" {unit}" if unit else ""
+        if thr < lq:
+            return False, f"threshold {thr:.3g}{u} is below the assay LLOQ {lq:.3g}{u}"
+        if change < lq:
+            return False, (f"the change from baseline, {change:.3g}{u}, is smaller than the assay "
+                           f"LLOQ {lq:.3g}{u}: within assay noise")
+        return True, (f"threshold {thr:.3g}{u} and change {change:.3g}{u} are at least the "
+                      f"assay LLOQ {lq:.3g}{u}")
 
     def reached(self, value: float, threshold: float) -> bool:
         """True when ``value`` meets the (absolute) threshold."""
@@ -109,8 +152,22 @@ class EffectDefinition:
         return value >= threshold if self.op == ">=" else value <= threshold
 
 
-def parse_effect(text: str, name: str = "", model: Model | None = None) -> EffectDefinition:
-    """Read ``"max(RO_CD3) >= 0.10"`` or ``"max(IL6) >= 1.2 x baseline"``.
+def _in_unit(value: float, unit: str, to: str) -> float:
+    if not unit or not to or unit == to:
+        return float(value)
+    try:
+        return float(U.convert(value, unit, to))
+    except Exception:
+        raise SpecError(f"{value:g} {unit} cannot be compared with the metric's unit {to!r}",
+                        element="effect", fix=f"give the floor or LLOQ in a unit of {to!r}") \
+            from None
+
+
+def parse_effect(text: str, name: str = "", model: Model | None = None, *,
+                 lloq: str | float | None = None, lloq_source: str = "") -> EffectDefinition:
+    """Read ``"max(RO_CD3) >= 0.10"``, ``"max(IL6) >= 1.2 x baseline"`` or
+    ``"max(IL6) >= max(2 x baseline, 10 pg/mL)"``; ``lloq`` (``"5 pg/mL"`` or a number in
+    the metric's unit) is the assay's lower limit of quantification.
 
     Raises
     ------
@@ -121,11 +178,41 @@ def parse_effect(text: str, name: str = "", model: Model | None = None) -> Effec
     """
     from .ensemble import parse_metric
 
+    lq, lu = math.nan, ""
+    if lloq not in (None, ""):
+        try:
+            lq, lu = (float(lloq), "") if isinstance(lloq, int | float) else U.parse_quantity(
+                str(lloq))
+        except Exception:
+            raise SpecError(f"cannot read the assay limit {lloq!r}", element="effect.lloq",
+                            fix="write e.g. lloq: 5 pg/mL") from None
+        if not (math.isfinite(lq) and lq > 0):
+            raise SpecError(f"the assay limit {lloq!r} must be positive", element="effect.lloq")
+    fm = _FLOOR_RE.match(str(text))
+    if fm:
+        if (fm.group("fn") == "max") != fm.group("op").startswith(">"):
+            raise SpecError(f"{text!r}: use max(...) with >= and min(...) with <=",
+                            element="effect", fix="write 'max(IL6) >= max(2 x baseline, 10 pg/mL)'")
+        metric = parse_metric(fm.group("metric"), model).text
+        try:
+            thr, floor = float(fm.group("num")), float(fm.group("floor"))
+        except ValueError:
+            raise SpecError(f"{text!r}: a threshold is not a number", element="effect") from None
+        funit = fm.group("funit").strip()
+        if funit:
+            try:
+                U._units(funit)
+            except Exception:
+                raise SpecError(f"{text!r}: the floor unit {funit!r} is not a unit",
+                                element="effect", fix="write e.g. 10 pg/mL") from None
+        op = ">=" if fm.group("op").startswith(">") else "<="
+        return EffectDefinition(str(text).strip(), metric, op, thr, True, name, floor, funit,
+                                lq, lu, str(lloq_source or ""))
     mm = _EFFECT_RE.match(str(text))
     if not mm:
         raise SpecError(f"cannot read the effect definition {text!r}", element="effect",
-                        fix="write e.g. 'max(RO_CD3) >= 0.10', 'max(IL6) >= 1.2 x baseline' or "
-                            "'min(Tgt_frac) <= 0.9'")
+                        fix="write e.g. 'max(RO_CD3) >= 0.10', 'max(IL6) >= 1.2 x baseline', "
+                            "'max(IL6) >= max(2 x baseline, 10 pg/mL)' or 'min(Tgt_frac) <= 0.9'")
     metric = parse_metric(mm.group("metric"), model).text
     try:
         thr = float(mm.group("num"))
@@ -133,7 +220,8 @@ def parse_effect(text: str, name: str = "", model: Model | None = None) -> Effec
         raise SpecError(f"{text!r}: the threshold {mm.group('num')!r} is not a number",
                         element="effect") from None
     op = ">=" if mm.group("op").startswith(">") else "<="
-    return EffectDefinition(str(text).strip(), metric, op, thr, bool(mm.group("rel")), name)
+    return EffectDefinition(str(text).strip(), metric, op, thr, bool(mm.group("rel")), name,
+                            lloq=lq, lloq_unit=lu, lloq_source=str(lloq_source or ""))
 
 
 @dataclass(frozen=True)
@@ -486,7 +574,7 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     estimates = []
     for eff in effs:
         b = baseline[eff.metric]
-        thr = eff.threshold * b if eff.relative else eff.threshold
+        thr = eff.absolute(b, units.get(eff.metric, ""))
 
         def f(dose: float, _mt=eff.metric, _tab=nominal) -> float:
             return float(r.run(_tab, dose, [_mt])[_mt].iloc[0])
@@ -523,7 +611,7 @@ def _sample_mabels(r: _Runner, eff: EffectDefinition, samples: pd.DataFrame, sba
     labels = list(samples.index)
     sign = 1.0 if eff.op == ">=" else -1.0
     base = sbase[eff.metric].to_numpy(float)
-    thr = eff.threshold * base if eff.relative else np.full(n, eff.threshold)
+    thr = eff.absolute(base, sbase.attrs.get("units", {}).get(eff.metric, ""))
     by = band.pivot_table(index=C.SAMPLE, columns=C.DOSE, values=eff.metric, aggfunc="first",
                           dropna=False)
     vals = by.reindex(index=labels, columns=sorted(by.columns)).to_numpy(float)

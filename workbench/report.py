@@ -277,37 +277,18 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
                                 **run)
         tick("population MABEL")
     qsp_dec = popm.for_decision if popm is not None else qsp
-    minimal = None
-    if st.data.get("minimal_active_effect"):
-        ma = qsp_mabel(m, [st.data["minimal_active_effect"]],
-                       dose_range=tuple(st.data["dose_range"]), grid_points=grid_points,
-                       workers=workers, **run)
-        minimal = ma.estimates[0]
-    # --- decision
     stages.next("decision and escalation ladder")
-    from .decision import DecisionSettings, decide, escalation_ladder, traditional_estimates
+    # --- decision: start, risk profile, ladder (workbench.decision_study)
+    from .decision_study import study_decision
 
-    trad = traditional_estimates(st.data["traditional"], dose_unit=unit, mw=drug["mw"],
-                                 subject=subject)
-    ds = {k: v for k, v in st.data["decision"].items() if k != "max_dose"}
-    settings = DecisionSettings(**ds)
-    dec = decide(qsp_dec, trad, settings, minimal_active=minimal)
-    best = qsp_dec.lowest() or qsp_dec.estimates[0]
     samples = popm.joint_samples if popm is not None else draws
-    max_dose = None
-    if st.data["decision"].get("max_dose"):
-        from . import units as U
-
-        v, u = U.parse_quantity(st.data["decision"]["max_dose"])
-        max_dose = v * U.factor(u, unit)
+    dec, minimal, trad = study_decision(st, m, qsp_dec, samples=samples, run=run,
+                                        subject=subject, grid_points=grid_points,
+                                        workers=workers, progress=progress)
+    ladder = dec.ladder
+    best = qsp_dec.lowest() or qsp_dec.estimates[0]
     occ = f"max({out['occupancy']})" if out.get("occupancy") else None
     exposure = f"max({out['exposure']})"
-    ladder = escalation_ladder(m, dec.start_dose, unit, effect=best.effect.metric,
-                               exposure=exposure, occupancy=occ, settings=settings,
-                               samples=samples, max_dose=max_dose,
-                               effect_span=best.steepness.emax if math.isfinite(
-                                   best.steepness.emax) else None, workers=workers, **run)
-    dec = replace(dec, ladder=ladder)
     tick("decision")
     if popm is not None:
         from .mabel_population import overlap_by_level, reach_by_level
@@ -455,7 +436,8 @@ def _selected_mabel(dec, best) -> float:
 def _effect(e: dict):
     from .qsp_mabel import parse_effect
 
-    return parse_effect(e["definition"], name=str(e.get("name", "")))
+    return parse_effect(e["definition"], name=str(e.get("name", "")), lloq=e.get("lloq"),
+                        lloq_source=str(e.get("lloq_source") or ""))
 
 
 def write_report(result: MabelRun, out_dir: str | os.PathLike[str]) -> dict[str, Path]:

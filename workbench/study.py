@@ -35,6 +35,8 @@ to the study file. Schema (``*``: required)::
     simulation: {end: 672 h, points: 200}
     effects*:                                 # minimal-effect definitions (qsp_mabel)
       - {name: CD3 occupancy 10 %, definition: "max(RO_CD3) >= 0.10"}
+      - {name: IL-6 rise, definition: "max(IL6) >= max(2 x baseline, 10 pg/mL)",
+         lloq: 5 pg/mL, lloq_source: assay LLOQ reference}   # measurability (report)
     minimal_active_effect: "max(Tact) >= 0.1" # optional (life-threatening disease)
     dose_range: [0.001 ug/kg, 10 mg/kg]
     grid_points: 25
@@ -274,9 +276,12 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
                 errs.append(f"effects[{i}]: needs a definition such as 'max(RO_CD3) >= 0.10'")
                 continue
             try:
-                parse_effect(d)
+                parse_effect(d, lloq=e.get("lloq") if isinstance(e, dict) else None)
             except SpecError as exc:
                 errs.append(f"effects[{i}]: {exc.message}")
+            if isinstance(e, dict):
+                _unknown(e, {"name", "definition", "lloq", "lloq_source"}, f"effects[{i}].",
+                         errs)
     rng = opt(data, "dose_range", "", list)
     if rng is not None:
         from . import units as U
