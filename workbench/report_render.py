@@ -106,7 +106,13 @@ def _dose_response_fig(run):
             ax.fill_between(g[C.DOSE], g[C.LOWER], g[C.UPPER], alpha=0.3, label="5-95 % (uncertainty)")
         ax.axhline(e.threshold, color="tab:red", ls="--", lw=1, label=f"threshold {e.threshold:.3g} {e.unit or 'unitless'}")
         if math.isfinite(e.dose):
-            ax.axvline(e.dose, color="tab:red", lw=1, label=f"QSP MABEL {e.dose:.3g} {e.dose_unit}")
+            ax.axvline(e.dose, color="tab:red", lw=1, ls=":", label=f"nominal MABEL {e.dose:.3g} {e.dose_unit}")
+        best = _decision_estimates(run).lowest()
+        if best is not None and best.effect.text == e.effect.text and math.isfinite(
+                run.decision.qsp_mabel):
+            ax.axvline(run.decision.qsp_mabel, color="tab:red", lw=1.5,
+                       label=f"QSP MABEL used ({run.decision.statistic}) "
+                             f"{run.decision.qsp_mabel:.3g} {e.dose_unit}")
         sd = run.decision.start_dose
         if math.isfinite(sd):
             ax.axvline(sd, color="tab:green", lw=2, label=f"start {sd:.3g} {e.dose_unit}")
@@ -123,27 +129,59 @@ def _dose_response_fig(run):
     return fig
 
 
+def _decision_estimates(run):
+    """The QSP MABEL result the decision used (population joint result, else the QSP one)."""
+    pm = run.population
+    return pm.for_decision if pm is not None else run.qsp
+
+
+def _mabel_values(run) -> list[tuple[str, float]]:
+    """(label, dose) of every bar of the MABEL comparison chart: each QSP estimate at the
+    decision's statistic (decision.statistic), the selected QSP MABEL, the traditional
+    estimates and the start: the values the decision table uses."""
+    from .decision import statistic_value
+
+    dec = run.decision
+    stat = dec.statistic or "nominal"
+    raw = {"5th percentile": "lower"}.get(stat, stat)
+    if raw.endswith("th percentile"):
+        raw = float(raw.split("th")[0])
+    out = []
+    for e in _decision_estimates(run).estimates:
+        v = statistic_value(e, raw) if math.isfinite(e.dose) else math.nan
+        if math.isfinite(v):
+            out.append((f"QSP ({stat if e.n_samples else 'nominal'}): {e.effect.label}", v))
+    if math.isfinite(dec.qsp_mabel):
+        out.append((f"QSP MABEL (selected, {stat})", float(dec.qsp_mabel)))
+    out += [(f"traditional: {t[C.NAME]}", float(t[C.DOSE])) for _, t in run.traditional.iterrows()]
+    if math.isfinite(dec.start_dose):
+        out.append(("selected starting dose", float(dec.start_dose)))
+    return out
+
+
 def _mabel_fig(run):
     plt = pyplot()
     labels, vals, colors = [], [], []
-    for e in run.qsp.estimates:
-        if math.isfinite(e.dose):
-            labels.append(f"QSP: {e.effect.label}")
-            vals.append(e.dose)
-            colors.append("tab:blue")
-    for _, t in run.traditional.iterrows():
-        labels.append(f"traditional: {t[C.NAME]}")
-        vals.append(t[C.DOSE])
-        colors.append("tab:orange")
-    if math.isfinite(run.decision.start_dose):
-        labels.append("selected starting dose")
-        vals.append(run.decision.start_dose)
-        colors.append("tab:green")
+    for lab, v in _mabel_values(run):
+        if lab.startswith("QSP"):
+            labels.append(lab)
+            vals.append(v)
+            colors.append("tab:purple" if "selected" in lab else "tab:blue")
+    for lab, v in _mabel_values(run):
+        if not lab.startswith("QSP"):
+            labels.append(lab)
+            vals.append(v)
+            colors.append("tab:green" if lab == "selected starting dose" else "tab:orange")
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.2))
     ax.barh(labels, vals, color=colors)
-    for e in run.qsp.estimates:
-        if e.n_samples and math.isfinite(e.dose):
-            k = labels.index(f"QSP: {e.effect.label}")
+    for k, v in enumerate(vals):
+        ax.annotate(f"{v:.3g}", (v, k), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    for e in _decision_estimates(run).estimates:
+        lab = next((x for x in labels if x.startswith("QSP (") and
+                    x.endswith(f": {e.effect.label}")), None)
+        if e.n_samples and lab is not None:
+            k = labels.index(lab)
             hi = e.upper if math.isfinite(e.upper) else e.dose_range[1]
             ax.plot([e.lower, hi], [k, k], "k-", lw=2)
     ax.set_xscale("log")
@@ -394,8 +432,18 @@ def _sections(run) -> dict[str, list]:
     S["parameters"] += [("p", "Every compartment and parameter with its unit; source and all "
                               "candidate values from the provenance table."),
                         ("table", _param_table(run))]
+    if run.provenance is not None:
+        from .priors import prior_table
+
+        S["parameters"] += [("p", "Priors beside their candidates (provenance table): each "
+                                  "uncertain parameter is drawn from the prior on its chosen "
+                                  "row, centred on the chosen value; only candidates marked same "
+                                  "or scaled inform a spread taken from the candidates, and "
+                                  "comparison candidates never widen it. fold95: 95 % of the "
+                                  "prior lies within centre/fold95 to centre x fold95."),
+                            ("table", prior_table(run.provenance, run.model))]
     if run.uncertainty is not None:
-        S["parameters"] += [("p", "Distributions used for uncertainty (from the candidate values):"),
+        S["parameters"] += [("p", "Distributions used for uncertainty (the priors above):"),
                             ("table", run.uncertainty.with_model(run.model).to_frame())]
     S["assumptions"] += [("p", "Assumptions:"), ("list", list(d["assumptions"]) or ["(none stated)"]),
                          ("p", "Left out, and why:"), ("list", list(d["omissions"]) or ["(none stated)"])]
@@ -471,18 +519,50 @@ def _sections(run) -> dict[str, list]:
     comp += [{"estimate": f"traditional: {t[C.NAME]}", "dose (nominal)": f"{t[C.DOSE]:.4g} {unit}",
               "spread": "", "median": "", "5-95 %": "", "basis": t[C.INPUTS]}
              for _, t in run.traditional.iterrows()]
-    S["mabel"] += [("table", pd.DataFrame(comp)), ("fig", _mabel_fig(run))]
+    meas = []
+    for e in run.qsp.estimates:
+        ok, why = e.effect.measurable(e.baseline, e.unit)
+        meas.append({"effect": e.effect.label, "definition": e.effect.text,
+                     "threshold": f"{e.threshold:.4g} {e.unit}".strip(),
+                     "baseline": f"{e.baseline:.4g} {e.unit}".strip(),
+                     "measurable": {None: "no assay limit stated", True: "yes",
+                                    False: "NOT MEASURABLE"}[ok], "why": why,
+                     "assay limit source": e.effect.lloq_source})
+    S["mabel"] += [("p", "Measurability of each effect against its assay's lower limit of "
+                         "quantification (LLOQ): the threshold and its change from baseline must "
+                         "each be at least one LLOQ."), ("table", pd.DataFrame(meas))]
+    S["mabel"] += [("table", pd.DataFrame(comp)), ("fig", _mabel_fig(run)),
+                   ("p", "Chart values (the values the decision table uses, decision.statistic = "
+                         f"{dec.statistic}): " + "; ".join(
+                             f"{lab}: {v:.6g} {unit}" for lab, v in _mabel_values(run)) + ".")]
     S["decision"] += [("p", f"Proposed starting dose: {dec.start_dose:.4g} {unit} (basis: {dec.basis})."
                        if math.isfinite(dec.start_dose) else "No starting dose can be proposed."),
                       ("p", "Reasoning, step by step:"),
                       ("list", list(dec.table[C.SENTENCE])),
                       ("table", dec.table.drop(columns=[C.SENTENCE])),
+                      ("p", f"Cumulative margin: {dec.cumulative_margin:.3g}-fold between the "
+                            "nominal QSP MABEL of the primary effect and the start, the product "
+                            "of every cautionary step:" if math.isfinite(dec.cumulative_margin)
+                            else "Cumulative margin: not defined (no QSP MABEL or no start)."),
+                      ("table", dec.margin if dec.margin is not None else pd.DataFrame()),
                       ("p", "Escalation ladder with predicted exposure, occupancy and effect "
                             "(nominal, 5-95 % under "
                             + ("parameter uncertainty and population variability"
                                if run.population is not None else "parameter uncertainty")
                             + "):"),
                       ("table", dec.ladder)]
+    if math.isfinite(dec.patients_below_active):
+        S["decision"].append(("p", f"Expected patients dosed below their own minimal active "
+                                   f"dose over the ladder ({dec.design} design): "
+                                   f"{dec.patients_below_active:.3g}."))
+    if dec.minimal_active is not None:
+        S["decision"] += [("p", "Minimal active dose (life-threatening disease), bounded by the "
+                                "tolerability limit divided by the safety factors:"),
+                          ("table", dec.minimal_active)]
+    if dec.tradeoff is not None and len(dec.tradeoff):
+        S["decision"] += [("p", "Trade-off of candidate starting doses: risk at the first level "
+                                "(p_risk) against the patients expected below the active range "
+                                "over the ladder from each start:"), ("table", dec.tradeoff)]
     lf = _ladder_fig(run)
     if lf is not None:
         S["decision"].append(("fig", lf))
@@ -553,6 +633,14 @@ def render(run, out: Path) -> dict[str, Path]:
 
     csv("decision.csv", run.decision.table)
     csv("escalation_ladder.csv", run.decision.ladder)
+    if run.decision.margin is not None:
+        csv("cumulative_margin.csv", run.decision.margin)
+    if run.decision.tradeoff is not None:
+        csv("start_tradeoff.csv", run.decision.tradeoff)
+    if run.provenance is not None:
+        from .priors import prior_table
+
+        csv("priors.csv", prior_table(run.provenance, run.model))
     csv("qsp_mabel.csv", run.qsp.to_frame())
     csv("qsp_dose_response.csv", run.qsp.dose_response)
     csv("traditional_mabel.csv", run.traditional)

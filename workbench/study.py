@@ -37,7 +37,8 @@ to the study file. Schema (``*``: required)::
       - {name: CD3 occupancy 10 %, definition: "max(RO_CD3) >= 0.10"}
       - {name: IL-6 rise, definition: "max(IL6) >= max(2 x baseline, 10 pg/mL)",
          lloq: 5 pg/mL, lloq_source: assay LLOQ reference}   # measurability (report)
-    minimal_active_effect: "max(Tact) >= 0.1" # optional (life-threatening disease)
+    minimal_active_effect: "min(Tgt_frac) <= 0.8"  # optional: active effect (patients below the
+                                              # active range; life-threatening start)
     dose_range: [0.001 ug/kg, 10 mg/kg]
     grid_points: 25
     traditional: [ ... ]                      # workbench.decision.traditional_estimates specs
@@ -70,12 +71,25 @@ to the study file. Schema (``*``: required)::
       severity: severe
       reversibility: reversible
       novelty: novel
-      statistic: lower
+      statistic: lower                        # nominal | median | lower | a percentile (e.g. 25)
+      compete: [qsp, traditional]             # estimates competing for "lowest wins"
+      primary_effect: CD3 occupancy 10 %      # cumulative margin measured from it (default first)
+      steep_factor: 1                         # added safety factor when steep
       escalation: model-guided
       guide: upper                            # steps on the 95th percentile of the effect
-      steps: 6
-      max_increase: 0.2
+      steps: 6                                # fixed number of levels
+      max_increase: 0.2                       # rise of the running maximum per step
+      min_fold: 1.5                           # step floor
+      max_fold: 3.16                          # step ceiling (half-log)
+      steepness_steps: true                   # ceiling <= sqrt(D50/D10)
+      max_overlap: 0.5                        # closer exposures are merged
+      risk_metric: max(IL6)                   # absolute risk limit per level:
+      risk_threshold: 1000                    #   P(max(IL6) > 1000) < 0.05
+      risk_probability: 0.05
+      design: 3+3                             # or accelerated titration
+      max_dose: 1 mg/kg                       # no level above (and the dose_range maximum)
       life_threatening: false
+      active_share: 0.5                       # minimal active dose: share of patients reaching it
       justification: ""
     assumptions: [text, ...]
     omissions: [text, ...]
@@ -132,7 +146,9 @@ _CALIBRATION = {"petab", "starts", "seed", "profiles", "apply"}
 _VALIDATION = {"data", "level"}
 _DECISION = {"severity", "reversibility", "novelty", "factors", "agreement_fold", "statistic",
              "life_threatening", "justification", "escalation", "steps", "max_increase",
-             "max_fold", "min_fold", "max_dose", "guide"}
+             "max_fold", "min_fold", "max_dose", "guide", "compete", "primary_effect",
+             "steep_factor", "active_share", "steepness_steps", "max_overlap", "risk_metric",
+             "risk_threshold", "risk_probability", "design"}
 
 
 def risk_level(influence: str, consequence: str) -> str:
@@ -336,8 +352,37 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
                         "model-guided")
         if de.get("guide") not in (None, "nominal", "upper"):
             errs.append(f"decision.guide: {de['guide']!r} is not nominal or upper")
-        if de.get("statistic") not in (None, "nominal", "median", "lower"):
-            errs.append(f"decision.statistic: {de['statistic']!r} is not nominal, median or lower")
+        stv = de.get("statistic")
+        if stv not in (None, "nominal", "median", "lower") and not (
+                isinstance(stv, int | float) and not isinstance(stv, bool) and 0 < stv < 100):
+            errs.append(f"decision.statistic: {stv!r} is not nominal, median, lower or a "
+                        "percentile between 0 and 100")
+        if de.get("design") not in (None, "3+3", "accelerated titration"):
+            errs.append(f"decision.design: {de['design']!r} is not 3+3 or accelerated titration")
+        for k in ("steps",):
+            opt(de, k, "decision.", int)
+        for k in ("max_increase", "max_fold", "min_fold", "max_overlap", "risk_threshold",
+                  "risk_probability", "active_share", "steep_factor", "agreement_fold"):
+            opt(de, k, "decision.", (int, float))
+        if isinstance(de.get("min_fold"), int | float) and isinstance(de.get("max_fold"),
+                                                                      int | float) \
+                and not 1 < de["min_fold"] <= de["max_fold"]:
+            errs.append("decision.min_fold/max_fold: need 1 < min_fold <= max_fold (e.g. 1.5 and "
+                        "3.16)")
+        for k in ("risk_probability", "active_share"):
+            v = de.get(k)
+            if isinstance(v, int | float) and not 0 < v < 1:
+                errs.append(f"decision.{k}: {v} must be between 0 and 1")
+        if de.get("risk_metric"):
+            from .ensemble import parse_metric
+
+            try:
+                parse_metric(str(de["risk_metric"]))
+            except SpecError as exc:
+                errs.append(f"decision.risk_metric: {exc.message}")
+            if not isinstance(de.get("risk_threshold"), int | float):
+                errs.append("decision.risk_threshold: required (a number in the metric's unit) "
+                            "with risk_metric")
         if de.get("life_threatening") and not str(de.get("justification") or "").strip():
             errs.append("decision.justification: required when life_threatening is true")
     for k in ("assumptions", "omissions", "limitations", "update_plan"):
