@@ -33,7 +33,7 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     assert main(["mabel", "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "starting dose:" in printed and "report:" in printed
-    assert "virtual patients reaching 'IL-6 rise 20 % over baseline' at the start:" in printed
+    assert "virtual patients reaching 'IL-6 doubling (at least 10 pg/mL)' at the start:" in printed
     p = _Ids()
     p.feed((out / "report.html").read_text(encoding="utf-8"))
     assert p.ids == {k for k, _ in SECTIONS}
@@ -78,6 +78,28 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
     for name in ("workbench", "libRoadRunner", "libSBML", "NumPy", "SciPy", "pandas", "SALib",
                  "matplotlib", "pint", "PyYAML", "tellurium", "Python", "platform"):
         assert f"<td>{name}</td>" in sw, name
+    # the MABEL chart shows the value the decision uses (decision.statistic), read from the
+    # HTML and from the decision table
+    import pandas as pd
+
+    dec = pd.read_csv(out / "decision.csv").set_index("item")
+    chart = re.search(r"QSP MABEL \(selected, median\): ([0-9.eE+-]+) ug/kg", html)
+    assert chart is not None
+    assert float(chart.group(1)) == pytest.approx(dec.loc["QSP MABEL (selected)", "value"],
+                                                  rel=1e-5)
+    # the cumulative margin is the product of its steps and the nominal MABEL / start
+    margin = pd.read_csv(out / "cumulative_margin.csv")
+    cm = dec.loc["cumulative margin", "value"]
+    assert cm == pytest.approx(margin["value"].prod(), rel=1e-9)
+    assert cm == pytest.approx(dec.loc["QSP MABEL: CD3 occupancy 10 %", "value"]
+                               / dec.loc["starting dose", "value"], rel=1e-9)
+    # measurable effect (assay LLOQ) and priors beside candidates in the report
+    mab = section("mabel")
+    assert "NOT MEASURABLE" not in mab and "Elecsys" in mab
+    assert "Priors beside their candidates" in html and "comparison" in html
+    # the ladder stays within the study's dose range and max_dose, and below the risk limit
+    lad = pd.read_csv(out / "escalation_ladder.csv")
+    assert lad["dose"].max() <= 10000 and (lad["fold_from_previous"].dropna() <= 3.16 + 1e-9).all()
     # sensitivity at the QSP MABEL and every ladder level; variants on the decision quantities
     sens = section("sensitivity")
     assert "QSP MABEL" in sens and "ladder level 1" in sens and "ladder level 2" in sens
@@ -99,6 +121,7 @@ def test_mabel_pipeline_reduced(tmp_path, capsys):
               "population_exposure_overlap.csv",
               "population_mabel.png", "dose_response.png",
               "decision.csv", "escalation_ladder.csv", "qsp_mabel.csv", "package/archive.omex",
+              "priors.csv", "cumulative_margin.csv", "start_tradeoff.csv",
               "package/model.xml", "package/provenance.csv"):
         assert (out / f).exists(), f
 

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -75,3 +76,58 @@ def test_no_estimate_no_dose():
     d = decide(q, pd.DataFrame(columns=list(C.TRADITIONAL_COLUMNS)))
     assert math.isnan(d.start_dose)
     assert "not reached up to 10 nmol" in " ".join(d.table[C.SENTENCE])
+
+
+def test_effect_floor_and_assay_limit():
+    from workbench.qsp_mabel import parse_effect
+
+    e = parse_effect("max(IL6) >= max(2 x baseline, 10 pg/mL)", lloq="5 pg/mL")
+    assert e.relative and e.threshold == 2 and e.floor == 10
+    assert e.absolute(4.0, "pg/mL") == pytest.approx(10.0)          # the floor wins
+    assert e.absolute(7.0, "pg/mL") == pytest.approx(14.0)          # twice baseline wins
+    assert e.absolute(7.0, "ng/L") == pytest.approx(14.0)           # same unit, other name
+    assert e.measurable(5.186, "pg/mL")[0] is True
+    old = parse_effect("max(IL6) >= 1.2 x baseline", lloq="5 pg/mL")
+    ok, why = old.measurable(5.186, "pg/mL")                        # +1 pg/mL: assay noise
+    assert ok is False and "within assay noise" in why
+    assert parse_effect("max(RO) >= 0.1").measurable(0.0)[0] is None
+    with pytest.raises(SpecError):
+        parse_effect("max(IL6) >= min(2 x baseline, 10)")           # min with >=
+    with pytest.raises(SpecError):
+        parse_effect("max(IL6) >= 2 x baseline", lloq="lots")
+
+
+def test_statistic_compete_and_cumulative_margin():
+    """The decision statistic is any percentile of the MABEL distribution; the cumulative
+    margin is the product of the cautionary steps and equals nominal MABEL / start."""
+    from workbench.decision import statistic_value
+    from workbench.uncertainty import build_uncertainty
+
+    m = "tests/data/onecomp_binding.ant"
+    from workbench.model import load_model
+
+    mm = load_model(m)
+    samples = build_uncertainty(mm, params=["Kd=lognormal,cv=0.5"]).with_model(mm).sample(
+        40, seed=3)
+    q = qsp_mabel(m, ["max(RO) >= 0.10", "max(RO) >= 0.05"], target="Drug",
+                  dose_range=("0.001 nmol", "1000 nmol"), grid_points=9, end="24 h", points=20,
+                  samples=samples)
+    best = q.lowest()
+    per = best.per_sample[C.DOSE].to_numpy()
+    assert statistic_value(best, 25) == pytest.approx(np.percentile(per, 25, method="nearest"))
+    assert statistic_value(best, "nominal") == best.dose
+    trad = pd.DataFrame([{C.NAME: "RO", C.METHOD: "occupancy", C.DOSE: 0.01, C.DOSE_UNIT: "nmol",
+                          C.INPUTS: ""}], columns=list(C.TRADITIONAL_COLUMNS))
+    s = DecisionSettings(statistic=25, compete=("qsp",), novelty="novel")
+    d = decide(q, trad, s)
+    assert d.basis == "QSP MABEL"                  # the traditional estimate does not compete
+    assert d.qsp_mabel == pytest.approx(statistic_value(best, 25))
+    assert d.cumulative_margin == pytest.approx(q.estimates[0].dose / d.start_dose, rel=1e-9)
+    assert d.cumulative_margin == pytest.approx(float(np.prod(d.margin[C.VALUE])), rel=1e-12)
+    assert "Cumulative margin:" in d.table[C.SENTENCE].iloc[-1]
+    d2 = decide(q, trad, DecisionSettings(statistic="nominal", novelty="novel"))
+    assert d2.basis == "RO"                        # both compete: the lowest wins
+    with pytest.raises(SpecError):
+        DecisionSettings(statistic="mean")
+    with pytest.raises(SpecError):
+        DecisionSettings(min_fold=4, max_fold=3)
