@@ -442,6 +442,18 @@ def _sections(run) -> dict[str, list]:
                                   "comparison candidates never widen it. fold95: 95 % of the "
                                   "prior lies within centre/fold95 to centre x fold95."),
                             ("table", prior_table(run.provenance, run.model))]
+        from .provenance import lint_provenance
+
+        infl = list((d.get("sensitivity") or {}).get("parameters") or [])
+        lint = lint_provenance(run.model, run.provenance, influential=infl)
+        lint = lint[lint[C.CODE].isin(["no-prior", "chosen-outside-candidates",
+                                       "scaled-without-how", "bad-prior", "high-uncertainty"])]
+        S["parameters"] += [("p", "Provenance lint of candidates and priors (influential set: "
+                                  + (", ".join(infl) or "sensitivity.parameters not given")
+                                  + "): " + ("no findings." if lint.empty else
+                                             f"{len(lint)} finding(s):"))]
+        if not lint.empty:
+            S["parameters"].append(("table", lint))
     if run.uncertainty is not None:
         S["parameters"] += [("p", "Distributions used for uncertainty (the priors above):"),
                             ("table", run.uncertainty.with_model(run.model).to_frame())]

@@ -5,6 +5,7 @@ E = 100 C/(1 + C) 100/(100 + C), largest at C = 10 nM (the bispecific hook).
 tests/data/onecomp_binding.ant: RO = C0 / (C0 + Kd) at the peak, C0 = D / 5 L.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -54,7 +55,7 @@ def test_hook_never_widens_a_step_and_the_ladder_stays_in_range(hook):
     grid = np.geomspace(0.02, cap, 4000)
     m_at = lambda x: np.interp(np.log(x), np.log(grid), run_max)  # noqa: E731
     limit = 0.1 * float(e_closed(10.0))
-    for a, b in zip(d[:-1], d[1:], strict=True):
+    for a, b in itertools.pairwise(d):
         if b / a > 1.5 * (1 + 1e-6):            # above the floor: the rise rule set it
             assert m_at(b) - m_at(a) <= limit * 1.05, (a, b)
     # without the rule, the falling side would take ceiling steps: the flat running

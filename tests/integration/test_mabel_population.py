@@ -13,9 +13,9 @@ import pytest
 
 from workbench import columns as C
 from workbench.decision import DecisionSettings
-from workbench.ladder import escalation_ladder
 from workbench.dosing import Subject
 from workbench.errors import SpecError
+from workbench.ladder import escalation_ladder
 from workbench.mabel_population import (
     PopulationSpec,
     joint_samples,
