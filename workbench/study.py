@@ -298,6 +298,18 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             if isinstance(e, dict):
                 _unknown(e, {"name", "definition", "lloq", "lloq_source"}, f"effects[{i}].",
                          errs)
+    ma = data.get("minimal_active_effect")
+    if ma is not None:
+        from .qsp_mabel import parse_effect
+
+        md = ma.get("definition") if isinstance(ma, dict) else ma
+        try:
+            parse_effect(str(md), lloq=ma.get("lloq") if isinstance(ma, dict) else None)
+        except SpecError as exc:
+            errs.append(f"minimal_active_effect: {exc.message}")
+        if isinstance(ma, dict):
+            _unknown(ma, {"name", "definition", "lloq", "lloq_source"}, "minimal_active_effect.",
+                     errs)
     rng = opt(data, "dose_range", "", list)
     if rng is not None:
         from . import units as U

@@ -127,3 +127,29 @@ def test_life_threatening_start_is_capped_by_tolerability():
     d2 = decide(q, trad, s, minimal_active=ma, tolerable_dose=None)
     assert "not applied" in " ".join(d2.table[C.RULE])
     assert d2.start_dose < d.start_dose
+
+
+def test_levels_with_overlapping_exposures_are_merged():
+    """Exposure max(Drug) = D / V: with V lognormal (cv 0.5) the 5-95 % intervals are wide,
+    so 1.5-fold steps would overlap; each step is widened until the overlap (closed form
+    from the sampled V) is at most the set share."""
+    m = load_model("tests/data/onecomp_binding.ant")
+    samples = build_uncertainty(m, params=["central=lognormal,cv=0.5"]).with_model(m).sample(
+        100, seed=6)
+    v = samples["central"].to_numpy()
+    s = DecisionSettings(escalation="model-guided", guide="nominal", steps=5, max_increase=0.01,
+                         max_overlap=0.3)
+    lad = escalation_ladder(m, 0.05, "nmol", effect="max(RO)", exposure="max(Drug)",
+                            settings=s, samples=samples, effect_span=1.0, dose_cap=1e4,
+                            route="iv", target="Drug", end="24 h", points=20)
+
+    def interval(d):
+        return np.percentile(d / v, [5, 95])
+
+    d = lad[C.DOSE].to_numpy(float)
+    assert len(d) == 5 and "merged" in " ".join(lad[C.RULE])
+    for a, b in itertools.pairwise(d):
+        (l1, h1), (l2, h2) = interval(a), interval(b)
+        ov = max(0.0, min(h1, h2) - max(l1, l2)) / (max(h1, h2) - min(l1, l2))
+        assert ov <= 0.3 + 0.02, (a, b, ov)
+        assert b / a > 1.5                          # wider than the floor

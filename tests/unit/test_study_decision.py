@@ -21,7 +21,10 @@ def test_study_lists_every_error(tmp_path):
         "model: {file: missing.ant}\n"
         "drug: {species: Drug, mw: heavy}\n"
         "effects: ['max(RO) is big']\n"
-        "decision: {severity: awful, escalation: sideways, colour: red, guide: top}\n"
+        "decision: {severity: awful, escalation: sideways, colour: red, guide: top,\n"
+        "           statistic: mean, design: 2+2, min_fold: 4, max_fold: 3,\n"
+        "           risk_metric: max(IL6)}\n"
+        "minimal_active_effect: {definition: 'min(T) is low'}\n"
         "population: {n: 1, bsv: {CL: -1}, correlations: [[CL, V, 2]], volumes: [3],\n"
         "             plausible: {'value(R, 0)': [5, 1]}, covariates: nobody.csv, size: 2}\n"
         "banana: 1\n")
@@ -32,6 +35,9 @@ def test_study_lists_every_error(tmp_path):
                      "model.file: file 'missing.ant' not found", "drug.mw:", "outputs: required",
                      "effects[0]:", "decision.severity: 'awful'", "decision.escalation",
                      "decision.colour: unknown", "decision.guide: 'top'", "banana: unknown",
+                     "decision.statistic: 'mean'", "decision.design: '2+2'",
+                     "decision.min_fold/max_fold", "decision.risk_threshold: required",
+                     "minimal_active_effect:",
                      "population.n: 1 subjects", "population.bsv.CL: CV -1",
                      "population.correlations[0]:", "population.volumes:",
                      "population.plausible.value(R, 0):", "population.covariates: file",
