@@ -54,7 +54,8 @@ from . import columns as C
 from . import mabel as M
 from .errors import SpecError
 
-__all__ = ["DEFAULT_FACTORS", "Decision", "DecisionSettings", "decide", "statistic_value",
+__all__ = ["DEFAULT_FACTORS", "Decision", "DecisionSettings", "active_share_dose", "decide",
+           "statistic_value",
            "traditional_estimates"]
 
 log = logging.getLogger(__name__)
@@ -490,17 +491,26 @@ def _margin(qsp, s: DecisionSettings, best, qdose, mabel, total, before_active, 
     return df
 
 
+def active_share_dose(ma, share: float) -> float:
+    """The dose at which ``share`` of the samples of a minimal-active
+    :class:`workbench.qsp_mabel.MabelEstimate` reach the effect (samples never reaching it
+    count as infinite; nearest-rank percentile); the nominal dose without samples."""
+    if ma.n_samples and ma.per_sample is not None:
+        d = ma.per_sample[C.DOSE].to_numpy(float)
+        return float(np.percentile(np.where(np.isfinite(d), d, np.inf), 100 * share,
+                                   method="nearest"))
+    return float(ma.dose)
+
+
 def _minimal_active(s: DecisionSettings, ma, dose: float, basis: str, total: float,
                     tolerable: float | None, unit: str, add):
     """Step 5: the minimal active dose for ``active_share`` of the patients, bounded."""
+    mad = active_share_dose(ma, s.active_share)
     if ma.n_samples and ma.per_sample is not None:
-        d = ma.per_sample[C.DOSE].to_numpy(float)
-        mad = float(np.percentile(np.where(np.isfinite(d), d, np.inf), 100 * s.active_share,
-                                  method="nearest"))
         who = (f"{100 * s.active_share:g} % of {ma.n_samples} virtual patients (uncertainty and "
                "variability)")
     else:
-        mad, who = float(ma.dose), "the nominal model (no samples)"
+        who = "the nominal model (no samples)"
     rows = [{C.ITEM: "minimal active dose", C.VALUE: mad,
              C.RULE: f"'{ma.effect.text}' reached in {who}"}]
     add("minimal active dose", mad, f"'{ma.effect.text}' in {who}",

@@ -66,7 +66,7 @@ def study_decision(study, model, qsp_dec, *, samples: pd.DataFrame | None, run: 
     (Decision, MabelEstimate | None, pandas.DataFrame)
         The decision (ladder set), the minimal active estimate and the traditional table.
     """
-    from .decision import decide, traditional_estimates
+    from .decision import _round_down, active_share_dose, decide, traditional_estimates
     from .ladder import (
         escalation_ladder,
         patients_below_active,
@@ -102,14 +102,9 @@ def study_decision(study, model, qsp_dec, *, samples: pd.DataFrame | None, run: 
         return dec0, minimal, trad
     ceiling = settings.max_fold if settings.escalation == "model-guided" else math.sqrt(10)
     top = start0 * ceiling ** max(settings.steps - 1, 1) * 1.01
-    mad = math.nan
-    if settings.life_threatening and minimal is not None:
-        d = (minimal.per_sample[C.DOSE].to_numpy(float) if minimal.per_sample is not None
-             else np.array([minimal.dose]))
-        mad = float(np.nanpercentile(np.where(np.isfinite(d), d, np.nan), 100 *
-                                     settings.active_share)) if np.isfinite(d).any() else math.nan
-        if math.isfinite(mad):
-            top = max(top, mad * ceiling ** max(settings.steps - 1, 1) * 1.01)
+    mad = active_share_dose(minimal, settings.active_share) if minimal is not None else math.nan
+    if settings.life_threatening and math.isfinite(mad):
+        top = max(top, mad * ceiling ** max(settings.steps - 1, 1) * 1.01)
     top = max(min(top, cap), start0 * 1.5)
     n = max(3, math.ceil(10 * math.log10(top / start0)) + 1)
     active = (act.metric, act) if act is not None else None
@@ -138,10 +133,14 @@ def study_decision(study, model, qsp_dec, *, samples: pd.DataFrame | None, run: 
                       f"active dose ('{minimal.effect.text}'); {nlev} levels lie below the lowest "
                       "active dose of every sample."))
         starts = {"MABEL-based start": dec0.start_dose, "proposed start": dec.start_dose}
-        if math.isfinite(mad):
-            starts["minimal active dose"] = mad
+        if math.isfinite(mad) and start0 <= mad <= float(profile[C.DOSE].iloc[-1]):
+            starts[f"minimal active dose ({100 * settings.active_share:g} % of patients)"] = mad
         if math.isfinite(tol):
             starts["tolerability limit"] = tol
+            mg = dec.margin
+            if mg is not None and (mg[C.ITEM] == "safety factors").any():
+                total = float(mg.loc[mg[C.ITEM] == "safety factors", C.VALUE].iloc[0])
+                starts["tolerability limit / safety factors"] = _round_down(tol / total)
         tradeoff = start_tradeoff(profile, starts, settings, ad, effect_span=span or 1.0,
                                   cap=cap, steepness_ratio=best.steepness.ratio)
     tab = dec.table
