@@ -30,7 +30,8 @@ Steps, from each level ``d0`` (model-guided):
 5. *Dose cap.* No level exceeds the study's highest dose (``dose_range``) or
    ``max_dose``; the ladder stops at the cap.
 
-Doses are rounded down to two significant figures (never up, past a limit).
+Doses are rounded down to two significant figures (never up past a limit),
+except a floor step, rounded up so that it stays at least ``min_fold``.
 
 :func:`patients_below_active` gives the expected number of patients dosed
 below their own minimal active dose under a named design: 3+3 (three patients
@@ -144,6 +145,11 @@ def tolerable_dose(profile: pd.DataFrame, settings: DecisionSettings) -> float:
     return float(d[max(i - 1, 0)])
 
 
+def _round_up(x: float, sig: int = 2) -> float:
+    e = math.floor(math.log10(x)) - sig + 1
+    return float(f"{math.ceil(x / 10 ** e * (1 - 1e-12)) * 10 ** e:.{sig}g}")
+
+
 def _interp(profile: pd.DataFrame, col: str, d: float) -> float:
     x = np.log(profile[C.DOSE].to_numpy(float))
     return float(np.interp(math.log(d), x, profile[col].to_numpy(float)))
@@ -225,7 +231,10 @@ def plan_doses(profile: pd.DataFrame, start: float, settings: DecisionSettings, 
                                    f"{s.risk_threshold:g}) < {s.risk_probability:g}"), "risk"
         if nxt > cap * (1 + 1e-9):
             nxt, why, stop = cap, "cut to the dose cap (study dose range / max_dose)", "cap"
-        nxt = _round_down(nxt)
+        rounded = _round_down(nxt)
+        if not stop and rounded < d0 * s.min_fold * (1 - 1e-9):
+            rounded = _round_up(nxt)  # the floor is a floor: never below it after rounding
+        nxt = rounded
         if not nxt > d0 * (1 + 1e-9):
             log.info("ladder stops at %.4g: %s", d0, stop or "no further step")
             break

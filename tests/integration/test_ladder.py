@@ -55,9 +55,10 @@ def test_hook_never_widens_a_step_and_the_ladder_stays_in_range(hook):
     grid = np.geomspace(0.02, cap, 4000)
     m_at = lambda x: np.interp(np.log(x), np.log(grid), run_max)  # noqa: E731
     limit = 0.1 * float(e_closed(10.0))
-    for a, b in itertools.pairwise(d):
-        if b / a > 1.5 * (1 + 1e-6):            # above the floor: the rise rule set it
+    for (a, b), rule in zip(itertools.pairwise(d), lad[C.RULE].iloc[1:], strict=True):
+        if not rule.startswith("step floor"):    # the rise rule (or the ceiling) set it
             assert m_at(b) - m_at(a) <= limit * 1.05, (a, b)
+        assert b / a >= 1.5 - 1e-9               # never below the floor
     # without the rule, the falling side would take ceiling steps: the flat running
     # maximum allows x3.16 there, larger than any rising-side step
     assert rising.max() < math.sqrt(10) - 1e-6
