@@ -45,7 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # core: errors, tables, units, the model, doses, provenance, shared types
     ("errors", "columns", "_io", "units", "_sbmlmath", "_initial_assignments", "_outputs",
      "_versions", "stats", "check_result", "plots", "_profile", "_sbml_convert", "model",
-     "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress"),
+     "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress", "_provenance_base", "priors"),
     # sim: the engine, single runs, ensembles, metrics of runs
     ("_model_index", "_segments", "_engine", "_batch", "_timegrid", "metric_spec", "simulate",
      "metrics", "_backends", "ensemble"),
@@ -55,7 +55,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "sbml_events", "sbmlsuite", "petab_problem", "petab_objective", "validation_data"),
     # MABEL and calibration
     ("mabel", "qsp_mabel", "mabel_population", "decision", "decision_analyses", "stepup",
-     "dose_slider",
+     "dose_slider", "ladder", "decision_study",
      "calibrate", "calibration_plots"),
     # study
     ("study", "study_data", "study_refine"),

@@ -44,7 +44,9 @@ import pandas as pd
 
 from . import columns as C
 from . import units as U
+from ._provenance_base import _model_quantities, _typed
 from .errors import SpecError, UnitError
+from .parameter_space import ParameterRange
 
 __all__ = ["PRIOR_DISTRIBUTIONS", "USES", "candidate_use", "parse_spread", "prior_findings",
            "prior_ranges", "prior_table"]
@@ -149,8 +151,6 @@ def _entry(g: pd.DataFrame, unit: str, centre_default: float | None):
 
 def _range(sid: str, e: dict):
     """The :class:`workbench.sensitivity.ParameterRange` of a prior (None: fixed/none)."""
-    from .sensitivity import ParameterRange
-
     d, ctr, kind, sv, unit = e["dist"], e["centre"], e["kind"], e["spread"], e["unit"]
     if d in ("", "fixed"):
         return None
@@ -182,8 +182,6 @@ def _range(sid: str, e: dict):
 
 
 def _groups(table: pd.DataFrame):
-    from .provenance import _typed
-
     df = _typed(table)
     for (sid, scope), g in df.groupby([C.ID, C.SCOPE], sort=False):
         if sid:
@@ -201,8 +199,6 @@ def prior_ranges(table: pd.DataFrame, model=None, *, ids: Iterable[str] | None =
     SpecError
         When a prior cannot be built (unknown distribution, no spread).
     """
-    from .provenance import _model_quantities
-
     q = {(x.id, x.scope): x for x in _model_quantities(model)} if model is not None else {}
     want = set(ids) if ids is not None else None
     out = []
@@ -221,8 +217,6 @@ def prior_ranges(table: pd.DataFrame, model=None, *, ids: Iterable[str] | None =
 def prior_table(table: pd.DataFrame, model=None) -> pd.DataFrame:
     """Each entry's prior beside its candidates (columns :data:`workbench.columns.PRIOR_COLUMNS`):
     the entries with a prior, or with candidates besides the chosen value."""
-    from .provenance import _model_quantities
-
     q = {(x.id, x.scope): x for x in _model_quantities(model)} if model is not None else {}
     rows = []
     for sid, scope, g in _groups(table):

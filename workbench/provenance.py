@@ -53,6 +53,7 @@ import pandas as pd
 
 from . import columns as C
 from . import units as U
+from ._provenance_base import _FLOAT_COLUMNS, _model_quantities, _Quantity, _typed
 from .errors import InputFileError, ProvenanceError, UnitError
 from .model import Model, load_model
 
@@ -68,9 +69,6 @@ SOURCE_TYPES = ("in vitro human", "in vitro animal", "in vivo animal", "clinical
 #: XML namespace of the provenance annotation written into SBML by :func:`workbench.export_sbml`.
 PROVENANCE_NS = "urn:x-workbench:provenance:1"
 
-_TEXT_COLUMNS = tuple(c for c in C.PROVENANCE_COLUMNS
-                      if c not in (C.CHOSEN, C.VALUE, C.INITIAL_VALUE, C.CALIBRATED_VALUE))
-_FLOAT_COLUMNS = (C.VALUE, C.INITIAL_VALUE, C.CALIBRATED_VALUE, C.PRIOR_CENTRE)
 _REQUIRED = (C.ID, C.CHOSEN, C.VALUE, C.UNIT, C.SOURCE_TYPE, C.REFERENCE)
 _ENTRY_FIELDS = (C.RATIONALE, C.INITIAL_VALUE, C.CALIBRATED_VALUE, C.CALIBRATION_METHOD,
                  C.CALIBRATION_JUSTIFICATION, C.PRIOR, C.PRIOR_CENTRE, C.PRIOR_SPREAD,
@@ -82,52 +80,6 @@ _REL_TOL = 1e-6
 # ---------------------------------------------------------------------------
 # the valued quantities of a model
 # ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Quantity:
-    kind: str
-    id: str
-    scope: str
-    name: str
-    value: float
-    unit: str
-    derived: str          # "" or "initial assignment: ..." / "assignment rule: ..."
-
-
-def _model_quantities(model: Model) -> list[_Quantity]:
-    m = model.sim_document.getModel()
-    rules = {}
-    for i in range(m.getNumRules()):
-        r = m.getRule(i)
-        if r.isAssignment():
-            rules[r.getVariable()] = "assignment rule: " + _formula(r.getMath())
-    ias = {}
-    for i in range(m.getNumInitialAssignments()):
-        a = m.getInitialAssignment(i)
-        ias[a.getSymbol()] = "initial assignment: " + _formula(a.getMath())
-
-    def derived(sid: str) -> str:
-        return rules.get(sid) or ias.get(sid, "")
-
-    out: list[_Quantity] = []
-    for _, r in model.compartments.iterrows():
-        out.append(_Quantity("compartment", r[C.ID], "", r[C.NAME], float(r[C.VALUE]), r[C.UNIT],
-                             derived(r[C.ID])))
-    for _, r in model.species.iterrows():
-        out.append(_Quantity("species", r[C.ID], "", r[C.NAME], float(r[C.VALUE]), r[C.UNIT],
-                             derived(r[C.ID])))
-    for _, r in model.parameters.iterrows():
-        scope = "" if r["scope"] == "global" else r["scope"]
-        out.append(_Quantity("parameter", r[C.ID], scope, r[C.NAME], float(r[C.VALUE]), r[C.UNIT],
-                             "" if scope else derived(r[C.ID])))
-    return out
-
-
-def _formula(ast) -> str:
-    import libsbml
-
-    return libsbml.formulaToL3String(ast) if ast is not None else ""
-
 
 def valued_quantities(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
     """The model quantities a provenance table describes.
@@ -313,15 +265,6 @@ def provenance_template(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
         rows.append(row)
     return _typed(pd.DataFrame(rows, columns=list(C.PROVENANCE_COLUMNS)))
 
-
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.reindex(columns=[*df.columns, *(c for c in C.PROVENANCE_COLUMNS if c not in df.columns)])
-    for c in _TEXT_COLUMNS:
-        df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-    for c in _FLOAT_COLUMNS:
-        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    df[C.CHOSEN] = df[C.CHOSEN].astype(bool)
-    return df.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------
