@@ -99,7 +99,10 @@ def _gate_rows(m: Model, rows: list[dict]) -> list[dict]:
     sim = libsbml.readSBMLFromString(m.sbml)
     found, _ = gate_findings(sim, libsbml_checks=False)
     n_err = sum(r[C.SEVERITY] in ("error", "fatal") for r in rows)
-    if n_err == 0 and not any(f.severity == "error" for f in found):
+    from ._sbmlmath import unsupported_features
+
+    if n_err == 0 and not any(f.severity == "error" for f in found) \
+            and not unsupported_features(sim):  # those the engine refuses with its own message
         crash = trial_build(patch_unvalued(sim, found) or m.sbml, m.source)
         if crash is not None:
             found.append(crash)
