@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from .errors import InputFileError, SpecError
+from .errors import SpecError
 from .model import Model, load_model
 from .parameter_space import ParameterRange, ParameterSpace, model_value
 
@@ -312,13 +312,11 @@ def read_population(path: str | os.PathLike[str]) -> Population:
     ------
     InputFileError
     """
-    try:
-        with open(path, encoding="utf-8") as fh:
-            first = fh.readline()
-        df = pd.read_csv(path, comment=None, skiprows=1 if first.startswith("# roles:") else 0)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"cannot read the population table: {exc}", source=str(path)) \
-            from None
+    from .textin import read_input_text, read_table
+
+    first = read_input_text(path, "population table")[:200]
+    df = read_table(path, "population table", comment=None,
+                    skiprows=1 if first.startswith("# roles:") else 0)
     units, names = {}, {}
     for c in df.columns:
         m = _HEAD.match(str(c))

@@ -231,7 +231,9 @@ def read_trajectory(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a CSV written by :func:`write_trajectory`; units go back to ``attrs["units"]``."""
     import re
 
-    df = pd.read_csv(path)
+    from .textin import read_table
+
+    df = read_table(path, "trajectory table")
     cols, units = [], {}
     for c in df.columns:
         mm = re.match(r"^(.*?) \[(.*)\]$", c)

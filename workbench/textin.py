@@ -27,7 +27,7 @@ from pathlib import Path
 from .errors import InputFileError, WorkbenchError
 from .limits import limit, limit_hint
 
-__all__ = ["decode_text", "read_input_bytes", "read_input_text"]
+__all__ = ["decode_text", "read_input_bytes", "read_input_text", "read_table"]
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -193,3 +193,37 @@ def read_input_text(path: str | os.PathLike[str], what: str = "input file", *,
                     f"is {limit(max_bytes_limit):,})", source=str(path),
                     fix=limit_hint(max_bytes_limit))
     return decode_text(data, str(path), xml=xml, what=what, error=error)
+
+
+def read_table(path: str | os.PathLike[str], what: str = "table", **read_csv: object):
+    """A CSV table as a DataFrame: safe reading (:func:`read_input_text`: regular file,
+    size, BOM, UTF-16, undecodable bytes with their offset), at most ``table_rows``
+    data rows, and parse errors that name the file and line.
+
+    ``read_csv`` keywords go to :func:`pandas.read_csv` (the text is parsed from memory).
+    """
+    import io
+
+    import pandas as pd
+
+    from .limits import check_limit
+
+    src = str(path)
+    text = read_input_text(path, what)
+    if not text.strip():
+        raise InputFileError(f"the {what} is empty", source=src,
+                             fix="give a CSV file with a header row")
+    rows = text.count("\n")
+    check_limit("table_rows", rows - 1, f"the {what} has {rows - 1:,} data rows; it",
+                source=src, element="rows", error=InputFileError)
+    try:
+        return pd.read_csv(io.StringIO(text), **read_csv)
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"the {what} is empty", source=src,
+                             fix="give a CSV file with a header row") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        msg = " ".join(str(exc).split())
+        m = re.search(r"line (\d+)", msg)
+        raise InputFileError(f"the {what} is not a readable CSV table: {msg}", source=src,
+                             element=f"line {m.group(1)}" if m else None,
+                             fix="check the delimiters and quotes on that line") from None
