@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from . import columns as C
-from .errors import InputFileError, ModelLoadError, UnknownIdError
+from .errors import InputFileError, ModelCheckError, ModelLoadError, UnknownIdError
 from .units import UnitResolver
 
 if TYPE_CHECKING:
@@ -370,13 +370,34 @@ def _gate(doc, sim_text: str, src: str) -> tuple[str, tuple]:
     return sim_text, warnings
 
 
+def _non_ascii_word(text: str) -> tuple[int, str] | None:
+    """(line, word) of the first non-ASCII word outside comments and quoted names."""
+    for k, line in enumerate(text.splitlines(), 1):
+        code = re.sub(r'"[^"]*"', '""', line.split("//", 1)[0])
+        m = re.search(r"[\w.]*[^\x00-\x7f][\w.]*", code)
+        if m:
+            return k, m.group(0)
+    return None
+
+
 def _from_antimony(text: str, src: str, check: bool = True) -> Model:
     import antimony
 
     antimony.clearPreviousLoads()
     rc = antimony.loadAntimonyString(text)
     if rc < 0:
-        err = (antimony.getLastError() or "unknown error").strip().replace("\n", " ")
+        try:
+            err = (antimony.getLastError() or "unknown error").strip().replace("\n", " ")
+        except UnicodeDecodeError:  # Antimony cuts multi-byte characters in its message
+            err = "the parser stopped (its message is not readable text)"
+        bad = _non_ascii_word(text)
+        if bad is not None:
+            line, word = bad
+            raise ModelCheckError(f"invalid Antimony: line {line} has the non-ASCII word {word!r}; "
+                                 f"Antimony (and SBML) ids are ASCII letters, digits and "
+                                 f"underscores ({err})", source=src, element=f"line {line}",
+                                 fix=f"rename {word!r} with ASCII characters only (put the full "
+                                     "name in the element's name: `X is \"Müller\"`)")
         raise ModelLoadError(f"invalid Antimony: {err}", source=src,
                              fix="correct the Antimony text (see https://tellurium.readthedocs.io "
                                  "for the syntax), or give an SBML file")

@@ -422,8 +422,12 @@ def sample_population(model: Model | str | os.PathLike[str] | None, n: int, *,
     """
     from .dosing import body_surface_area
 
-    if n < 1:
-        raise SpecError("the population needs at least one subject", element="n")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise SpecError(f"the population size must be a whole number of subjects >= 1, got "
+                        f"{n!r}", element="n")
+    from .limits import check_limit
+
+    check_limit("population", n, "the population size", element="n", error=SpecError)
     m = model if isinstance(model, Model) or model is None else load_model(model)
     s_cov, s_eta = np.random.SeedSequence(seed).spawn(2)
     cov, units = _covariates(n, covariates, correlations, s_cov)

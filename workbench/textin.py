@@ -27,7 +27,7 @@ from pathlib import Path
 from .errors import InputFileError, WorkbenchError
 from .limits import limit, limit_hint
 
-__all__ = ["decode_text", "read_input_bytes", "read_input_text", "read_table"]
+__all__ = ["decode_text", "load_yaml_text", "read_input_bytes", "read_input_text", "read_table"]
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -227,3 +227,99 @@ def read_table(path: str | os.PathLike[str], what: str = "table", **read_csv: ob
         raise InputFileError(f"the {what} is not a readable CSV table: {msg}", source=src,
                              element=f"line {m.group(1)}" if m else None,
                              fix="check the delimiters and quotes on that line") from None
+
+
+def load_yaml_text(text: str, source: str, what: str = "YAML file",
+                   error: type[WorkbenchError] = InputFileError):
+    """Parse YAML safely (``yaml.safe_load`` semantics) within the ``yaml_aliases`` and
+    ``yaml_nodes`` limits.
+
+    The document is composed first (anchors shared, nothing expanded) and its size
+    after expanding every alias is counted on the node graph, so an alias bomb
+    ('billion laughs': a few hundred bytes, 10^9 values) is refused in
+    milliseconds instead of exhausting memory later. Recursive aliases are refused.
+    """
+    import yaml
+
+    from .limits import LIMITS
+
+    max_aliases, max_nodes = limit("yaml_aliases"), limit("yaml_nodes")
+    aliases = 0
+
+    class _Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            nonlocal aliases
+            if self.check_event(yaml.AliasEvent):
+                aliases += 1
+                if aliases > max_aliases:
+                    ev = self.peek_event()
+                    raise error(f"the {what} uses more than {max_aliases:,} aliases (*name, limit "
+                                f"'yaml_aliases': {LIMITS['yaml_aliases'].counts})", source=source,
+                                element=f"line {ev.start_mark.line + 1}",
+                                fix="write the values out; " + limit_hint("yaml_aliases"))
+            return super().compose_node(parent, index)
+
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _check_expanded(node, max_nodes, source, what, error)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+        msg = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise error(f"the {what} is not valid YAML: {msg}" + (f" ({where})" if where else ""),
+                    source=source, element=where,
+                    fix="check the indentation and quoting on that line") from None
+    except RecursionError:
+        raise error(f"the {what} nests too deeply to read", source=source,
+                    fix="flatten the structure") from None
+
+
+def _check_expanded(root, cap: int, source: str, what: str, error) -> None:
+    """Count the values of a composed YAML node graph with aliases expanded (iterative)."""
+    import yaml
+
+    size: dict[int, int] = {}
+    state: dict[int, int] = {}  # 1: on the stack, 2: done
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            total = 1
+            if isinstance(node, yaml.SequenceNode):
+                total += sum(size[id(c)] for c in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                total += sum(size[id(k)] + size[id(v)] for k, v in node.value)
+            size[key] = total
+            state[key] = 2
+            if total > cap:
+                raise error(f"the {what} expands to more than {cap:,} values once its aliases "
+                            f"are expanded (limit 'yaml_nodes'; an 'alias bomb' looks like this)",
+                            source=source, element=f"line {node.start_mark.line + 1}",
+                            fix="write the values out without nested aliases; "
+                                + limit_hint("yaml_nodes"))
+            continue
+        if state.get(key) == 2:
+            continue
+        if state.get(key) == 1:
+            raise error(f"the {what} has a recursive alias (a value that contains itself)",
+                        source=source, element=f"line {node.start_mark.line + 1}",
+                        fix="remove the recursive anchor")
+        state[key] = 1
+        stack.append((node, True))
+        if isinstance(node, yaml.SequenceNode):
+            kids = node.value
+        elif isinstance(node, yaml.MappingNode):
+            kids = [x for kv in node.value for x in kv]
+        else:
+            kids = []
+        for c in kids:
+            if state.get(id(c)) != 2:
+                stack.append((c, False))
