@@ -113,7 +113,7 @@ def count_table(path: str) -> str:
                 c[k] += int(bool(r.get(k)))
     total = {k: sum(r[k] for r in rows.values()) for k in cols}
     lines = ["| kind | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for kind, c in sorted(rows.items()) + [("total", total)]:
+    for kind, c in [*sorted(rows.items()), ("total", total)]:
         lines.append(f"| {kind} | " + " | ".join(str(c[k]) for k in cols) + " |")
     return "\n".join(lines)
 
