@@ -50,7 +50,7 @@ _STATED: set[str] = set()
 def _regimen_factor(regimen: Regimen, model: Model) -> float:
     mt = model.time_unit
     if not mt:
-        if model.source not in _STATED:  # once per model and process, not once per run
+        if not _STATED:  # once per process (derived models too), not once per run
             _STATED.add(model.source)
             log.warning("%s: model time unit undeclared; regimen times are taken as model "
                         "times", model.source)
