@@ -199,11 +199,11 @@ def _fmt(v: float) -> str:
 def _embed_provenance(doc, table: pd.DataFrame) -> int:
     import libsbml
 
-    from .provenance import _sid_index
+    from .model import sid_index
 
     m = doc.getModel()
     n = 0
-    index = _sid_index(m)
+    index = sid_index(m)
     for (sid, scope), g in table.groupby([C.ID, C.SCOPE], sort=False):
         el = _element(m, sid, scope, index)
         if el is None:

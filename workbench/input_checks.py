@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from .errors import SpecError
 
-__all__ = ["check_cli_numbers", "check_integrator", "check_set_values"]
+__all__ = ["check_cli_numbers", "check_integrator", "check_set_values", "check_space_unit"]
 
 
 def _num(x) -> float | None:
@@ -97,3 +97,38 @@ def check_cli_numbers(args) -> None:
         v = getattr(args, attr, None)
         if v is not None and isinstance(v, int) and v < 1:
             raise SpecError(f"{opt} must be at least 1, got {v}", element=opt)
+
+
+def check_space_unit(model, r) -> None:
+    """The table's unit must be the model's: values are taken in model units, so a
+    different unit (``kg`` for a clearance, or ``L/day`` for one in ``L/h``) would be a
+    silently wrong range."""
+    from . import units as U
+    from .errors import UnitError
+
+    try:
+        model_unit = model.unit_of(r.id)
+    except Exception:  # unknown id: reported where the id is resolved
+        return
+    if not model_unit:
+        return
+    try:
+        same = U.same_dimension(r.unit, model_unit)
+    except UnitError as exc:
+        raise SpecError(f"the unit {r.unit!r} of {r.id!r} cannot be read ({exc.message})",
+                        element=f"{r.id} (unit)", fix=exc.fix) from None
+    if not same:
+        ureg = U.registry()
+        have = ureg.Quantity(1.0, U._units(r.unit)).dimensionality
+        want = ureg.Quantity(1.0, U._units(model_unit)).dimensionality
+        raise SpecError(f"{r.id!r} is given in {r.unit!r} ({have}), but the model measures it "
+                        f"in {model_unit!r} ({want}): the dimensions differ", element=f"{r.id} "
+                        "(unit)", fix=f"give the range of {r.id} in {model_unit} (or leave the "
+                        "unit empty: values are in model units)")
+    f = U.factor(r.unit, model_unit)
+    if abs(f - 1.0) > 1e-9:
+        raise SpecError(f"{r.id!r} is given in {r.unit!r} but the model measures it in "
+                        f"{model_unit!r} (1 {r.unit} = {f:g} {model_unit}); the table's values "
+                        "are taken in model units, so the range would be off by that factor",
+                        element=f"{r.id} (unit)", fix=f"convert the values of {r.id} to "
+                        f"{model_unit} and write that unit")

@@ -189,6 +189,19 @@ def element_kinds(sbml_model) -> dict[str, str]:
     return out
 
 
+def sid_index(m) -> dict:
+    """id -> element of a libSBML model's compartments, species, parameters and reactions
+    (libSBML's getElementBySId walks the whole model: once per id made the template
+    quadratic in the number of parameters)."""
+    out = {}
+    for lst in (m.getListOfCompartments(), m.getListOfSpecies(), m.getListOfParameters(),
+                m.getListOfReactions()):
+        for i in range(lst.size()):
+            el = lst.get(i)
+            out.setdefault(el.getId(), el)
+    return out
+
+
 def _did_you_mean(sid: str, known) -> str:
     import difflib
 

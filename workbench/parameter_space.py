@@ -36,6 +36,7 @@ import pandas as pd
 from . import columns as C
 from ._io import atomic_write_text
 from .errors import InputFileError, SpecError
+from .input_checks import check_space_unit
 from .model import Model
 from .textin import read_table
 
@@ -208,7 +209,7 @@ class ParameterSpace:
             nom = r.nominal if r.nominal is not None else model_value(model, r.id, values)
             rr = r.with_nominal(nom)
             if rr.unit:
-                _check_space_unit(model, rr)
+                check_space_unit(model, rr)
             if not rr.unit:
                 try:
                     unit = model.unit_of(r.id)
@@ -248,41 +249,6 @@ class ParameterSpace:
     def write_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the table as CSV, atomically."""
         atomic_write_text(path, self.to_frame().to_csv(index=False))
-
-
-def _check_space_unit(model: Model, r: ParameterRange) -> None:
-    """The table's unit must be the model's: values are taken in model units, so a
-    different unit (``kg`` for a clearance, or ``L/day`` for one in ``L/h``) would be a
-    silently wrong range."""
-    from . import units as U
-    from .errors import UnitError
-
-    try:
-        model_unit = model.unit_of(r.id)
-    except Exception:  # unknown id: reported where the id is resolved
-        return
-    if not model_unit:
-        return
-    try:
-        same = U.same_dimension(r.unit, model_unit)
-    except UnitError as exc:
-        raise SpecError(f"the unit {r.unit!r} of {r.id!r} cannot be read ({exc.message})",
-                        element=f"{r.id} (unit)", fix=exc.fix) from None
-    if not same:
-        ureg = U.registry()
-        have = ureg.Quantity(1.0, U._units(r.unit)).dimensionality
-        want = ureg.Quantity(1.0, U._units(model_unit)).dimensionality
-        raise SpecError(f"{r.id!r} is given in {r.unit!r} ({have}), but the model measures it "
-                        f"in {model_unit!r} ({want}): the dimensions differ", element=f"{r.id} "
-                        "(unit)", fix=f"give the range of {r.id} in {model_unit} (or leave the "
-                        "unit empty: values are in model units)")
-    f = U.factor(r.unit, model_unit)
-    if abs(f - 1.0) > 1e-9:
-        raise SpecError(f"{r.id!r} is given in {r.unit!r} but the model measures it in "
-                        f"{model_unit!r} (1 {r.unit} = {f:g} {model_unit}); the table's values "
-                        "are taken in model units, so the range would be off by that factor",
-                        element=f"{r.id} (unit)", fix=f"convert the values of {r.id} to "
-                        f"{model_unit} and write that unit")
 
 
 def read_parameter_space(path: str | os.PathLike[str]) -> ParameterSpace:

@@ -54,7 +54,7 @@ import pandas as pd
 from . import columns as C
 from . import units as U
 from .errors import InputFileError, ProvenanceError, UnitError, WorkbenchError
-from .model import Model, load_model
+from .model import Model, load_model, sid_index
 
 __all__ = ["PROVENANCE_NS", "SOURCE_TYPES", "candidate_ranges", "check_provenance",
            "lint_provenance", "provenance_template", "read_provenance", "valued_quantities",
@@ -203,19 +203,6 @@ def _notes_text(sb) -> str:
     return " ".join(html.unescape(text).split())
 
 
-def _sid_index(m) -> dict:
-    """id -> element of a libSBML model's compartments, species, parameters and reactions
-    (libSBML's getElementBySId walks the whole model: once per id made the template
-    quadratic in the number of parameters)."""
-    out = {}
-    for lst in (m.getListOfCompartments(), m.getListOfSpecies(), m.getListOfParameters(),
-                m.getListOfReactions()):
-        for i in range(lst.size()):
-            el = lst.get(i)
-            out.setdefault(el.getId(), el)
-    return out
-
-
 def _element(m, sid: str, scope: str, index: dict | None = None):
     if scope:
         r = m.getReaction(scope)
@@ -291,7 +278,7 @@ def provenance_template(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
     sm = m.sim_document.getModel()
     model_refs = _described_by(sm)
     rows: list[dict] = []
-    index = _sid_index(sm)
+    index = sid_index(sm)
     for q in _model_quantities(m):
         if not math.isfinite(q.value) and not q.derived:
             continue
