@@ -47,9 +47,12 @@ def test_invalid_sbml_refused(tmp_path, verb, name, text, code, says):
     says = [s for s in says if not (verb == "validate" and s.startswith("'"))]
     if verb == "validate" and code == 1:
         # validate lists the finding in its table (stdout) and exits 1
-        from inputs_support import run_cli
+        from inputs_support import record, run_cli
 
         rc, stdout, err, _ = run_cli(args, tmp_path)
+        record("model gate", f"{verb}:{name}", rc=rc, traceback="Traceback" in err,
+               crash=rc < 0, wrong_success=rc == 0 or "0 error(s)" in stdout,
+               unclear_message="error" not in stdout)
         assert rc == 1 and "Traceback" not in err, err
         assert "0 error(s)" not in stdout and "error" in stdout
         return
