@@ -71,7 +71,7 @@ def test_verify_cli_default_end_in_model_units(uf, tmp_path):
 def test_sensitivity_cli(uf, tmp_path):
     ps = tmp_path / "ps.csv"
     ps.write_text("id,distribution,low,high\nkon,loguniform,0.01,1\nkel,loguniform,0.01,0.1\n")
-    rc, out, err, _ = run_cli(["sensitivity", uf, "--params", ps, "--method", "morris", "--n",
+    rc, _out, err, _ = run_cli(["sensitivity", uf, "--params", ps, "--method", "morris", "--n",
                                "4", "--metric", "max(RO)", "--dose", "5", "--into", "D", "--end",
                                "100", "--out", tmp_path / "s", "--workers", "1", "--seed", "1"],
                               tmp_path, timeout=300)
