@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: be placed). ``__init__`` is the public face: only the front end may import it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # core: errors, tables, units, the model, doses, provenance, shared types
-    ("errors", "columns", "_io", "units", "_sbmlmath", "_initial_assignments", "_outputs",
+    ("errors", "limits", "textin", "input_checks", "archive", "model_gate", "columns", "_io", "units", "_sbmlmath", "_initial_assignments", "_outputs",
      "_versions", "stats", "check_result", "plots", "_profile", "_sbml_convert", "model",
      "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress", "_provenance_base", "priors"),
     # sim: the engine, single runs, ensembles, metrics of runs

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import units as U
 from .errors import SpecError, UnitError
+from .limits import check_limit
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
@@ -90,7 +91,10 @@ def time_grid(start: float, end: float | None = None, points: int | None = None,
                         source=source, element="end")
     if extra and not np.all(np.isfinite(extra)):
         raise SpecError("the output times are not finite", source=source, element="times")
-    return np.unique(np.asarray(grid + extra, dtype=float))
+    out = np.unique(np.asarray(grid + extra, dtype=float))
+    check_limit("output_points", out.size, "the number of output times", source=source,
+                element="times" if times is not None else "points", error=SpecError)
+    return out
 
 
 def resolve_time(value: float | str, model: Model, what: str = "time") -> float:

@@ -698,4 +698,4 @@ def dose_grid(options) -> tuple[np.ndarray, str]:
     levels = np.unique(levels)
     if len(levels) < 3 or levels[0] <= 0:
         raise SpecError("the dose grid needs at least 3 distinct positive levels", element="doses")
-    return levels, unit
+    return levels, unit or "model units"

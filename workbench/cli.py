@@ -478,6 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description="QSP workbench: load, validate, "
                                 "simulate and dose models for MABEL first-in-human dose selection.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    p.add_argument("--limit", action="append", metavar="NAME=VALUE",
+                   help="raise or lower a resource limit, e.g. --limit administrations=200000 "
+                        "(repeatable; names and defaults: workbench.limits.describe(); also "
+                        "WORKBENCH_LIMIT_<NAME>)")
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="libSBML consistency checks (units included)")
@@ -806,6 +810,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     enable_stage_lines()
     try:
+        from .input_checks import check_cli_numbers
+        from .limits import set_limit
+
+        for text in a.limit or []:
+            set_limit(text)
+        check_cli_numbers(a)  # a bad number is named before any model is read
         return int(a.func(a) or 0)
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ Text grammar (case-insensitive; ``[]`` optional, ``|`` alternatives)::
 
     regimen  := part ("then" part)*
     part     := NUMBER UNIT route [schedule] [start] [target]
+              | NUMBER ["model units"] [route] [schedule] [start] [target]
     route    := "iv" ["bolus"] | "bolus" | ["iv"] "infusion" DURATION
                 (a part after "then" may leave it out: it keeps the previous part's route)
     schedule := "q" [NUMBER] TIMEUNIT "x" INTEGER          e.g. q1w x4, q24h x7, qw x3
@@ -37,6 +38,11 @@ A part after ``then`` starts at the time given with ``at``, the time given with
 previous part's last dose: the previous part's interval when it has one, else
 its own, else that of the next part that has one (so the steps of a step-up
 chain take the interval of the schedule that ends it).
+
+Model units: a plain number (``"5"``, ``"5 model units"``, ``"5 q24h x3 into S"``)
+is an amount in the dosed species' own substance unit, added as is (route
+optional, bolus by default). This is how models that declare no units are dosed;
+with a unit-free model, schedule times are model times.
 
 Body-size scaling: ``/kg`` doses multiply by body weight; ``/m2`` doses by
 body-surface area from a named formula (:data:`BSA_FORMULAS`).
@@ -124,6 +130,20 @@ class Subject:
     height: float = 170.0
     bsa: float | None = None
     bsa_formula: str = "mosteller"
+
+    def __post_init__(self) -> None:
+        # a negative or NaN weight once gave negative concentrations with exit 0
+        for name, unit in (("weight", "kg"), ("height", "cm"), ("bsa", "m2")):
+            v = getattr(self, name)
+            if v is None and name == "bsa":
+                continue
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) \
+                and v > 0
+            if not ok:
+                raise DoseError(f"the subject's {name} must be a positive number in {unit}, got "
+                                f"{v!r}", element=f"subject.{name}",
+                                fix=f"give the {name} in {unit}, e.g. "
+                                    + {"weight": "70", "height": "170", "bsa": "1.8"}[name])
 
     @property
     def body_surface_area(self) -> float:
@@ -252,8 +272,36 @@ _TIME_WORDS = {"min": "min", "mins": "min", "minute": "min", "minutes": "min", "
                "w": "week", "wk": "week", "wks": "week", "week": "week", "weeks": "week"}
 
 
+#: the dose unit of a plain number ("5", "5 model units"): the dosed species' own
+#: substance unit, for models that declare none (many published models)
+MODEL_UNITS = "model_units"
+_MODEL_UNITS_RE = re.compile(r"^\s*(?P<num>\S+?)(?:\s+model[\s_]+units?)?(?=\s|$)(?P<rest>.*)$",
+                             re.IGNORECASE)
+_AFTER_AMOUNT = re.compile(r"^\s*($|iv\b|bolus\b|infusion\b|q\s*[\d.]*\s*[a-z]|at\s|after\s|"
+                           r"into\s)",
+                           re.IGNORECASE)
+
+
+def _plain_number_dose(part: str) -> str:
+    """``"5 iv"`` / ``"5 model units q24h x3"`` -> ``"5 model_units iv"`` ...: a dose in
+    model units; other text unchanged."""
+    m = _MODEL_UNITS_RE.match(part)
+    if not m:
+        return part
+    try:
+        float(m.group("num"))
+    except ValueError:
+        return part
+    explicit = re.match(r"^\s*\S+\s+model[\s_]+units?\b", part, re.IGNORECASE) is not None
+    if explicit or _AFTER_AMOUNT.match(m.group("rest")):
+        return f"{m.group('num')} {MODEL_UNITS}{m.group('rest')}"
+    return part
+
+
 def _dose_unit_kind(unit: str) -> tuple[str, str, str]:
     """Split a dose unit into (base, per_body, per_time): ("mg", "kg", "h") for "mg/kg/h"."""
+    if unit == MODEL_UNITS:
+        return MODEL_UNITS, "", ""
     parts = [p.strip() for p in unit.replace("µ", "u").replace("μ", "u").split("/")]
     base = parts[0]
     per_body, per_time = "", ""
@@ -324,7 +372,7 @@ def parse_regimen(text: str, target: str | None = None, time_unit: str = "h") ->
         raise DoseError("the dose text is empty", element="dose",
                         fix="write for example '0.1 mg/kg iv' or '1 mg iv infusion 2 h q1w x4'")
     parts = re.split(r"\s+then\s+", text.strip(), flags=re.IGNORECASE)
-    matches = [_PART_RE.match(p) for p in parts]
+    matches = [_PART_RE.match(_plain_number_dose(p)) for p in parts]
     doses: list[Dose] = []
     prev_last: float | None = None
     prev_interval: float | None = None
@@ -351,6 +399,8 @@ def parse_regimen(text: str, target: str | None = None, time_unit: str = "h") ->
         route_word = (g["route"] or "").lower()
         if not route_word and prev_route is not None and g["dur"] is None:
             route_word, g["dur"], g["dur_u"] = prev_route  # "then" part: the previous route
+        if not route_word and base == MODEL_UNITS and not g["dur"]:
+            route_word = "bolus"  # "5": an amount added to the species, in its own unit
         if not route_word:
             raise DoseError(f"in {part!r}: the route is missing", element="dose",
                             fix="add 'iv' (bolus) or 'iv infusion <duration>'")
@@ -415,6 +465,10 @@ def parse_regimen(text: str, target: str | None = None, time_unit: str = "h") ->
                                 fix="give the earlier part an interval ('q1w x1') or this part a "
                                     "start ('at 7 d')")
             start = prev_last + gap
+        from .limits import check_limit
+
+        check_limit("administrations", len(doses) + count, f"in {part!r}: the number of "
+                    "administrations", element="dose", error=DoseError)
         for k in range(count):
             doses.append(Dose(time=start + k * (interval or 0.0), amount=amount, unit=unit,
                               route="infusion" if is_inf else "bolus", duration=duration,
@@ -441,6 +495,8 @@ def dose_in_model_units(dose: Dose, substance_unit: str, *, mw: float | str | No
     subject = subject or Subject()
     base, per_body, _ = _dose_unit_kind(dose.unit)
     amount = dose.amount
+    if base == MODEL_UNITS:  # a plain number: already in the species' substance unit
+        return float(amount)
     if per_body == "kg":
         amount *= subject.weight
     elif per_body == "m2":
@@ -460,6 +516,20 @@ def dose_in_model_units(dose: Dose, substance_unit: str, *, mw: float | str | No
         raise DoseError(f"the model's substance unit {substance_unit!r} is neither a mass nor an "
                         "amount of substance", element=dose.target or "dose",
                         fix="dose a species whose substance unit is a mole or gram multiple")
+    if not math.isfinite(amount):
+        raise DoseError(f"the dose {dose.amount:g} {dose.unit} for a subject of "
+                        f"{subject.weight:g} kg is {amount:g} {base}: not a finite amount",
+                        element=dose.target or "dose", fix="check the dose amount and its unit")
+    out = _convert_dose(amount, base, dose, substance_unit, mwv, dose_is_mass, model_is_mass)
+    if not math.isfinite(out) or (out == 0 and amount > 0):
+        raise DoseError(f"the dose {dose.amount:g} {dose.unit} is {out:g} {substance_unit} in "
+                        "model units: not a usable finite amount (overflow or underflow)",
+                        element=dose.target or "dose", fix="check the dose amount and its unit")
+    return out
+
+
+def _convert_dose(amount: float, base: str, dose: Dose, substance_unit: str, mwv,
+                  dose_is_mass: bool, model_is_mass: bool) -> float:
     if dose_is_mass == model_is_mass:
         return U.convert(amount, base, substance_unit)
     if mwv is None:

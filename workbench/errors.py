@@ -18,6 +18,7 @@ __all__ = [
     "DoseError",
     "InputFileError",
     "MissingDependencyError",
+    "ModelCheckError",
     "ModelLoadError",
     "ProvenanceError",
     "SimulationError",
@@ -94,6 +95,17 @@ class ModelLoadError(WorkbenchError, ValueError):
     """A model cannot be read: malformed XML, invalid Antimony, not SBML."""
 
     exit_code = 2
+
+
+class ModelCheckError(WorkbenchError, ValueError):
+    """A model is readable but cannot be simulated as written: duplicate ids, undefined
+    symbols, a read parameter without a value, a NaN value, a compartment of size <= 0.
+
+    ``findings`` (when set) holds the gate's findings
+    (:class:`workbench.model_gate.GateFinding`).
+    """
+
+    findings = ()
 
 
 class UnsupportedFeatureError(WorkbenchError, NotImplementedError):

@@ -199,10 +199,13 @@ def _fmt(v: float) -> str:
 def _embed_provenance(doc, table: pd.DataFrame) -> int:
     import libsbml
 
+    from .model import sid_index
+
     m = doc.getModel()
     n = 0
+    index = sid_index(m)
     for (sid, scope), g in table.groupby([C.ID, C.SCOPE], sort=False):
-        el = _element(m, sid, scope)
+        el = _element(m, sid, scope, index)
         if el is None:
             continue
         if not el.isSetMetaId():

@@ -14,15 +14,14 @@ import hashlib
 import logging
 import os
 import re
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from . import columns as C
-from .errors import InputFileError, ModelLoadError, UnknownIdError
+from .errors import InputFileError, ModelCheckError, ModelLoadError, UnknownIdError
 from .units import UnitResolver
 
 if TYPE_CHECKING:
@@ -32,8 +31,6 @@ __all__ = ["Model", "element_kinds", "load_model", "read_omex_master"]
 
 log = logging.getLogger(__name__)
 
-_ENTITY_RE = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_MAX_BYTES = 200 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,9 @@ class Model:
         The SBML text the simulator runs (comp-flattened when needed).
     flattened
         True when ``sbml`` is the result of comp flattening.
+    findings
+        Warnings of the model gate (:class:`workbench.model_gate.GateFinding`), e.g. a
+        parameter without a value that nothing reads (simulated as NaN).
     """
 
     source: str
@@ -60,6 +60,7 @@ class Model:
     sbml: str
     flattened: bool = False
     antimony: str | None = field(default=None, repr=False)
+    findings: tuple = field(default=(), repr=False, compare=False)
 
     # -- libSBML views (parsed on demand, cached) -------------------------------
     @functools.cached_property
@@ -70,7 +71,7 @@ class Model:
     @functools.cached_property
     def sim_document(self) -> libsbml.SBMLDocument:
         """The simulatable (flattened) SBML document (treat as read-only)."""
-        if not self.flattened:
+        if self.sbml == self.original_sbml:
             return self.document
         return _parse_sbml_text(self.sbml.encode(), self.source)
 
@@ -188,6 +189,19 @@ def element_kinds(sbml_model) -> dict[str, str]:
     return out
 
 
+def sid_index(m) -> dict:
+    """id -> element of a libSBML model's compartments, species, parameters and reactions
+    (libSBML's getElementBySId walks the whole model: once per id made the template
+    quadratic in the number of parameters)."""
+    out = {}
+    for lst in (m.getListOfCompartments(), m.getListOfSpecies(), m.getListOfParameters(),
+                m.getListOfReactions()):
+        for i in range(lst.size()):
+            el = lst.get(i)
+            out.setdefault(el.getId(), el)
+    return out
+
+
 def _did_you_mean(sid: str, known) -> str:
     import difflib
 
@@ -201,7 +215,7 @@ def _did_you_mean(sid: str, known) -> str:
 # loading
 # ---------------------------------------------------------------------------
 
-def load_model(source: str | os.PathLike[str]) -> Model:
+def load_model(source: str | os.PathLike[str], *, check: bool = True) -> Model:
     """Load a model from a file or a string.
 
     Parameters
@@ -210,6 +224,10 @@ def load_model(source: str | os.PathLike[str]) -> Model:
         A path to an SBML file (``.xml``/``.sbml``, any level and version), an
         Antimony file (``.ant``/``.txt``), a COMBINE archive (``.omex``: its
         master SBML file), or the text of an SBML or Antimony model.
+    check
+        Run the model gate (:mod:`workbench.model_gate`) and refuse a model that
+        libRoadRunner could not build or would simulate wrongly. Only
+        :func:`workbench.validate` turns it off, to list the findings instead.
 
     Returns
     -------
@@ -218,73 +236,72 @@ def load_model(source: str | os.PathLike[str]) -> Model:
     Raises
     ------
     InputFileError
-        The file is missing, empty or unreadable.
+        The file is missing, empty, unreadable, special (a pipe or device) or too large.
     ModelLoadError
-        The content is not a valid SBML/Antimony model.
+        The content is not a valid SBML/Antimony model, cannot be decoded, or nests
+        too deeply.
+    ModelCheckError
+        The model is readable but cannot be simulated as written (duplicate ids,
+        undefined symbols, a read parameter without a value, NaN values, a
+        compartment of size <= 0).
     """
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and "\n" not in source and "<" not in source
         and (os.path.exists(source) or re.search(r"\.(xml|sbml|ant|antimony|txt|omex)$", source, re.I))
     ):
-        return _load_file(Path(source))
+        return _load_file(Path(source), check)
     if not isinstance(source, str):
         raise TypeError(f"load_model takes a path or a string, not {type(source).__name__}")
-    text = source
+    text = source.lstrip("\ufeff")
     if not text.strip():
         raise ModelLoadError("the model text is empty", source="<string>",
                              fix="pass SBML or Antimony text, or a file path")
     if text.lstrip().startswith("<"):
-        return _from_sbml_bytes(text.encode(), "<sbml string>", fmt="sbml")
-    return _from_antimony(text, "<antimony string>")
+        text = re.sub(r"""(^\s*<\?xml[^>]*?\bencoding\s*=\s*)(["'])[^"']*\2""", r"\1\2UTF-8\2",
+                      text, count=1)  # already text: whatever it was, it is UTF-8 now
+        return _from_sbml_bytes(text.encode("utf-8", "surrogatepass"), "<sbml string>",
+                                fmt="sbml", check=check)
+    return _from_antimony(text, "<antimony string>", check)
 
 
-def _load_file(path: Path) -> Model:
+def _load_file(path: Path, check: bool = True) -> Model:
+    from .archive import read_omex_model
+    from .textin import decode_text, read_input_bytes
+
     src = str(path)
-    if not path.exists():
-        raise InputFileError("file not found", source=src,
-                             fix="check the path (it is relative to the current directory)")
-    if path.is_dir():
-        raise InputFileError("is a directory, not a model file", source=src)
-    try:
-        size = path.stat().st_size
-        if size > _MAX_BYTES:
-            raise InputFileError(f"file is too large ({size} bytes)", source=src)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"cannot read the file ({exc.strerror})", source=src) from None
+    data = read_input_bytes(path, "model file")
     if not data.strip():
         raise InputFileError("the file is empty", source=src,
                              fix="give an SBML (.xml), Antimony (.ant) or COMBINE (.omex) file")
     suffix = path.suffix.lower()
     if suffix == ".omex" or data[:4] == b"PK\x03\x04":
-        name, sbml = read_omex_master(path)
-        return _from_sbml_bytes(sbml, f"{src}!{name}", fmt="omex", location=None)
-    head = data.lstrip()[:1]
-    if head == b"<":
-        return _from_sbml_bytes(data, src, fmt="sbml", location=path.resolve())
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ModelLoadError("the file is neither XML (SBML) nor UTF-8 text (Antimony)",
-                             source=src) from None
-    return _from_antimony(text, src)
-
-
-def _check_xml_safety(data: bytes, src: str) -> None:
-    if _ENTITY_RE.search(data[:1_000_000]):
-        raise ModelLoadError(
-            "the XML declares entities (<!ENTITY ...>), which SBML never needs and which can "
-            "read local files or expand without bound (external entity, 'billion laughs'); "
-            "the file was not parsed", source=src,
-            fix="remove the <!DOCTYPE ...> block with its entity declarations")
+        name, sbml = read_omex_model(path)
+        text = decode_text(sbml, f"{src}!{name}", xml=True, what="model file",
+                           error=ModelLoadError)
+        return _from_sbml_bytes(text.encode("utf-8"), f"{src}!{name}", fmt="omex", location=None,
+                                check=check)
+    text = decode_text(data, src, xml=True, what="model file", error=ModelLoadError)
+    if text.lstrip()[:1] == "<":
+        return _from_sbml_bytes(text.encode("utf-8"), src, fmt="sbml", location=path.resolve(),
+                                check=check)
+    return _from_antimony(text, src, check)
 
 
 def _parse_sbml_text(data: bytes, src: str, location: Path | None = None) -> libsbml.SBMLDocument:
     import libsbml
 
-    _check_xml_safety(data, src)
+    from .model_gate import scan_xml
+
+    scan_xml(data, src)  # entities anywhere, nesting depth: before libSBML recurses
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelLoadError(f"the SBML is not valid UTF-8: undecodable byte(s) "
+                             f"{data[exc.start:exc.start + 4].hex(' ')} at byte offset {exc.start}",
+                             source=src, element=f"byte {exc.start}",
+                             fix="save the file as UTF-8") from None
     reader = libsbml.SBMLReader()
-    doc = reader.readSBMLFromString(data.decode("utf-8", errors="replace"))
+    doc = reader.readSBMLFromString(text)
     if location is not None:
         doc.setLocationURI(location.as_uri())
     fatal = []
@@ -311,12 +328,13 @@ def _parse_sbml_text(data: bytes, src: str, location: Path | None = None) -> lib
 
 
 def _from_sbml_bytes(data: bytes, src: str, fmt: str, location: Path | None = None,
-                     antimony: str | None = None) -> Model:
+                     antimony: str | None = None, check: bool = True) -> Model:
     import libsbml
 
     doc = _parse_sbml_text(data, src, location)
-    text = data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8")
     sim_text, flattened = text, False
+    sim_doc = doc
     if doc.getPlugin("comp") is not None and doc.isPackageEnabled("comp"):
         mplug = doc.getModel().getPlugin("comp")
         dplug = doc.getPlugin("comp")
@@ -336,20 +354,63 @@ def _from_sbml_bytes(data: bytes, src: str, fmt: str, location: Path | None = No
                                      fix="check that every externalModelDefinition resolves")
             sim_text = libsbml.writeSBMLToString(flat)
             flattened = True
+            sim_doc = flat
         else:
             # comp enabled but unused: nothing to flatten
             pass
+    findings: tuple = ()
+    if check:
+        sim_text, findings = _gate(sim_doc, sim_text, src)
     return Model(source=src, format=fmt, original_sbml=text, sbml=sim_text,
-                 flattened=flattened, antimony=antimony)
+                 flattened=flattened, antimony=antimony, findings=findings)
 
 
-def _from_antimony(text: str, src: str) -> Model:
+def _gate(doc, sim_text: str, src: str) -> tuple[str, tuple]:
+    """Run the model gate on the simulatable document; returns the (possibly patched)
+    simulatable text and the warnings. Raises ModelCheckError on errors."""
+    from .model_gate import check_findings, gate_findings, patch_unvalued, trial_build
+
+    found, unjudged = gate_findings(doc)
+    check_findings(found, src)
+    warnings = tuple(f for f in found if f.severity == "warning")
+    for f in warnings:
+        log.warning("%s: %s", src, f.message)
+    sim_text = patch_unvalued(doc, found) or sim_text
+    if unjudged:
+        crash = trial_build(sim_text, src)
+        if crash is not None:
+            check_findings([crash], src)
+    return sim_text, warnings
+
+
+def _non_ascii_word(text: str) -> tuple[int, str] | None:
+    """(line, word) of the first non-ASCII word outside comments and quoted names."""
+    for k, line in enumerate(text.splitlines(), 1):
+        code = re.sub(r'"[^"]*"', '""', line.split("//", 1)[0])
+        m = re.search(r"[\w.]*[^\x00-\x7f][\w.]*", code)
+        if m:
+            return k, m.group(0)
+    return None
+
+
+def _from_antimony(text: str, src: str, check: bool = True) -> Model:
     import antimony
 
     antimony.clearPreviousLoads()
     rc = antimony.loadAntimonyString(text)
     if rc < 0:
-        err = (antimony.getLastError() or "unknown error").strip().replace("\n", " ")
+        try:
+            err = (antimony.getLastError() or "unknown error").strip().replace("\n", " ")
+        except UnicodeDecodeError:  # Antimony cuts multi-byte characters in its message
+            err = "the parser stopped (its message is not readable text)"
+        bad = _non_ascii_word(text)
+        if bad is not None:
+            line, word = bad
+            raise ModelCheckError(f"invalid Antimony: line {line} has the non-ASCII word {word!r}; "
+                                 f"Antimony (and SBML) ids are ASCII letters, digits and "
+                                 f"underscores ({err})", source=src, element=f"line {line}",
+                                 fix=f"rename {word!r} with ASCII characters only (put the full "
+                                     "name in the element's name: `X is \"Müller\"`)")
         raise ModelLoadError(f"invalid Antimony: {err}", source=src,
                              fix="correct the Antimony text (see https://tellurium.readthedocs.io "
                                  "for the syntax), or give an SBML file")
@@ -357,56 +418,15 @@ def _from_antimony(text: str, src: str) -> Model:
     sbml = antimony.getSBMLString(main)
     if not sbml:
         raise ModelLoadError("Antimony produced no SBML for the main module", source=src)
-    return _from_sbml_bytes(sbml.encode(), src, fmt="antimony", antimony=text)
+    return _from_sbml_bytes(sbml.encode(), src, fmt="antimony", antimony=text, check=check)
 
 
 def read_omex_master(path: Path) -> tuple[str, bytes]:
-    """Return (entry name, bytes) of the master SBML file of a COMBINE archive.
+    """Return (entry name, bytes) of the SBML model a COMBINE archive designates
+    (see :func:`workbench.archive.read_omex_model`: master rules, limits, zip slip)."""
+    from .archive import read_omex_model
 
-    Refuses archives with absolute paths or ``..`` in entry names (zip slip).
-    """
-    import xml.etree.ElementTree as ET
-
-    src = str(path)
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        raise InputFileError("not a COMBINE archive (not a zip file)", source=src,
-                             fix="give a .omex file written by a COMBINE tool") from None
-    with zf:
-        names = zf.namelist()
-        for n in names:
-            p = PurePosixPath(n.replace("\\", "/"))
-            if p.is_absolute() or ".." in p.parts or re.match(r"^[A-Za-z]:", n):
-                raise InputFileError(f"archive entry {n!r} has an absolute path or '..' "
-                                     "(zip slip); refusing the archive", source=src,
-                                     fix="rebuild the archive with relative entry paths")
-        entries: list[tuple[str, str, bool]] = []
-        if "manifest.xml" in names:
-            raw = zf.read("manifest.xml")
-            _check_xml_safety(raw, f"{src}!manifest.xml")
-            try:
-                root = ET.fromstring(raw)
-            except ET.ParseError as exc:
-                raise InputFileError(f"manifest.xml is not valid XML ({exc})", source=src) from None
-            for el in root.iter():
-                if el.tag.endswith("content"):
-                    loc = el.get("location", "").lstrip("./").lstrip("/") if el.get("location") else ""
-                    loc = el.get("location", "")
-                    loc = loc[2:] if loc.startswith("./") else loc
-                    fmt = el.get("format", "")
-                    master = el.get("master", "false").lower() == "true"
-                    entries.append((loc, fmt, master))
-        sbml = [e for e in entries if "sbml" in e[1].lower() and e[0] in names]
-        pick = [e for e in sbml if e[2]] or sbml
-        if not pick:
-            xmls = [n for n in names if n.lower().endswith((".xml", ".sbml"))
-                    and n not in ("manifest.xml", "metadata.rdf") and not n.lower().endswith(".sedml")]
-            if not xmls:
-                raise InputFileError("the archive holds no SBML model", source=src,
-                                     fix="add the model and list it in manifest.xml with an SBML format")
-            return xmls[0], zf.read(xmls[0])
-        return pick[0][0], zf.read(pick[0][0])
+    return read_omex_model(path)
 
 
 # ---------------------------------------------------------------------------

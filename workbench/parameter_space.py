@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,9 @@ import pandas as pd
 from . import columns as C
 from ._io import atomic_write_text
 from .errors import InputFileError, SpecError
+from .input_checks import check_space_unit
 from .model import Model
+from .textin import read_table
 
 __all__ = ["DISTRIBUTIONS", "ParameterRange", "ParameterSpace", "model_value",
            "read_parameter_space"]
@@ -162,7 +165,7 @@ class ParameterSpace:
         ids = [r.id for r in self.ranges]
         if not ids:
             raise SpecError("the parameter space is empty", element="params")
-        dup = sorted({i for i in ids if ids.count(i) > 1})
+        dup = sorted(i for i, k in Counter(ids).items() if k > 1)  # linear, not ids.count
         if dup:
             raise SpecError(f"ids listed twice in the parameter space: {', '.join(dup)}",
                             element=dup[0])
@@ -201,9 +204,12 @@ class ParameterSpace:
     def with_model(self, model: Model, check: bool = True) -> ParameterSpace:
         """Empty nominal values and units filled from the model; ``check``: the ranges too."""
         out = []
+        values = _model_values(model)  # once: model.parameters copies a table per call
         for r in self.ranges:
-            nom = r.nominal if r.nominal is not None else model_value(model, r.id)
+            nom = r.nominal if r.nominal is not None else model_value(model, r.id, values)
             rr = r.with_nominal(nom)
+            if rr.unit:
+                check_space_unit(model, rr)
             if not rr.unit:
                 try:
                     unit = model.unit_of(r.id)
@@ -248,31 +254,36 @@ class ParameterSpace:
 def read_parameter_space(path: str | os.PathLike[str]) -> ParameterSpace:
     """Read a parameter-space CSV (columns :data:`workbench.columns.PARAMETER_SPACE_COLUMNS`)."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputFileError("parameter table not found", source=str(p),
                              fix="give a CSV with columns " + ", ".join(C.PARAMETER_SPACE_COLUMNS))
-    try:
-        df = pd.read_csv(p, skipinitialspace=True, comment="#")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"cannot read the parameter table ({exc})", source=str(p)) from None
+    df = read_table(p, "parameter table", skipinitialspace=True, comment="#")
     try:
         return ParameterSpace.from_frame(df)
     except SpecError as exc:
         raise SpecError(exc.message, source=str(p), element=exc.element, fix=exc.fix) from None
 
 
-def model_value(model: Model, sid: str) -> float:
-    """The loaded value of a global parameter, species (initial) or compartment of ``model``."""
+def _model_values(model: Model) -> dict[str, float]:
+    """id -> value of every global parameter, species and compartment (one pass)."""
+    p = model.parameters
+    p = p[p["scope"] == "global"]
+    out: dict[str, float] = {}
+    for tab in (model.compartments, model.species, p):
+        out.update(zip(tab[C.ID], tab[C.VALUE].astype(float), strict=True))
+    return out
+
+
+def model_value(model: Model, sid: str, values: dict[str, float] | None = None) -> float:
+    """The loaded value of a global parameter, species (initial) or compartment of ``model``
+    (``values``: the table of :func:`_model_values`, when the caller looks up many ids)."""
     kind = model.kind_of(sid)
-    tab = {"parameter": model.parameters, "species": model.species,
-           "compartment": model.compartments}.get(kind)
-    if tab is None:
+    if kind not in ("parameter", "species", "compartment"):
         raise SpecError(f"{sid!r} is a {kind}, not a parameter, species or compartment",
                         source=model.source, element=sid)
-    if kind == "parameter":
-        tab = tab[tab["scope"] == "global"]
-    v = tab.loc[tab[C.ID] == sid, C.VALUE]
-    if not len(v) or not np.isfinite(v.iloc[0]):
+    values = _model_values(model) if values is None else values
+    v = values.get(sid, float("nan"))
+    if not np.isfinite(v):
         raise SpecError(f"{sid!r} has no numeric value in the model", source=model.source,
                         element=sid, fix="give its nominal value in the parameter table")
-    return float(v.iloc[0])
+    return float(v)

@@ -166,6 +166,12 @@ def _load(path: Path) -> tuple[dict, list]:
     if not path.exists():
         raise CalibrationError("PEtab problem file not found", source=src,
                                fix="give the problem's YAML file")
+    from .textin import load_yaml_text, read_input_text
+
+    # safe reading first (special files, size, encoding, alias bombs), then petab's own
+    load_yaml_text(read_input_text(path, "PEtab problem file", max_bytes_limit="yaml_bytes",
+                                   error=CalibrationError), src, "PEtab problem file",
+                   error=CalibrationError)
     try:
         cfg = petab.yaml.load_yaml(str(path))
     except Exception as exc:

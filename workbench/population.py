@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as C
-from .errors import InputFileError, SpecError
+from .errors import SpecError
 from .model import Model, load_model
 from .parameter_space import ParameterRange, ParameterSpace, model_value
 
@@ -312,13 +312,11 @@ def read_population(path: str | os.PathLike[str]) -> Population:
     ------
     InputFileError
     """
-    try:
-        with open(path, encoding="utf-8") as fh:
-            first = fh.readline()
-        df = pd.read_csv(path, comment=None, skiprows=1 if first.startswith("# roles:") else 0)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"cannot read the population table: {exc}", source=str(path)) \
-            from None
+    from .textin import read_input_text, read_table
+
+    first = read_input_text(path, "population table")[:200]
+    df = read_table(path, "population table", comment=None,
+                    skiprows=1 if first.startswith("# roles:") else 0)
     units, names = {}, {}
     for c in df.columns:
         m = _HEAD.match(str(c))
@@ -424,8 +422,12 @@ def sample_population(model: Model | str | os.PathLike[str] | None, n: int, *,
     """
     from .dosing import body_surface_area
 
-    if n < 1:
-        raise SpecError("the population needs at least one subject", element="n")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise SpecError(f"the population size must be a whole number of subjects >= 1, got "
+                        f"{n!r}", element="n")
+    from .limits import check_limit
+
+    check_limit("population", n, "the population size", element="n", error=SpecError)
     m = model if isinstance(model, Model) or model is None else load_model(model)
     s_cov, s_eta = np.random.SeedSequence(seed).spawn(2)
     cov, units = _covariates(n, covariates, correlations, s_cov)

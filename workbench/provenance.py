@@ -54,8 +54,8 @@ import pandas as pd
 from . import columns as C
 from . import units as U
 from ._provenance_base import _FLOAT_COLUMNS, _model_quantities, _Quantity, _typed
-from .errors import InputFileError, ProvenanceError, UnitError
-from .model import Model, load_model
+from .errors import InputFileError, ProvenanceError, UnitError, WorkbenchError
+from .model import Model, load_model, sid_index
 
 __all__ = ["PROVENANCE_NS", "SOURCE_TYPES", "candidate_ranges", "check_provenance",
            "lint_provenance", "provenance_template", "read_provenance", "valued_quantities",
@@ -156,7 +156,7 @@ def _notes_text(sb) -> str:
     return " ".join(html.unescape(text).split())
 
 
-def _element(m, sid: str, scope: str):
+def _element(m, sid: str, scope: str, index: dict | None = None):
     if scope:
         r = m.getReaction(scope)
         kl = r.getKineticLaw() if r is not None else None
@@ -164,6 +164,8 @@ def _element(m, sid: str, scope: str):
             return None
         p = kl.getLocalParameter(sid) if m.getLevel() >= 3 else None
         return p if p is not None else kl.getParameter(sid)
+    if index is not None and sid in index:
+        return index[sid]
     return m.getElementBySId(sid)
 
 
@@ -229,10 +231,11 @@ def provenance_template(model: Model | str | os.PathLike[str]) -> pd.DataFrame:
     sm = m.sim_document.getModel()
     model_refs = _described_by(sm)
     rows: list[dict] = []
+    index = sid_index(sm)
     for q in _model_quantities(m):
         if not math.isfinite(q.value) and not q.derived:
             continue
-        sb = _element(sm, q.id, q.scope)
+        sb = _element(sm, q.id, q.scope, index)
         base = {C.KIND: q.kind, C.ID: q.id, C.SCOPE: q.scope, C.NAME: q.name}
         stored = _annotation_rows(sb) if sb is not None else None
         if stored:
@@ -358,10 +361,20 @@ def _read_raw(path: Path) -> pd.DataFrame:
         raise InputFileError("is a directory, not a provenance table", source=src)
     try:
         if path.suffix.lower() == ".xlsx":
-            raw = pd.read_excel(path, sheet_name="provenance", dtype=str, keep_default_na=False,
+            import io
+
+            from .textin import read_input_bytes
+
+            data = io.BytesIO(read_input_bytes(path, "provenance table"))
+            raw = pd.read_excel(data, sheet_name="provenance", dtype=str, keep_default_na=False,
                                 engine="openpyxl")
         else:
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
+            from .textin import read_table
+
+            raw = read_table(path, "provenance table", dtype=str, keep_default_na=False,
+                             skipinitialspace=False)
+    except WorkbenchError:
+        raise
     except (ValueError, OSError, KeyError) as exc:
         raise InputFileError(f"cannot read the provenance table ({exc})", source=src,
                              fix="give a CSV or XLSX written by `workbench provenance`") from None
@@ -437,7 +450,9 @@ def _parse(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[_Finding]]:
     df = pd.DataFrame(rows, columns=[*C.PROVENANCE_COLUMNS, "_line"])
     lines = df.pop("_line").astype(int).tolist() if len(df) else []
     df = _typed(df)
-    df.attrs["lines"] = lines
+    # shared, not deep-copied: pandas deep-copies attrs into every derived frame, which
+    # made reading and linting quadratic in the number of rows (1e5 rows: minutes)
+    df.attrs["lines"] = _Shared(lines)
     # one chosen row per entry
     if len(df) and C.ID in raw.columns:
         for (sid, scope), g in df.groupby([C.ID, C.SCOPE], sort=False):
@@ -454,6 +469,13 @@ def _parse(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[_Finding]]:
                                          lines[g.index[g[C.CHOSEN]][1]],
                                          f"{n} rows of {where} are marked chosen; one is allowed"))
     return df, findings
+
+
+class _Shared(list):
+    """A list pandas' attrs propagation shares instead of deep-copying (read-only use)."""
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def _qual(sid: str, scope: str) -> str:

@@ -44,11 +44,16 @@ def _as_model(model: Model | str | os.PathLike[str]) -> Model:
     return model if isinstance(model, Model) else load_model(model)
 
 
+_STATED: set[str] = set()
+
+
 def _regimen_factor(regimen: Regimen, model: Model) -> float:
     mt = model.time_unit
     if not mt:
-        log.warning("%s: model time unit undeclared; regimen times are taken as model times",
-                    model.source)
+        if not _STATED:  # once per process (derived models too), not once per run
+            _STATED.add(model.source)
+            log.warning("%s: model time unit undeclared; regimen times are taken as model "
+                        "times", model.source)
         return 1.0
     return U.factor(regimen.time_unit, mt)
 
@@ -200,6 +205,10 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     events = doses_to_events(m, regimen, DoseContext(mw=mw, subject=subject or Subject()),
                              target=target) if regimen is not None else []
     infusion_targets = tuple(sorted({e.target for e in events if e.rate}))
+    from .input_checks import check_integrator, check_set_values
+
+    check_integrator(integrator, m.source)  # named here, not as a CVODE failure
+    check_set_values(m, parameters)
     params = dict(parameters or {})
     try:
         values = np.array([float(v) for v in params.values()], dtype=float)
@@ -231,7 +240,9 @@ def read_trajectory(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a CSV written by :func:`write_trajectory`; units go back to ``attrs["units"]``."""
     import re
 
-    df = pd.read_csv(path)
+    from .textin import read_table
+
+    df = read_table(path, "trajectory table")
     cols, units = [], {}
     for c in df.columns:
         mm = re.match(r"^(.*?) \[(.*)\]$", c)

@@ -116,7 +116,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputFileError, SpecError
+from .errors import SpecError
 
 __all__ = ["REQUIRED_ANALYSES", "RISK_MATRIX", "Study", "lint_study", "read_study", "risk_level"]
 
@@ -189,17 +189,11 @@ class Study:
 
 
 def _load_yaml(path: Path) -> dict:
-    import yaml
+    from .textin import load_yaml_text, read_input_text
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputFileError(f"cannot read the study file: {exc.strerror or exc}",
-                             source=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"the study file is not valid YAML: {exc}", source=str(path)) from None
+    # regular file, size, BOM/UTF-16, undecodable bytes with their offset; alias limits
+    text = read_input_text(path, "study file", max_bytes_limit="yaml_bytes")
+    data = load_yaml_text(text, str(path), "study file", error=SpecError)
     if not isinstance(data, dict):
         raise SpecError("the study file must be a YAML mapping (key: value lines)",
                         source=str(path))
@@ -490,6 +484,13 @@ def _check_population(po: dict, errs: list[str]) -> None:
     _unknown(po, _POPULATION, "population.", errs)
     if isinstance(po.get("n"), int) and po["n"] < 2:
         errs.append(f"population.n: {po['n']} subjects; give at least 2")
+    from .limits import limit
+
+    if po.get("n") is not None and (isinstance(po["n"], bool) or not isinstance(po["n"], int)):
+        errs.append(f"population.n: {po['n']!r} is not a whole number of subjects (write 1000)")
+    elif isinstance(po.get("n"), int) and po["n"] > limit("population"):
+        errs.append(f"population.n: {po['n']:,} subjects exceeds the limit 'population' "
+                    f"({limit('population'):,}); raise it with `workbench --limit population=N`")
     if isinstance(po.get("levels"), int) and po["levels"] < 1:
         errs.append("population.levels: give at least 1 escalation level")
     for pid, cv in dict(po.get("bsv") or {}).items():

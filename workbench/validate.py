@@ -88,9 +88,38 @@ def _element_index(doc) -> tuple[list[int], list[str]]:
     return lines, ids
 
 
+def _gate_rows(m: Model, rows: list[dict]) -> list[dict]:
+    """The model gate's findings (what would stop or falsify a simulation) as rows: on the
+    simulatable (flattened) document; when nothing else is an error, libRoadRunner builds
+    the model once in a child process, so that "0 errors" means it builds."""
+    import libsbml
+
+    from .model_gate import gate_findings, patch_unvalued, trial_build
+
+    sim = libsbml.readSBMLFromString(m.sbml)
+    found, _ = gate_findings(sim, libsbml_checks=False)
+    n_err = sum(r[C.SEVERITY] in ("error", "fatal") for r in rows)
+    from ._sbmlmath import unsupported_features
+
+    if n_err == 0 and not any(f.severity == "error" for f in found) \
+            and not unsupported_features(sim):  # those the engine refuses with its own message
+        crash = trial_build(patch_unvalued(sim, found) or m.sbml, m.source)
+        if crash is not None:
+            found.append(crash)
+    return [{C.SEVERITY: f.severity, C.CATEGORY: "Simulation readiness (workbench model gate)",
+             C.CODE: f.code, C.ELEMENT: f.element, C.LINE: int(f.line), C.MESSAGE: f.message,
+             C.FIX: f.fix, C.COUNT: 1} for f in found]
+
+
 def validate(model: Model | str | os.PathLike[str],
              options: ValidationOptions | None = None) -> pd.DataFrame:
-    """Run libSBML's consistency checks on the model as written.
+    """Run libSBML's consistency checks on the model as written, and the model gate.
+
+    Besides libSBML's findings, the table holds what would stop libRoadRunner or
+    make its numbers wrong (:mod:`workbench.model_gate`: parameters without values,
+    NaN or infinite values, compartments of size <= 0) and, when nothing else is an
+    error, the result of building the model once in a child process: "0 errors"
+    means the model builds.
 
     Parameters
     ----------
@@ -108,7 +137,7 @@ def validate(model: Model | str | os.PathLike[str],
     """
     import libsbml
 
-    m = model if isinstance(model, Model) else load_model(model)
+    m = model if isinstance(model, Model) else load_model(model, check=False)
     o = options or ValidationOptions()
     doc = libsbml.readSBMLFromString(m.original_sbml)
     groups = {
@@ -144,6 +173,7 @@ def validate(model: Model | str | os.PathLike[str],
                      C.ELEMENT: element, C.LINE: int(ln), C.MESSAGE: msg,
                      C.FIX: _FIXES.get(int(e.getErrorId()), ""), C.COUNT: 1})
         seen[key] = rows[-1]
+    rows += _gate_rows(m, rows)
     order = {"fatal": 0, "error": 1, "warning": 2, "info": 3}
     df = pd.DataFrame(rows, columns=list(C.VALIDATION_COLUMNS))
     if len(df):

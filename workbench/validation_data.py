@@ -79,10 +79,10 @@ def read_observed(data: pd.DataFrame | str | os.PathLike[str]) -> pd.DataFrame:
         p = Path(data)
         if not p.is_file():
             raise InputFileError("observed-data file not found", source=src)
-        try:
-            data = pd.read_csv(p, sep=None, engine="python", dtype=str, keep_default_na=False)
-        except Exception as exc:
-            raise InputFileError(f"cannot read the table ({exc})", source=src) from None
+        from .textin import read_table
+
+        data = read_table(p, "observed-data table", sep=None, engine="python", dtype=str,
+                          keep_default_na=False)
     df = data.copy()
     problems = []
     missing = [c for c in (C.OUTPUT, C.TIME, C.VALUE) if c not in df.columns]
@@ -177,7 +177,9 @@ def _sample_table(samples, parameters) -> pd.DataFrame:
         p = Path(samples)
         if not p.is_file():
             raise InputFileError("sample file not found", source=str(p))
-        samples = pd.read_csv(p)
+        from .textin import read_table
+
+        samples = read_table(p, "sample table")
     drop = [c for c in samples.columns if c in (C.SAMPLE, C.STATUS, C.REGIMEN)
             or not pd.api.types.is_numeric_dtype(samples[c])]
     s = samples.drop(columns=drop).reset_index(drop=True)

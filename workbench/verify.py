@@ -260,7 +260,7 @@ def verify(model: Model | str | os.PathLike[str], drug: str, effect: str,
         needs them). A failure inside a single check makes that check fail.
     """
     m = model if isinstance(model, Model) else load_model(model)
-    o = options or VerifyOptions()
+    o = _unit_free_defaults(m, drug, options or VerifyOptions())
     if m.kind_of(drug) != "species":
         raise SpecError(f"the drug {drug!r} is not a species", source=m.source, element=drug,
                         fix="name the species that receives the doses")
@@ -371,3 +371,26 @@ def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> 
     plot_verification(result, p)
     written.append(p)
     return written
+
+
+def _unit_free_defaults(m: Model, drug: str, o: VerifyOptions) -> VerifyOptions:
+    """Defaults that carry units apply only when the model declares them: for a model
+    without a time unit the default span is 672 model time units, for a dosed species
+    without a substance unit the default grid is 0.001-1000 model units (stated once)."""
+    default = VerifyOptions()
+    if not m.time_unit and o.end == default.end:
+        log.warning("%s: the model declares no time unit, so the default span %r does not "
+                    "apply; verifying over 672 model time units (give --end as a plain number "
+                    "to choose)", m.source, default.end)
+        o = replace(o, end=672.0)
+    try:
+        substance = m.unit_of(drug) if m.kind_of(drug) == "species" else "x"
+    except WorkbenchError:
+        substance = "x"
+    if not substance and o.doses is None and o.dose_range == default.dose_range:
+        log.warning("%s: species %r declares no substance unit, so the default dose range %s "
+                    "does not apply; using 0.001-1000 model units (give --doses or "
+                    "--dose-range as plain numbers to choose)", m.source, drug,
+                    " to ".join(default.dose_range))
+        o = replace(o, dose_range=("0.001", "1000"))
+    return o
