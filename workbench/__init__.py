@@ -16,6 +16,7 @@ from .calibrate import (
     write_calibration,
 )
 from .combine import ArchiveResult, export_archive
+from .convergence import ConvergenceOptions, ConvergenceWarning, convergence_options
 from .decision import Decision, DecisionSettings, decide, escalation_ladder, traditional_estimates
 from .dosing import Dose, Regimen, Subject, body_surface_area, dose_in_model_units, parse_regimen
 from .ensemble import Metric, parse_metric, run_ensemble, shutdown_pool
@@ -103,6 +104,8 @@ __all__ = [
     "CalibrationResult",
     "Covariate",
     "CovariateEffect",
+    "ConvergenceOptions",
+    "ConvergenceWarning",
     "Creator",
     "Criterion",
     "DataCheck",
@@ -191,6 +194,7 @@ __all__ = [
     "sample_population",
     "shutdown_pool",
     "simulate",
+    "convergence_options",
     "simulation_metrics",
     "sobol",
     "summarize",

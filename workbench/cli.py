@@ -503,7 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--points", type=int, default=101)
     s.add_argument("--outputs", help="comma-separated output ids (default: every species)")
     s.add_argument("--set", action="append", help="id=value (model units); repeatable")
-    s.add_argument("--rtol", type=float, default=1e-8)
+    s.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     s.add_argument("--atol", type=float, default=1e-12)
     s.add_argument("--max-step", type=float, default=None,
                    help="largest solver step (model time units); default: automatic")
@@ -560,7 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--skip", action="append", help="CHECK=reason (repeatable)")
     f.add_argument("--stochastic", action=argparse.BooleanOptionalAction, default=None,
                    help="force (or switch off) the Gillespie check; default: by molecule counts")
-    f.add_argument("--rtol", type=float, default=1e-8)
+    f.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     f.add_argument("--atol", type=float, default=1e-12)
     f.add_argument("--seed", type=int, default=0, help="seed of the stochastic replicates")
     f.add_argument("--out", help="directory for the CSV tables and figures")
@@ -591,7 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--method", choices=["lhs", "sobol", "random"], default="lhs")
     u.add_argument("--seed", type=int, default=0)
     u.add_argument("--percentiles", default="5,50,95")
-    u.add_argument("--rtol", type=float, default=1e-8)
+    u.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     u.add_argument("--atol", type=float, default=1e-12)
     u.add_argument("--workers", type=int, help="processes (default: every core)")
     u.add_argument("--out", required=True, help="output directory")
@@ -670,7 +673,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--provenance", help="provenance table to update with the calibrated values "
                     "(written to OUT/provenance_calibrated.csv)")
     cb.add_argument("--justification", help="why the parameters were calibrated (provenance)")
-    cb.add_argument("--rtol", type=float, default=1e-8)
+    cb.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     cb.add_argument("--atol", type=float, default=1e-12)
     cb.add_argument("--no-plots", action="store_true")
     cb.add_argument("--check", action="store_true", help="only check the problem; list findings")
@@ -789,12 +793,32 @@ def build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--workers", type=int, default=None)
     rg.add_argument("--out", default="out/regimens")
     rg.set_defaults(func=cmd_regimens)
+    for sp in sub.choices.values():  # the convergence switches of every verb that simulates
+        sp.add_argument("--no-convergence-check", action="store_true",
+                        help="skip the re-run at 100-fold tighter tolerances (see README, "
+                        "Numerical accuracy); blow-up is still detected")
+        sp.add_argument("--strict", action="store_true",
+                        help="fail (exit 1) instead of warning when a result is not converged")
     return p
+
+
+def _on_sigterm(signum, frame):  # SIGTERM ends the run like Ctrl-C
+    raise KeyboardInterrupt
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"workbench: warning: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` command; returns the exit code."""
     from .errors import WorkbenchError
+
+    import signal
+    import warnings
+
+    from ._runtime import capture_solver_log, environment_error
+    from .convergence import convergence_options
 
     parser = build_parser()
     a = parser.parse_args(argv)
@@ -804,10 +828,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     enable_stage_lines()
     try:
-        return int(a.func(a) or 0)
-    except WorkbenchError as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (main() called from a thread)
+        old_term = None
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        with capture_solver_log() as solver, convergence_options(
+                enabled=not a.no_convergence_check, strict=a.strict):
+            try:
+                return int(a.func(a) or 0)
+            except WorkbenchError as exc:
+                print(f"workbench: error: {exc}{solver.summary()}", file=sys.stderr)
+                return exc.exit_code
+            except BrokenPipeError:
+                raise
+            except OSError as exc:  # environment: disk full, permissions, unreachable host
+                print(f"workbench: error: {environment_error(exc)}", file=sys.stderr)
+                return 2
     except KeyboardInterrupt:
         print("workbench: interrupted; no output written", file=sys.stderr)
         return 130
@@ -821,6 +859,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               "workbench; rerun with WORKBENCH_DEBUG=1 for the traceback and report it.",
               file=sys.stderr)
         return 3
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+        warnings.showwarning = old_show
 
 
 if __name__ == "__main__":  # pragma: no cover
