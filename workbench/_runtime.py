@@ -24,12 +24,14 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 __all__ = ["SolverLog", "capture_solver_log", "die_with_parent", "environment_error"]
 
 _SOLVER_LINE = re.compile(rb"^(\x1b\[[0-9;]*m)*\[(ERROR|WARNING|Error|Warning|CRITICAL|"
                           rb"critical|error|warning)\]|cvodes?\.c|CVODE|KINSOL|kinsol\.c")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SYNC = b"\x00workbench-stderr-sync\x00"
 
 
 class SolverLog:
@@ -37,15 +39,30 @@ class SolverLog:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self._synced = threading.Event()
+        self._active = False
+
+    def sync(self, timeout: float = 2.0) -> None:
+        """Wait until everything written to fd 2 so far has been sorted."""
+        if not self._active:
+            return
+        self._synced.clear()
+        try:
+            sys.stderr.flush()
+            os.write(2, _SYNC + b"\n")
+        except (OSError, ValueError):
+            return
+        self._synced.wait(timeout)
 
     def summary(self) -> str:
-        """`` (solver log: first line; N more)`` or an empty string."""
+        """`` Solver log: first line; N more.`` or an empty string."""
+        self.sync()
         if not self.lines:
             return ""
         first = _ANSI.sub("", self.lines[0]).strip()
         first = re.sub(r"^\[[^\]]*\](\[rank \d+\])?(\[[^\]]*\])*\s*", "", first)[:300]
         more = f"; {len(self.lines) - 1} more line(s)" if len(self.lines) > 1 else ""
-        return f" (solver log: {first}{more})"
+        return f" Solver log: {first}{more}."
 
 
 @contextlib.contextmanager
@@ -78,6 +95,9 @@ def capture_solver_log() -> Iterator[SolverLog]:
             *lines, buf = buf.split(b"\n")
             out = []
             for ln in lines:
+                if ln == _SYNC:
+                    log._synced.set()
+                    continue
                 if _SOLVER_LINE.search(ln):
                     log.lines.append(ln.decode("utf-8", "replace"))
                 else:
@@ -94,9 +114,11 @@ def capture_solver_log() -> Iterator[SolverLog]:
 
     t = threading.Thread(target=pump, name="workbench-stderr", daemon=True)
     t.start()
+    log._active = True
     try:
         yield log
     finally:
+        log._active = False
         with contextlib.suppress(Exception):
             sys.stderr.flush()
         os.dup2(saved, 2)  # closes the pipe's last write end held by this process
@@ -186,3 +208,66 @@ def die_with_parent(root: int | None = None) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="workbench-parent-watch", daemon=True).start()
+
+
+def check_output_dir(out: str | os.PathLike[str], inputs) -> None:
+    """Refuse an output folder that equals or contains an input (or the folder of one).
+
+    ``mabel --out`` onto the study's folder would overwrite the study's model files;
+    an output folder is written as a whole (a temporary sibling renamed at the end),
+    so it may not hold anything the run reads.
+    """
+    from pathlib import Path
+
+    from .errors import SpecError
+
+    o = Path(out).resolve()
+    for i in inputs:
+        if i is None:
+            continue
+        p = Path(i).resolve()
+        if p == o or o in p.parents:
+            raise SpecError(f"the output folder {out} contains the input {i}; writing there "
+                            "could overwrite it", source=str(i), element="--out",
+                            fix="choose an output folder outside the inputs' folders")
+    if o.exists() and not o.is_dir():
+        raise SpecError(f"the output folder {out} is an existing file", source=str(out),
+                        element="--out", fix="give a folder name that is not a file")
+
+
+@contextlib.contextmanager
+def staged_output_dir(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write a multi-file output into a temporary sibling of ``out``, then move it in.
+
+    Yields the staging folder. On success every file written there is moved onto
+    the same relative path under ``out`` (files of ``out`` the run did not write
+    stay); on any error or interruption the staging folder is removed and ``out``
+    is exactly as before.
+    """
+    import shutil
+    import tempfile
+
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.is_dir():
+        from .errors import InputFileError
+
+        raise InputFileError("the output folder is an existing file", source=str(out),
+                             element="--out", fix="give a folder name that is not a file")
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield stage
+        mask = os.umask(0o022)
+        os.umask(mask)
+        for src in sorted(stage.rglob("*")):
+            dst = target / src.relative_to(stage)
+            if src.is_dir():
+                dst.mkdir(parents=True, exist_ok=True)
+                os.chmod(dst, 0o777 & ~mask)
+            else:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if dst.is_dir() and not dst.is_symlink():
+                    shutil.rmtree(dst)
+                os.replace(src, dst)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

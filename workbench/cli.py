@@ -144,6 +144,9 @@ def cmd_sensitivity(a) -> int:
     times = [float(t) for t in a.times.split(",")] if a.times else None
     outputs = [o.strip() for o in a.outputs.split(",")] if a.outputs else None
     stages = _stages(["sampling and simulating", "writing the results"], "sensitivity")
+    from ._runtime import check_output_dir, staged_output_dir
+
+    check_output_dir(a.out, [a.model, a.params])
     res = run_sensitivity(a.model, read_parameter_space(a.params), a.method, n=a.n,
                           metrics=a.metric, outputs=outputs, times=times, regimen=a.dose,
                           target=a.into, mw=a.mw, subject=Subject(weight=a.weight), end=a.end,
@@ -151,7 +154,8 @@ def cmd_sensitivity(a) -> int:
                           scheduler=a.scheduler, seed=a.seed, second_order=a.second_order,
                           check_convergence=a.convergence, levels=a.levels, progress=True)
     stages.next()
-    paths = res.write(a.out)
+    with staged_output_dir(a.out) as stage:
+        paths = res.write(stage)
     stages.__exit__(None, None, None)
     _print_table(res.indices[res.indices["rank"] <= 5])
     print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
@@ -211,7 +215,10 @@ def cmd_uncertainty(a) -> int:
                                                   absolute_tolerance=a.atol),
                     workers=a.workers, progress=True)
     stages.next()
-    paths = write_uncertainty(res, a.out)
+    from ._runtime import staged_output_dir
+
+    with staged_output_dir(a.out) as stage:
+        paths = write_uncertainty(res, stage)
     stages.__exit__(None, None, None)
     b = res.bands
     _print_table(b[b["time"].isna()] if b["time"].isna().any() else res.convergence)
@@ -368,13 +375,20 @@ def cmd_mabel(a) -> int:
         from .errors import MissingDependencyError
 
         raise MissingDependencyError(why, element="report.pdf")
-    study = read_study(a.study or BUNDLED_STUDY)
+    from ._runtime import check_output_dir, staged_output_dir
+
+    study_path = a.study or BUNDLED_STUDY
     out = Path(a.out)
-    with Stages([*mabel_stages(study, out / "package"), "report (HTML and PDF)"], "mabel") as st:
-        run = run_mabel(study, reduced=a.quick, workers=a.workers, package_dir=out / "package",
-                        stages=st)
+    check_output_dir(out, [study_path, Path(study_path).parent])
+    study = read_study(study_path)
+    # everything goes to a temporary sibling first: an interrupted or failed run leaves
+    # the output folder exactly as it was
+    with staged_output_dir(out) as stage, Stages(
+            [*mabel_stages(study, stage / "package"), "report (HTML and PDF)"], "mabel") as st:
+        run = run_mabel(study, reduced=a.quick, workers=a.workers,
+                        package_dir=stage / "package", stages=st)
         st.next()
-        paths = write_report(run, out)
+        paths = {k: out / Path(v).relative_to(stage) for k, v in write_report(run, stage).items()}
     _print_table(run.decision.table.drop(columns=["sentence"]))
     print(f"\nstarting dose: {run.decision.start_dose:.4g} {run.decision.dose_unit} "
           f"(basis: {run.decision.basis})")
@@ -812,13 +826,12 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` command; returns the exit code."""
-    from .errors import WorkbenchError
-
     import signal
     import warnings
 
     from ._runtime import capture_solver_log, environment_error
     from .convergence import convergence_options
+    from .errors import WorkbenchError
 
     parser = build_parser()
     a = parser.parse_args(argv)
