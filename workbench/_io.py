@@ -33,9 +33,7 @@ def checked_target(path: str | os.PathLike[str]) -> Path:
     from .errors import InputFileError
 
     target = Path(path)
-    if target.is_symlink():
-        target = target.resolve()
-    if target.exists():
+    if target.exists():  # following links: what a write would reach
         mode = target.stat().st_mode
         if stat.S_ISDIR(mode):
             raise InputFileError("the output is a directory", source=str(path), element="output",
@@ -52,6 +50,8 @@ def checked_target(path: str | os.PathLike[str]) -> Path:
                                      source=str(path), element="output",
                                      fix="give a path whose folders are folders")
             break
+    if target.is_symlink():
+        target = target.resolve()
     return target
 
 
