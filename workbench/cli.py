@@ -192,7 +192,10 @@ def cmd_verify(a) -> int:
             text = r["evidence"] + (f" -- {r['status'].upper()}: {r['reason']}" if r["reason"] else "")
             print("\n" + textwrap.fill(f"{r['check']}: {text}", 100, subsequent_indent="    "))
     if a.out:
-        paths = write_verification(res, a.out)
+        from ._runtime import staged_output_dir
+
+        with staged_output_dir(a.out) as stage:
+            paths = write_verification(res, stage)
         print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
     return 0 if res.passed else 1
 
@@ -243,7 +246,10 @@ def cmd_variants(a) -> int:
                            subject=Subject(weight=a.weight), end=a.end, points=a.points)
     _print_table(res.to_wide())
     if a.out:
-        paths = write_variants(res, a.out)
+        from ._runtime import staged_output_dir
+
+        with staged_output_dir(a.out) as stage:
+            paths = write_variants(res, stage)
         print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
     return 0
 
@@ -323,14 +329,17 @@ def cmd_calibrate(a) -> int:
                   max_evaluations=a.max_evaluations,
                   settings=IntegratorSettings(relative_tolerance=a.rtol, absolute_tolerance=a.atol))
     stages.next()
-    files = write_calibration(r, a.out, plots=not a.no_plots)
-    stages.__exit__(None, None, None)
-    if a.provenance:
-        from . import read_provenance, update_provenance, write_provenance
+    from ._runtime import staged_output_dir
 
-        files.append(os.path.join(a.out, "provenance_calibrated.csv"))
-        write_provenance(update_provenance(read_provenance(a.provenance), r, a.justification or ""),
-                         files[-1])
+    with staged_output_dir(a.out) as stage:
+        files = write_calibration(r, stage, plots=not a.no_plots)
+        if a.provenance:
+            from . import read_provenance, update_provenance, write_provenance
+
+            files.append(os.path.join(stage, "provenance_calibrated.csv"))
+            write_provenance(update_provenance(read_provenance(a.provenance), r,
+                                               a.justification or ""), files[-1])
+    stages.__exit__(None, None, None)
     _print_table(r.parameters[r.parameters["estimated"]][["parameter", "scale", "initial_value",
                  "final_value", "ci_low", "ci_high", "ci_method", "identifiable"]])
     print(f"\nbest objective {r.objective_best:.6g} (nominal {r.objective_nominal:.6g}); "
@@ -465,8 +474,11 @@ def cmd_regimens(a) -> int:
                                      *(Criterion.parse(t, "safety") for t in a.safety or [])],
                            target=a.into, mw=a.mw, tau=a.tau, points=a.points, subgroups=sg,
                            level=a.level, workers=a.workers, progress=True)
-    paths = write_regimens(res, a.out, window=_split_range(a.window, "--window")
-                           if a.window else None, subgroups=sg)
+    from ._runtime import staged_output_dir
+
+    with staged_output_dir(a.out) as stage:
+        paths = write_regimens(res, stage, window=_split_range(a.window, "--window")
+                               if a.window else None, subgroups=sg)
     _print_table(res.attainment if len(res.attainment) else res.summary)
     print(f"{len(pop)} subjects x {len(res.regimens)} regimens in {res.seconds:.1f} s; "
           f"wrote {len(paths)} files to {a.out}", file=sys.stderr)

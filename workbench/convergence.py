@@ -47,7 +47,8 @@ import pandas as pd
 from ._engine import IntegratorSettings
 from .errors import SimulationError
 
-__all__ = ["BlowUpError", "ConvergenceError", "ConvergenceOptions", "ConvergenceWarning",
+__all__ = ["BlowUpError", "ConvergenceError", "ConvergenceOptions", "ConvergenceReport",
+           "ConvergenceWarning", "report_of",
            "check_blowup", "check_ensemble", "check_objective", "check_simulation", "convergence_options",
            "relative_differences", "resolve_options"]
 
@@ -101,6 +102,31 @@ class ConvergenceOptions:
     factor: float = 100.0
     samples: int = 3
     blowup_limit: float = 1e30
+
+
+@dataclass(frozen=True, eq=False)
+class ConvergenceReport:
+    """What a check found: ``table`` (columns ``output``, ``max_rel_diff``, [``at_time``],
+    [``adams_vs_tight``/``bdf_vs_tight``]) and whether every output is within ``threshold``.
+
+    Kept in ``df.attrs["convergence"]`` of a result; compared by identity, so pandas
+    operations that compare ``attrs`` (concat) stay well defined.
+    """
+
+    table: pd.DataFrame
+    converged: bool
+    threshold: float
+    relative_tolerance: float
+    factor: float
+
+
+def report_of(table: pd.DataFrame | None) -> ConvergenceReport | None:
+    """The :class:`ConvergenceReport` of a check's table (None stays None)."""
+    if table is None:
+        return None
+    a = table.attrs
+    return ConvergenceReport(table, bool(a.get("converged", True)), float(a.get("threshold", 0)),
+                             float(a.get("relative_tolerance", 0)), float(a.get("factor", 0)))
 
 
 _OPTIONS: ContextVar[ConvergenceOptions] = ContextVar("workbench_convergence",

@@ -164,7 +164,7 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
         :class:`~workbench.convergence.ConvergenceOptions`; None: on unless switched
         off by :func:`~workbench.convergence.convergence_options`. A metric beyond
         any physical scale raises :class:`~workbench.convergence.BlowUpError`.
-        The table is in ``attrs["convergence"]``.
+        The :class:`~workbench.convergence.ConvergenceReport` is in ``attrs["convergence"]``.
 
     Returns
     -------
@@ -261,17 +261,17 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     res.attrs["model"] = m.source
     res.attrs["time_unit"] = m.time_unit
     res.attrs["regimen"] = str(regimen) if regimen is not None else ""
-    from .convergence import check_ensemble, resolve_options
+    from .convergence import check_ensemble, report_of, resolve_options
 
     opts = resolve_options(convergence_check)
-    res.attrs["convergence"] = check_ensemble(
+    res.attrs["convergence"] = report_of(check_ensemble(
         lambda s, rows: run_ensemble(m, table.iloc[rows], regimen, metrics=metrics,
                                      outputs=outputs, times=times, start=start, end=end,
                                      points=points, target=target, mw=mw, subject=subject,
                                      integrator=s, workers=1, progress=False,
                                      convergence_check=False),
         res, [mt.text for mt in mlist], C.STATUS, C.STATUS_OK, settings=integrator, opts=opts,
-        source=m.source)
+        source=m.source))
     return res
 
 

@@ -175,7 +175,8 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
         unless switched off by :func:`~workbench.convergence.convergence_options`.
         A state beyond any physical scale raises
         :class:`~workbench.convergence.BlowUpError` whenever ``check_finite``.
-        The table is in ``df.attrs["convergence"]``.
+        The :class:`~workbench.convergence.ConvergenceReport` is in
+        ``df.attrs["convergence"]``.
 
     Returns
     -------
@@ -218,15 +219,15 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     engine = engine_for(m.sbml, infusion_targets, m.source)
     row = BatchRunner(engine, list(params), grid, outputs, events, predose)
     arr = row.run(values, integrator, check_finite=check_finite)
+    from .convergence import check_simulation, report_of, resolve_options
+
     conv = None
     if check_finite:
-        from .convergence import check_simulation, resolve_options
-
         conv = check_simulation(engine, grid, outputs, arr, parameters=params,
                                 doses=events, settings=integrator, predose=predose,
                                 opts=resolve_options(convergence_check), source=m.source)
     df = pd.DataFrame(arr, columns=["time", *outputs])
-    df.attrs["convergence"] = conv
+    df.attrs["convergence"] = report_of(conv)
     df.attrs["units"] = {"time": m.time_unit, **output_units(m, outputs)}
     df.attrs["model"] = m.source
     df.attrs["regimen"] = str(regimen) if regimen is not None else ""

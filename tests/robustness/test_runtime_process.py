@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from robust_harness import (
+    assert_no_output,
     alive,
     assert_no_orphans,
     cleanup_group,
+    descendants,
     record_problem,
+    snapshot,
     start_cli,
     wait_for_descendants,
 )
@@ -55,5 +58,55 @@ def test_killed_parent_leaves_no_workers(tmp_path, sig):
             assert p.returncode == 130, err
             assert "interrupted" in err
             assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    finally:
+        cleanup_group(p, [k for k in kids if alive(k)])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ctrl-c", "SIGTERM"])
+def test_interrupted_mabel_leaves_the_folder_as_it_was(tmp_path, how):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("a file from before")
+    before = snapshot(out)
+    p = start_cli("mabel", "--quick", "--workers", "2", "--out", out)
+    kids = []
+    try:
+        kids = wait_for_descendants(p.pid, 3, timeout=240)
+        time.sleep(2.0)
+        if how == "ctrl-c":  # a terminal sends SIGINT to the whole foreground group
+            os.killpg(p.pid, signal.SIGINT)
+        else:
+            os.kill(p.pid, signal.SIGTERM)
+        p.wait(timeout=60)
+        err = p.stderr.read().decode("utf-8", "replace")
+        if "Traceback" in err:
+            record_problem("tracebacks", err[-300:])
+            pytest.fail(err[-3000:])
+        assert p.returncode in (130, 0), err
+        if p.returncode == 130:
+            assert_no_output(out, before=before)
+            leftovers = [q.name for q in tmp_path.iterdir() if q.name.startswith(".out.")]
+            if leftovers:
+                record_problem("partial outputs", str(leftovers))
+                pytest.fail(f"staging folders left: {leftovers}")
+        assert_no_orphans(kids, within=10)
+    finally:
+        cleanup_group(p, [k for k in kids if alive(k)])
+
+
+@pytest.mark.slow
+def test_killed_parent_leaves_no_dask_workers(tmp_path):
+    pytest.importorskip("distributed")
+    args = _sobol_args(tmp_path)
+    p = start_cli(*args, "--backend", "dask")
+    kids = []
+    try:
+        kids = wait_for_descendants(p.pid, 2, timeout=180)
+        time.sleep(3.0)
+        kids = [k for k in descendants(p.pid) if alive(k)] or kids
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=30)
+        assert_no_orphans(kids, within=15)
     finally:
         cleanup_group(p, [k for k in kids if alive(k)])

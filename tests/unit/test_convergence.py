@@ -31,7 +31,7 @@ def test_unstable_subsystem_caught_when_it_is_an_output():
     with pytest.warns(ConvergenceWarning, match=r"not converged.*X"):
         df = simulate(UNSTABLE, end=100, points=11, outputs=["Y", "X"],
                       integrator=IntegratorSettings(1e-8, 1e-12))
-    conv = df.attrs["convergence"].set_index("output")
+    conv = df.attrs["convergence"].table.set_index("output")
     assert abs(df["X"].iloc[-1]) > 1e10  # the wrong number the check is there for
     assert conv.loc["X", "max_rel_diff"] > 1.0
 
@@ -60,7 +60,7 @@ def test_ensemble_check_catches_the_unstable_subsystem():
     with pytest.warns(ConvergenceWarning, match=r"ensemble.*max\(X\)"):
         r = run_ensemble(UNSTABLE, s, metrics=["max(X)", "auc(A)"], end=100, workers=1,
                          integrator=IntegratorSettings(1e-8, 1e-12))
-    conv = r.attrs["convergence"].set_index("output")
+    conv = r.attrs["convergence"].table.set_index("output")
     assert conv.loc["auc(A)", "max_rel_diff"] < 1e-4
     assert conv.loc["max(X)", "max_rel_diff"] > 1.0
 
@@ -75,8 +75,8 @@ def test_converged_model_passes_quietly_and_matches_closed_form():
     exact = 0.2 * np.exp(-0.1 * df["time"].to_numpy())
     assert np.max(np.abs(df["Drug"].to_numpy() / exact - 1)) < 1e-8
     conv = df.attrs["convergence"]
-    assert conv.attrs["converged"] and conv["max_rel_diff"].max() < 1e-6
-    assert r.attrs["convergence"]["max_rel_diff"].max() < 1e-6
+    assert conv.converged and conv.table["max_rel_diff"].max() < 1e-6
+    assert r.attrs["convergence"].table["max_rel_diff"].max() < 1e-6
 
 
 def test_opt_out():
