@@ -47,10 +47,21 @@ import pandas as pd
 from ._engine import IntegratorSettings
 from .errors import SimulationError
 
-__all__ = ["BlowUpError", "ConvergenceError", "ConvergenceOptions", "ConvergenceReport",
-           "ConvergenceWarning", "report_of",
-           "check_blowup", "check_ensemble", "check_objective", "check_simulation", "convergence_options",
-           "relative_differences", "resolve_options"]
+__all__ = [
+    "BlowUpError",
+    "ConvergenceError",
+    "ConvergenceOptions",
+    "ConvergenceReport",
+    "ConvergenceWarning",
+    "check_blowup",
+    "check_ensemble",
+    "check_objective",
+    "check_simulation",
+    "convergence_options",
+    "relative_differences",
+    "report_of",
+    "resolve_options",
+]
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +140,9 @@ def report_of(table: pd.DataFrame | None) -> ConvergenceReport | None:
                              float(a.get("relative_tolerance", 0)), float(a.get("factor", 0)))
 
 
-_OPTIONS: ContextVar[ConvergenceOptions] = ContextVar("workbench_convergence",
-                                                      default=ConvergenceOptions())
+_OPTIONS: ContextVar[ConvergenceOptions | None] = ContextVar("workbench_convergence",
+                                                             default=None)
+_DEFAULT = ConvergenceOptions()
 
 
 @contextlib.contextmanager
@@ -140,7 +152,7 @@ def convergence_options(**changes) -> Iterator[ConvergenceOptions]:
     Example: ``with convergence_options(enabled=False): run_mabel(...)`` (the
     CLI's ``--no-convergence-check``), ``with convergence_options(strict=True)``.
     """
-    opts = replace(_OPTIONS.get(), **changes)
+    opts = replace(_OPTIONS.get() or _DEFAULT, **changes)
     token = _OPTIONS.set(opts)
     try:
         yield opts
@@ -152,7 +164,7 @@ def resolve_options(check: bool | ConvergenceOptions | None) -> ConvergenceOptio
     """The options of a call site's ``convergence_check=`` argument."""
     if isinstance(check, ConvergenceOptions):
         return check
-    opts = _OPTIONS.get()
+    opts = _OPTIONS.get() or _DEFAULT
     return opts if check is None else replace(opts, enabled=bool(check))
 
 

@@ -422,10 +422,28 @@ def assert_no_orphans(pids, within: float = 10.0) -> None:
         except OSError:
             cmd.append("?")
     record_problem("orphans", f"{len(left)} process(es) alive: {cmd}")
-    pytest.fail(f"[orphans] still alive after {within} s: {list(zip(left, cmd))}", pytrace=False)
+    pytest.fail(f"[orphans] still alive after {within} s: {list(zip(left, cmd, strict=True))}", pytrace=False)
 
 
-__all__ = ["CaseRecord", "CliResult", "configure", "note_report", "robust_record",
-           "write_records", "DEFAULT_TIMEOUT", "PROBLEMS", "alive", "assert_no_orphans",
-           "assert_no_output", "assert_unchanged", "cleanup_group", "cli_env", "descendants",
-           "record_problem", "run_cli", "snapshot", "start_cli", "wait_for_descendants"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "PROBLEMS",
+    "CaseRecord",
+    "CliResult",
+    "alive",
+    "assert_no_orphans",
+    "assert_no_output",
+    "assert_unchanged",
+    "cleanup_group",
+    "cli_env",
+    "configure",
+    "descendants",
+    "note_report",
+    "record_problem",
+    "robust_record",
+    "run_cli",
+    "snapshot",
+    "start_cli",
+    "wait_for_descendants",
+    "write_records",
+]

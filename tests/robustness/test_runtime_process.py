@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from robust_harness import (
-    assert_no_output,
     alive,
     assert_no_orphans,
+    assert_no_output,
     cleanup_group,
     descendants,
     record_problem,
@@ -43,7 +43,7 @@ def test_killed_parent_leaves_no_workers(tmp_path, sig):
         # the forkserver, the resource tracker and 2 workers
         kids = wait_for_descendants(p.pid, 4, timeout=120)
         if len(kids) < 3:
-            out, err = p.communicate(timeout=30) if p.poll() is not None else (b"", b"")
+            _, err = p.communicate(timeout=30) if p.poll() is not None else (b"", b"")
             pytest.fail(f"the workers did not start ({kids}); exit {p.returncode}: "
                         f"{err.decode()[-800:]}")
         time.sleep(1.0)
