@@ -29,7 +29,6 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "robustness"))
 
 COLUMNS = ("tracebacks", "crashes", "wrong-success", "partial outputs", "changed inputs",
            "hangs", "unclear messages", "orphans", "wrong exit code", "other failures")

@@ -1,9 +1,9 @@
 """Helpers of the robustness suite (``tests/robustness``): hostile inputs and faults against the CLI.
 
-Import them in a test module with ``from robust_harness import run_cli, snapshot, ...``
-(``tests/robustness/conftest.py`` installs the hooks; the helpers live in this
-module, not in ``conftest``, because ``tests/conftest.py`` already owns that
-module name).
+Import them in a test module of this folder with
+``from .robust_harness import run_cli, snapshot, ...`` (``tests/robustness`` is a
+package, so that its ``conftest.py``, which installs the hooks, does not shadow
+``tests/conftest.py``: both would otherwise be imported as the module ``conftest``).
 
 Every test here tries one input (or one fault) the way a careless or hostile user
 would, and checks the contract of the workbench: exit 1 (readable but wrong) or
@@ -15,7 +15,7 @@ How to write a case
 -------------------
 Tag the test with its *kind* (the row of the count table) and use the helpers::
 
-    from robust_harness import assert_no_output, assert_unchanged, run_cli, snapshot
+    from .robust_harness import assert_no_output, assert_unchanged, run_cli, snapshot
 
     pytestmark = pytest.mark.robust("archives")      # whole module, or per test
 
