@@ -8,6 +8,7 @@ folder and prints the count table by kind from the JSON written at session end.
 from __future__ import annotations
 
 import pytest
+
 from .robust_harness import configure, note_report, robust_record, write_records
 
 __all__ = ["robust_record"]  # the autouse fixture, re-exported so pytest sees it

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from .robust_harness import assert_no_output, assert_unchanged, run_cli, snapshot
 
 DATA = Path(__file__).resolve().parents[1] / "data"

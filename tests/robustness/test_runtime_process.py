@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from .robust_harness import (
     alive,
     assert_no_orphans,
