@@ -54,7 +54,7 @@ class IntegratorSettings:
         Local error tolerances. Defaults 1e-11 and 1e-12 (model units): at 1e-8
         the Crauste PEtab benchmark's observables are off by up to 1.9 % from the
         problem's reference simulation, at 1e-10 by 5e-4, at 1e-11 by 3e-5 (about
-        1.3x the cost of 1e-8 on the TMDD ensemble benchmark);
+        1.5-1.9x the CPU time of 1e-8 on the TMDD ensemble benchmark);
         :mod:`workbench.convergence` checks every result at 100-fold tighter ones.
     max_step
         Largest internal step in model time units; 0 lets CVODE choose. None (the

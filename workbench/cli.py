@@ -862,7 +862,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with capture_solver_log() as solver, convergence_options(
                 enabled=not a.no_convergence_check, strict=a.strict):
             try:
-                return int(a.func(a) or 0)
+                code = int(a.func(a) or 0)
+                note = solver.summary()
+                if note:  # recovered solver failures (e.g. retried samples): said once
+                    print(f"workbench: warning: the solver reported problems during the run "
+                          f"({len(solver.lines)} line(s)).{note}", file=sys.stderr)
+                return code
             except WorkbenchError as exc:
                 print(f"workbench: error: {exc}{solver.summary()}", file=sys.stderr)
                 return exc.exit_code
