@@ -28,8 +28,13 @@ from pathlib import Path
 
 __all__ = ["SolverLog", "capture_solver_log", "die_with_parent", "environment_error"]
 
-_SOLVER_LINE = re.compile(rb"^(\x1b\[[0-9;]*m)*\[(ERROR|WARNING|Error|Warning|CRITICAL|"
-                          rb"critical|error|warning)\]|cvodes?\.c|CVODE|KINSOL|kinsol\.c")
+#: a line of libRoadRunner's or SUNDIALS' own log: ``[ERROR][rank 0][.../cvodes.c:...]``,
+#: possibly coloured; never a line of workbench's own (``workbench: ...``)
+_SOLVER_LINE = re.compile(
+    rb"^\x1b\["  # coloured: libRoadRunner's Logger (workbench never colours its lines)
+    rb"|^\[(ERROR|WARNING|Error|Warning|CRITICAL|critical|error|warning|info|notice)\]"
+    rb"|^(Error|Warning|Critical|Fatal|Notice|Information|Debug|Trace): "  # Logger, no colour
+    rb"|^\[[^\]]*\]\S*\s.*(cvodes?|kinsol|idas?)\.c")  # SUNDIALS' own logger
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SYNC = b"\x00workbench-stderr-sync\x00"
 
@@ -60,7 +65,7 @@ class SolverLog:
         if not self.lines:
             return ""
         first = _ANSI.sub("", self.lines[0]).strip()
-        first = re.sub(r"^\[[^\]]*\](\[rank \d+\])?(\[[^\]]*\])*\s*", "", first)[:300]
+        first = re.sub(r"^\[[^\]]*\](\[rank \d+\])?(\[[^\]]*\])*\s*", "", first)[:300].rstrip(".")
         more = f"; {len(self.lines) - 1} more line(s)" if len(self.lines) > 1 else ""
         return f" Solver log: {first}{more}."
 
@@ -98,7 +103,7 @@ def capture_solver_log() -> Iterator[SolverLog]:
                 if ln == _SYNC:
                     log._synced.set()
                     continue
-                if _SOLVER_LINE.search(ln):
+                if not ln.startswith(b"workbench:") and _SOLVER_LINE.search(ln):
                     log.lines.append(ln.decode("utf-8", "replace"))
                 else:
                     out.append(ln + b"\n")
