@@ -394,7 +394,6 @@ def check_objective(objective, x, opts: ConvergenceOptions | None = None, *,
     ``fit`` is ``objective.fit_table(x)`` when already computed.
     """
     from . import columns as C
-    from .petab_objective import Objective
 
     opts = opts or resolve_options(None)
     fit = objective.fit_table(x) if fit is None else fit
@@ -409,7 +408,9 @@ def check_objective(objective, x, opts: ConvergenceOptions | None = None, *,
         return None
     s = objective.settings
     try:
-        tight = Objective(objective.problem, tightened(s, opts.factor)).fit_table(x)
+        # the objective's own class (workbench.petab_objective.Objective), so that this
+        # module needs no import of the calibration layer
+        tight = type(objective)(objective.problem, tightened(s, opts.factor)).fit_table(x)
     except SimulationError as exc:
         log.warning("%s: convergence check skipped: the tighter run failed (%s)", source, exc)
         return None
