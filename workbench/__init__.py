@@ -16,6 +16,7 @@ from .calibrate import (
     write_calibration,
 )
 from .combine import ArchiveResult, export_archive
+from .convergence import ConvergenceOptions, ConvergenceWarning, convergence_options
 from .decision import Decision, DecisionSettings, decide, traditional_estimates
 from .dosing import Dose, Regimen, Subject, body_surface_area, dose_in_model_units, parse_regimen
 from .ensemble import Metric, parse_metric, run_ensemble, shutdown_pool
@@ -102,6 +103,8 @@ __all__ = [
     "ArchiveResult",
     "Benchmark",
     "CalibrationResult",
+    "ConvergenceOptions",
+    "ConvergenceWarning",
     "Covariate",
     "CovariateEffect",
     "Creator",
@@ -152,6 +155,7 @@ __all__ = [
     "compare_regimens",
     "compare_variants",
     "compute_metrics",
+    "convergence_options",
     "decide",
     "dose_in_model_units",
     "escalation_ladder",

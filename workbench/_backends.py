@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import pickle
 import signal
 import threading
@@ -157,8 +158,12 @@ def _runner_for(spec: _Spec) -> _ChunkRunner:
         return runner
 
 
-def _pool_init() -> None:
+def _pool_init(root: int | None = None) -> None:
+    from ._runtime import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool on Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # no KeyboardInterrupt (and traceback) here
+    die_with_parent(root)  # a killed workbench leaves no worker behind
 
 
 def _pool_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int,
@@ -195,7 +200,7 @@ class _WarmPool:
             else:  # pragma: no cover - Windows, macOS without forkserver
                 ctx = mp.get_context("spawn")
             self.ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                          initializer=_pool_init)
+                                          initializer=_pool_init, initargs=(os.getpid(),))
             self.workers = workers
             return self.ex
 

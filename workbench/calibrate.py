@@ -57,8 +57,10 @@ __all__ = ["CalibrationResult", "calibrate", "profile_likelihood", "update_prove
 log = logging.getLogger(__name__)
 
 #: polishing divides the CVODE tolerances by this (1e-8 -> 1e-12), so that finite
-#: differences with a larger step resolve flat valleys
+#: differences with a larger step resolve flat valleys; never below a relative
+#: tolerance of 1e-13 (CVODE cannot meet tolerances near machine precision)
 _POLISH_FACTOR = 1e4
+_POLISH_FLOOR = 1e-13
 _METHODS = ("auto", "least_squares", "lbfgsb")
 
 
@@ -201,8 +203,12 @@ def _local_fit(obj: Objective, x0: np.ndarray, method: str, max_evaluations: int
 _WORKER: dict[str, object] = {}
 
 
-def _worker_init(obj: Objective) -> None:
+def _worker_init(obj: Objective, root: int | None = None) -> None:
+    from ._runtime import die_with_parent
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool on Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(root)  # a killed workbench leaves no worker behind
     _WORKER["obj"] = obj
 
 
@@ -211,11 +217,16 @@ def _worker_start(i: int, x0: np.ndarray, method: str, max_evaluations: int, see
                          resample_seed=seed)
 
 
+def _polish_settings(s: IntegratorSettings) -> IntegratorSettings:
+    """``s`` tightened by :data:`_POLISH_FACTOR`, the relative tolerance not below 1e-13."""
+    return s.tightened(max(1.0, min(_POLISH_FACTOR, s.relative_tolerance / _POLISH_FLOOR)))
+
+
 def _tight(obj: Objective) -> Objective:
     """The objective with CVODE tolerances 1e4 times tighter (for polishing)."""
     key = "tight"
     if _WORKER.get("tight_of") is not obj:
-        _WORKER[key] = Objective(obj.problem, obj.settings.tightened(_POLISH_FACTOR))
+        _WORKER[key] = Objective(obj.problem, _polish_settings(obj.settings))
         _WORKER["tight_of"] = obj
     return _WORKER[key]  # type: ignore[return-value]
 
@@ -239,7 +250,7 @@ def _pool(obj: Objective, workers: int):
     else:  # pragma: no cover - Windows, macOS without forkserver
         ctx = mp.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                               initargs=(obj,))
+                               initargs=(obj, os.getpid()))
 
 
 def _run_tasks(obj: Objective, tasks: list[tuple], fn, workers: int, desc: str,
@@ -435,7 +446,7 @@ def calibrate(problem: PetabProblem | str | os.PathLike[str], *, starts: int = 2
               include_nominal: bool = False, polish: int = 3,
               profile: Sequence[str] | str | None = None,
               settings: IntegratorSettings | None = None,
-              progress: bool | None = None) -> CalibrationResult:
+              progress: bool | None = None, convergence_check=None) -> CalibrationResult:
     """Fit a PEtab problem by multi-start local optimisation.
 
     Parameters
@@ -460,14 +471,19 @@ def calibrate(problem: PetabProblem | str | os.PathLike[str], *, starts: int = 2
         Also start from the nominal values of the parameter table.
     polish
         The best ``polish`` starts are refined again with CVODE tolerances 1e4
-        times tighter (and a larger finite-difference step), which resolves flat
+        times tighter, the relative one not below 1e-13 (and a larger finite-difference step), which resolves flat
         valleys; the reported objectives (best and nominal) use those tolerances.
     profile
         Estimated parameter ids to profile, or ``"all"``.
     settings
-        CVODE settings (default relative 1e-8, absolute 1e-12).
+        CVODE settings (default :class:`~workbench.IntegratorSettings`: relative 1e-11,
+        absolute 1e-12).
     progress
         Show a progress bar (default: when stderr is a terminal).
+    convergence_check
+        Simulate the best fit again at 100-fold tighter tolerances and warn
+        (:class:`~workbench.convergence.ConvergenceWarning`) when an observable
+        moves by more than 1e-4 relative (see :func:`workbench.convergence.check_objective`).
 
     Returns
     -------
@@ -511,8 +527,8 @@ def calibrate(problem: PetabProblem | str | os.PathLike[str], *, starts: int = 2
             if q["status"] == C.STATUS_OK and q["f"] <= q["f0"]:
                 res[i] = {**res[i], "x": q["x"], "f": q["f"], "nfev": res[i]["nfev"] + q["nfev"],
                           "seconds": res[i]["seconds"] + q["seconds"],
-                          "message": res[i]["message"] + "; polished with tolerances / "
-                          f"{_POLISH_FACTOR:g}"}
+                          "message": res[i]["message"] + "; polished with relative tolerance "
+                          f"{_polish_settings(obj.settings).relative_tolerance:g}"}
     rows = []
     for i in range(len(X0)):
         r = res[i]
@@ -526,7 +542,7 @@ def calibrate(problem: PetabProblem | str | os.PathLike[str], *, starts: int = 2
     i_best = int(ok[C.START].iloc[0])
     x_best = np.asarray(res[i_best]["x"], dtype=float)
     initial = np.asarray(res[i_best]["x0"], dtype=float)
-    ref = Objective(pr, obj.settings.tightened(_POLISH_FACTOR)) if chosen else obj
+    ref = Objective(pr, _polish_settings(obj.settings)) if chosen else obj
     f_best = ref(x_best)
     se = _standard_errors(ref, x_best)
     prof = None
@@ -537,6 +553,9 @@ def calibrate(problem: PetabProblem | str | os.PathLike[str], *, starts: int = 2
                                        progress=progress)
     params = _parameter_table(pr, x_best, initial, se, cis)
     fit = ref.fit_table(x_best)
+    from .convergence import check_objective, resolve_options
+
+    check_objective(obj, x_best, resolve_options(convergence_check), fit=obj.fit_table(x_best))
     nllh_best = float(fit[C.NLLH].sum())
     f_nom, nllh_nom = ref(x_nom), ref.nllh(x_nom)
     goodness = _goodness(obj, fit, f_best, nllh_best, f_nom, nllh_nom)

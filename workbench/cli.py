@@ -144,6 +144,9 @@ def cmd_sensitivity(a) -> int:
     times = [float(t) for t in a.times.split(",")] if a.times else None
     outputs = [o.strip() for o in a.outputs.split(",")] if a.outputs else None
     stages = _stages(["sampling and simulating", "writing the results"], "sensitivity")
+    from ._runtime import check_output_dir, staged_output_dir
+
+    check_output_dir(a.out, [a.model, a.params])
     res = run_sensitivity(a.model, read_parameter_space(a.params), a.method, n=a.n,
                           metrics=a.metric, outputs=outputs, times=times, regimen=a.dose,
                           target=a.into, mw=a.mw, subject=Subject(weight=a.weight), end=a.end,
@@ -151,7 +154,8 @@ def cmd_sensitivity(a) -> int:
                           scheduler=a.scheduler, seed=a.seed, second_order=a.second_order,
                           check_convergence=a.convergence, levels=a.levels, progress=True)
     stages.next()
-    paths = res.write(a.out)
+    with staged_output_dir(a.out) as stage:
+        paths = res.write(stage)
     stages.__exit__(None, None, None)
     _print_table(res.indices[res.indices["rank"] <= 5])
     print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
@@ -188,7 +192,10 @@ def cmd_verify(a) -> int:
             text = r["evidence"] + (f" -- {r['status'].upper()}: {r['reason']}" if r["reason"] else "")
             print("\n" + textwrap.fill(f"{r['check']}: {text}", 100, subsequent_indent="    "))
     if a.out:
-        paths = write_verification(res, a.out)
+        from ._runtime import staged_output_dir
+
+        with staged_output_dir(a.out) as stage:
+            paths = write_verification(res, stage)
         print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
     return 0 if res.passed else 1
 
@@ -211,7 +218,10 @@ def cmd_uncertainty(a) -> int:
                                                   absolute_tolerance=a.atol),
                     workers=a.workers, progress=True)
     stages.next()
-    paths = write_uncertainty(res, a.out)
+    from ._runtime import staged_output_dir
+
+    with staged_output_dir(a.out) as stage:
+        paths = write_uncertainty(res, stage)
     stages.__exit__(None, None, None)
     b = res.bands
     _print_table(b[b["time"].isna()] if b["time"].isna().any() else res.convergence)
@@ -236,7 +246,10 @@ def cmd_variants(a) -> int:
                            subject=Subject(weight=a.weight), end=a.end, points=a.points)
     _print_table(res.to_wide())
     if a.out:
-        paths = write_variants(res, a.out)
+        from ._runtime import staged_output_dir
+
+        with staged_output_dir(a.out) as stage:
+            paths = write_variants(res, stage)
         print(f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
     return 0
 
@@ -316,14 +329,17 @@ def cmd_calibrate(a) -> int:
                   max_evaluations=a.max_evaluations,
                   settings=IntegratorSettings(relative_tolerance=a.rtol, absolute_tolerance=a.atol))
     stages.next()
-    files = write_calibration(r, a.out, plots=not a.no_plots)
-    stages.__exit__(None, None, None)
-    if a.provenance:
-        from . import read_provenance, update_provenance, write_provenance
+    from ._runtime import staged_output_dir
 
-        files.append(os.path.join(a.out, "provenance_calibrated.csv"))
-        write_provenance(update_provenance(read_provenance(a.provenance), r, a.justification or ""),
-                         files[-1])
+    with staged_output_dir(a.out) as stage:
+        files = write_calibration(r, stage, plots=not a.no_plots)
+        if a.provenance:
+            from . import read_provenance, update_provenance, write_provenance
+
+            files.append(os.path.join(stage, "provenance_calibrated.csv"))
+            write_provenance(update_provenance(read_provenance(a.provenance), r,
+                                               a.justification or ""), files[-1])
+    stages.__exit__(None, None, None)
     _print_table(r.parameters[r.parameters["estimated"]][["parameter", "scale", "initial_value",
                  "final_value", "ci_low", "ci_high", "ci_method", "identifiable"]])
     print(f"\nbest objective {r.objective_best:.6g} (nominal {r.objective_nominal:.6g}); "
@@ -368,13 +384,20 @@ def cmd_mabel(a) -> int:
         from .errors import MissingDependencyError
 
         raise MissingDependencyError(why, element="report.pdf")
-    study = read_study(a.study or BUNDLED_STUDY)
+    from ._runtime import check_output_dir, staged_output_dir
+
+    study_path = a.study or BUNDLED_STUDY
     out = Path(a.out)
-    with Stages([*mabel_stages(study, out / "package"), "report (HTML and PDF)"], "mabel") as st:
-        run = run_mabel(study, reduced=a.quick, workers=a.workers, package_dir=out / "package",
-                        stages=st)
+    check_output_dir(out, [study_path, Path(study_path).parent])
+    study = read_study(study_path)
+    # everything goes to a temporary sibling first: an interrupted or failed run leaves
+    # the output folder exactly as it was
+    with staged_output_dir(out) as stage, Stages(
+            [*mabel_stages(study, stage / "package"), "report (HTML and PDF)"], "mabel") as st:
+        run = run_mabel(study, reduced=a.quick, workers=a.workers,
+                        package_dir=stage / "package", stages=st)
         st.next()
-        paths = write_report(run, out)
+        paths = {k: out / Path(v).relative_to(stage) for k, v in write_report(run, stage).items()}
     _print_table(run.decision.table.drop(columns=["sentence"]))
     print(f"\nstarting dose: {run.decision.start_dose:.4g} {run.decision.dose_unit} "
           f"(basis: {run.decision.basis})")
@@ -451,8 +474,11 @@ def cmd_regimens(a) -> int:
                                      *(Criterion.parse(t, "safety") for t in a.safety or [])],
                            target=a.into, mw=a.mw, tau=a.tau, points=a.points, subgroups=sg,
                            level=a.level, workers=a.workers, progress=True)
-    paths = write_regimens(res, a.out, window=_split_range(a.window, "--window")
-                           if a.window else None, subgroups=sg)
+    from ._runtime import staged_output_dir
+
+    with staged_output_dir(a.out) as stage:
+        paths = write_regimens(res, stage, window=_split_range(a.window, "--window")
+                               if a.window else None, subgroups=sg)
     _print_table(res.attainment if len(res.attainment) else res.summary)
     print(f"{len(pop)} subjects x {len(res.regimens)} regimens in {res.seconds:.1f} s; "
           f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
@@ -507,7 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--points", type=int, default=101)
     s.add_argument("--outputs", help="comma-separated output ids (default: every species)")
     s.add_argument("--set", action="append", help="id=value (model units); repeatable")
-    s.add_argument("--rtol", type=float, default=1e-8)
+    s.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     s.add_argument("--atol", type=float, default=1e-12)
     s.add_argument("--max-step", type=float, default=None,
                    help="largest solver step (model time units); default: automatic")
@@ -564,7 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--skip", action="append", help="CHECK=reason (repeatable)")
     f.add_argument("--stochastic", action=argparse.BooleanOptionalAction, default=None,
                    help="force (or switch off) the Gillespie check; default: by molecule counts")
-    f.add_argument("--rtol", type=float, default=1e-8)
+    f.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     f.add_argument("--atol", type=float, default=1e-12)
     f.add_argument("--seed", type=int, default=0, help="seed of the stochastic replicates")
     f.add_argument("--out", help="directory for the CSV tables and figures")
@@ -595,7 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--method", choices=["lhs", "sobol", "random"], default="lhs")
     u.add_argument("--seed", type=int, default=0)
     u.add_argument("--percentiles", default="5,50,95")
-    u.add_argument("--rtol", type=float, default=1e-8)
+    u.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     u.add_argument("--atol", type=float, default=1e-12)
     u.add_argument("--workers", type=int, help="processes (default: every core)")
     u.add_argument("--out", required=True, help="output directory")
@@ -676,7 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--provenance", help="provenance table to update with the calibrated values "
                     "(written to OUT/provenance_calibrated.csv)")
     cb.add_argument("--justification", help="why the parameters were calibrated (provenance)")
-    cb.add_argument("--rtol", type=float, default=1e-8)
+    cb.add_argument("--rtol", type=float, default=1e-11,
+                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
     cb.add_argument("--atol", type=float, default=1e-12)
     cb.add_argument("--no-plots", action="store_true")
     cb.add_argument("--check", action="store_true", help="only check the problem; list findings")
@@ -795,11 +825,30 @@ def build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--workers", type=int, default=None)
     rg.add_argument("--out", default="out/regimens")
     rg.set_defaults(func=cmd_regimens)
+    for sp in sub.choices.values():  # the convergence switches of every verb that simulates
+        sp.add_argument("--no-convergence-check", action="store_true",
+                        help="skip the re-run at 100-fold tighter tolerances (see README, "
+                        "Numerical accuracy); blow-up is still detected")
+        sp.add_argument("--strict", action="store_true",
+                        help="fail (exit 1) instead of warning when a result is not converged")
     return p
+
+
+def _on_sigterm(signum, frame):  # SIGTERM ends the run like Ctrl-C
+    raise KeyboardInterrupt
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"workbench: warning: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``workbench`` command; returns the exit code."""
+    import signal
+    import warnings
+
+    from ._runtime import capture_solver_log, environment_error
+    from .convergence import convergence_options
     from .errors import WorkbenchError
 
     parser = build_parser()
@@ -810,16 +859,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     enable_stage_lines()
     try:
-        from .input_checks import check_cli_numbers
-        from .limits import set_limit
+        old_term = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (main() called from a thread)
+        old_term = None
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        with capture_solver_log() as solver, convergence_options(
+                enabled=not a.no_convergence_check, strict=a.strict):
+            try:
+                from .input_checks import check_cli_numbers
+                from .limits import set_limit
 
-        for text in a.limit or []:
-            set_limit(text)
-        check_cli_numbers(a)  # a bad number is named before any model is read
-        return int(a.func(a) or 0)
-    except WorkbenchError as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+                for text in a.limit or []:
+                    set_limit(text)
+                check_cli_numbers(a)  # a bad number is named before any model is read
+                code = int(a.func(a) or 0)
+                note = solver.summary()
+                if note:  # recovered solver failures (e.g. retried samples): said once
+                    print(f"workbench: warning: the solver reported problems during the run "
+                          f"({len(solver.lines)} line(s)).{note}", file=sys.stderr)
+                return code
+            except WorkbenchError as exc:
+                print(f"workbench: error: {exc}{solver.summary()}", file=sys.stderr)
+                return exc.exit_code
+            except BrokenPipeError:
+                raise
+            except OSError as exc:  # environment: disk full, permissions, unreachable host
+                print(f"workbench: error: {environment_error(exc)}", file=sys.stderr)
+                return 2
     except KeyboardInterrupt:
         print("workbench: interrupted; no output written", file=sys.stderr)
         return 130
@@ -833,6 +901,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               "workbench; rerun with WORKBENCH_DEBUG=1 for the traceback and report it.",
               file=sys.stderr)
         return 3
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+        warnings.showwarning = old_show
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -107,7 +107,7 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
                  subject: Subject | None = None, integrator: IntegratorSettings | None = None,
                  workers: int | None = None, backend: str = "processes", scheduler=None,
                  chunk_size: int | None = None, n: int | None = None, seed: int | None = None,
-                 progress: bool | None = None) -> pd.DataFrame:
+                 progress: bool | None = None, convergence_check=None) -> pd.DataFrame:
     """Simulate a model once per sample and return metrics per sample.
 
     Parameters
@@ -157,6 +157,14 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
         Number of samples and seed when ``samples`` is a ParameterSpace.
     progress
         Show a progress bar (default: when stderr is a terminal).
+    convergence_check
+        Re-run three samples (first, middle, last) in this process at 100-fold
+        tighter tolerances and warn (:class:`~workbench.convergence.ConvergenceWarning`)
+        when a metric moves by more than 1e-4 relative; True/False or
+        :class:`~workbench.convergence.ConvergenceOptions`; None: on unless switched
+        off by :func:`~workbench.convergence.convergence_options`. A metric beyond
+        any physical scale raises :class:`~workbench.convergence.BlowUpError`.
+        The :class:`~workbench.convergence.ConvergenceReport` is in ``attrs["convergence"]``.
 
     Returns
     -------
@@ -253,6 +261,17 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     res.attrs["model"] = m.source
     res.attrs["time_unit"] = m.time_unit
     res.attrs["regimen"] = str(regimen) if regimen is not None else ""
+    from .convergence import check_ensemble, report_of, resolve_options
+
+    opts = resolve_options(convergence_check)
+    res.attrs["convergence"] = report_of(check_ensemble(
+        lambda s, rows: run_ensemble(m, table.iloc[rows], regimen, metrics=metrics,
+                                     outputs=outputs, times=times, start=start, end=end,
+                                     points=points, target=target, mw=mw, subject=subject,
+                                     integrator=s, workers=1, progress=False,
+                                     convergence_check=False),
+        res, [mt.text for mt in mlist], C.STATUS, C.STATUS_OK, settings=integrator, opts=opts,
+        source=m.source))
     return res
 
 

@@ -99,7 +99,8 @@ class Objective:
     problem
         A :class:`PetabProblem`.
     settings
-        CVODE settings (default relative 1e-8, absolute 1e-12).
+        CVODE settings (default :class:`~workbench.IntegratorSettings`: relative 1e-11,
+        absolute 1e-12).
     measurements
         Another measurement table for the same problem (e.g. a dense time grid
         for plots; its ``measurement`` column may be NaN).

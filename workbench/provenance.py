@@ -278,7 +278,9 @@ def write_provenance(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write the table as CSV, or XLSX when ``path`` ends in ``.xlsx``, atomically.
 
     The XLSX has the table on sheet ``provenance`` and the column meanings on
-    sheet ``columns``. :func:`read_provenance` gives the same table back.
+    sheet ``columns``. :func:`read_provenance` gives the same table back. Text
+    beginning with ``= + - @`` is stored as text, never as a formula (a note
+    such as ``=HYPERLINK(...)`` would otherwise run when the sheet is opened).
     """
     from ._io import atomic_write_bytes, atomic_write_text
 
@@ -291,6 +293,13 @@ def write_provenance(table: pd.DataFrame, path: str | os.PathLike[str]) -> None:
         with pd.ExcelWriter(buf, engine="openpyxl") as xw:
             df.to_excel(xw, sheet_name="provenance", index=False)
             doc.to_excel(xw, sheet_name="columns", index=False)
+            for ws in xw.book.worksheets:
+                for row in ws.iter_rows():
+                    for cell in row:
+                        if isinstance(cell.value, str) and cell.value[:1] in "=+-@" \
+                                and cell.value:
+                            cell.data_type = "s"  # text, not a formula
+                            cell.quotePrefix = True
         atomic_write_bytes(path, buf.getvalue())
     else:
         atomic_write_text(path, df.to_csv(index=False, lineterminator="\n"))

@@ -131,7 +131,7 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
              parameters: Mapping[str, float] | None = None, target: str | None = None,
              mw: float | str | None = None, subject: Subject | None = None,
              integrator: IntegratorSettings | None = None, predose: bool = False,
-             check_finite: bool = True) -> pd.DataFrame:
+             check_finite: bool = True, convergence_check=None) -> pd.DataFrame:
     """Simulate a model, optionally under a dosing regimen.
 
     Parameters
@@ -172,6 +172,16 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     predose
         Repeat each output time that is a dose time: first the state just
         before the dose, then after it (used for troughs).
+    convergence_check
+        Re-run at 100-fold tighter tolerances and warn
+        (:class:`~workbench.convergence.ConvergenceWarning`) when an output moves
+        by more than 1e-4 relative; True/False or
+        :class:`~workbench.convergence.ConvergenceOptions`; None (default): on,
+        unless switched off by :func:`~workbench.convergence.convergence_options`.
+        A state beyond any physical scale raises
+        :class:`~workbench.convergence.BlowUpError` whenever ``check_finite``.
+        The :class:`~workbench.convergence.ConvergenceReport` is in
+        ``df.attrs["convergence"]``.
 
     Returns
     -------
@@ -215,10 +225,18 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     except (TypeError, ValueError):
         raise SpecError("a parameter value is not a number", source=m.source,
                         element="parameters") from None
-    row = BatchRunner(engine_for(m.sbml, infusion_targets, m.source), list(params), grid,
-                      outputs, events, predose)
+    engine = engine_for(m.sbml, infusion_targets, m.source)
+    row = BatchRunner(engine, list(params), grid, outputs, events, predose)
     arr = row.run(values, integrator, check_finite=check_finite)
+    from .convergence import check_simulation, report_of, resolve_options
+
+    conv = None
+    if check_finite:
+        conv = check_simulation(engine, grid, outputs, arr, parameters=params,
+                                doses=events, settings=integrator, predose=predose,
+                                opts=resolve_options(convergence_check), source=m.source)
     df = pd.DataFrame(arr, columns=["time", *outputs])
+    df.attrs["convergence"] = report_of(conv)
     df.attrs["units"] = {"time": m.time_unit, **output_units(m, outputs)}
     df.attrs["model"] = m.source
     df.attrs["regimen"] = str(regimen) if regimen is not None else ""

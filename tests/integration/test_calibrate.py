@@ -81,7 +81,7 @@ def test_standard_errors_match_the_closed_form_fisher_information(decay_fit):
 
 def test_standard_errors_use_the_polished_tolerances(tmp_path, monkeypatch):
     """The Fisher information is evaluated with the objective f_best and the fit use."""
-    from workbench.calibrate import _POLISH_FACTOR
+    from workbench.calibrate import _polish_settings
     from workbench.petab_objective import Objective
 
     seen = []
@@ -93,7 +93,7 @@ def test_standard_errors_use_the_polished_tolerances(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Objective, "fisher_information", spy)
     r = calibrate(decay_problem(tmp_path, seed=2), starts=1, seed=0, polish=1)
-    assert seen == [r.settings.tightened(_POLISH_FACTOR).relative_tolerance]
+    assert seen == [_polish_settings(r.settings).relative_tolerance]
     assert seen[0] < r.settings.relative_tolerance
 
 

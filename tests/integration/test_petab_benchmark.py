@@ -71,3 +71,26 @@ def test_simulations_match_collection(name):
 @pytest.mark.slow
 def test_simulations_match_collection_bachmann():
     _compare_simulated("Bachmann_MSB2011", 1e-4)  # 36 conditions, numeric overrides
+
+
+def test_crauste_at_the_default_tolerances():
+    """Crauste et al. 2017: the stiffest problem; at rtol 1e-8 the observables were off by up
+    to 1.9 % (EarlyEffector at t = 13). The defaults (IntegratorSettings()) must agree with
+    the collection's simulated data within 1e-4 (issue 15)."""
+    _compare_simulated("Crauste_CellSystems2017", 1e-4)
+
+
+def test_crauste_convergence_check_flags_loose_tolerances():
+    import warnings
+
+    from workbench import IntegratorSettings
+    from workbench.convergence import ConvergenceWarning, check_objective
+
+    d = require(PETAB_BENCH / "Crauste_CellSystems2017")
+    pr = read_petab(next(d.glob("*.yaml")))
+    with pytest.warns(ConvergenceWarning, match="EarlyEffector"):
+        check_objective(Objective(pr, IntegratorSettings(1e-8, 1e-12)), pr.x_nominal)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        table = check_objective(Objective(pr), pr.x_nominal)
+    assert table["max_rel_diff"].max() < 1e-4

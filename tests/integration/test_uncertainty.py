@@ -77,7 +77,8 @@ def test_time_course_from_end_integrates_only_its_points(model, monkeypatch):
     monkeypatch.setattr(E, "_time_grid", lambda *a, **k: grids.append(orig(*a, **k)) or grids[-1])
     res = propagate(model, lognormal_cl(), "100 nmol iv", outputs=["Drug"], end=24,
                     target="Drug", n=8, seed=1, workers=1)
-    assert [len(g) for g in grids] == [101]
+    # the ensemble's grid (and the convergence check's re-run of three samples on the same)
+    assert grids and all(len(g) == 101 for g in grids)
     assert sorted(set(res.bands.time)) == pytest.approx(np.linspace(0, 24, 101))
     cl = res.runs["CL"].to_numpy()
     for t in (0.24, 12.0, 24.0):

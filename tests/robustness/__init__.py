@@ -1,0 +1,1 @@
+"""Robustness suite (issue 15): a package, so its conftest does not shadow tests/conftest.py."""
