@@ -34,7 +34,7 @@ def _blocks():
     params = []
     for doc in DOCS:
         text = doc.read_text()
-        for k, m in enumerate(FENCE.finditer(text)):
+        for m in FENCE.finditer(text):
             lang, body = m.group(1), m.group(2)
             line = text[:m.start()].count("\n") + 1
             marks = []
