@@ -1,4 +1,4 @@
-"""Every ```bash and ```python block of README.md and docs/*.md runs as written.
+"""Every ```bash and ```python block of README.md and docs/**/*.md runs as written.
 
 Blocks run in document order in one scratch directory per document that mirrors
 the repository (``models/``, ``studies/``, ``examples/``, ``tests/``, ``scripts/``
@@ -25,7 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```(bash|python)[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 MARK = re.compile(r"^#\s*doc-test:\s*(skip|slow)\s*(?:-|:)?\s*(.*)$")
 
