@@ -86,6 +86,11 @@ VERB_HELP: dict[str, tuple[str, str]] = {
         "(Python: workbench.run_mabel, workbench.write_report).",
         "workbench mabel                      # the bundled CD3 study into out/mabel\n"
         "workbench mabel studies/cd3_bispecific.yaml --quick --out out/quick"),
+    "benchmark": (
+        "Retrospective validation: run every reference study (studies/reference) through "
+        "the MABEL job and compare the proposed start with the clinical outcome "
+        "(Python: workbench.benchmark.retrospective).",
+        "workbench benchmark --quick --out out/benchmark"),
     "population": (
         "Build a virtual population (covariates, between-subject variability, allometry, "
         "plausible-patient filter) and write it as CSV "

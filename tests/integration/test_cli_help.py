@@ -26,9 +26,9 @@ def test_every_verb_has_a_description_and_an_example(verb, capsys):
     parser = _verbs()[verb]
     first = (parser.description or "").strip().splitlines()
     assert first and len(first[0]) > 20, f"{verb}: no description"
-    assert "Example:" in out, f"{verb}: no example in --help"
+    assert "\nExample:\n" in out, f"{verb}: no example in --help"
     # each example line is a `workbench VERB ...` command whose options exist
-    example = out.split("Example:", 1)[1].replace("\\\n", " ")
+    example = out.split("\nExample:\n", 1)[1].replace("\\\n", " ")
     commands = [ln.split("#")[0].split(">")[0].strip() for ln in example.splitlines()]
     commands = [c for c in commands if c.startswith("workbench ")]
     assert commands, f"{verb}: the example has no workbench command"
