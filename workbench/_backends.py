@@ -190,6 +190,12 @@ class _WarmPool:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
+        if getattr(mp.current_process(), "_inheriting", False):
+            # a worker starting up re-imports the caller's script; without a
+            # `__main__` guard the script calls the ensemble again here. Stop this
+            # worker quietly (SystemExit prints no traceback): the caller then
+            # reports the broken pool once, with the fix.
+            raise SystemExit(1)
         with self.lock:
             if self.ex is not None and self.workers == workers:
                 return self.ex

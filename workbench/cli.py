@@ -58,11 +58,33 @@ def cmd_validate(a) -> int:
         print(json.dumps({"source": df.attrs.get("source"), "errors": n_err,
                           "findings": json.loads(df.to_json(orient="records"))}, indent=1))
     else:
-        counts = df.groupby("severity")["count"].sum().to_dict()
-        _print_table(df[["severity", "code", "element", "line", "message", "fix"]])
-        print(f"\n{a.model}: {n_err} error(s), {counts.get('warning', 0)} warning(s), "
-              f"{counts.get('info', 0)} note(s)")
+        _print_findings(a.model, df, n_err)
     return 1 if n_err else 0
+
+
+def _print_findings(source, df, n_err: int) -> None:
+    """Validation findings for a terminal: the summary first, then one wrapped paragraph
+    per finding (severity, code, element, line), its message and the fix."""
+    import shutil
+    import textwrap
+
+    counts = df.groupby("severity")["count"].sum().to_dict() if len(df) else {}
+    print(f"{source}: {n_err} error(s), {counts.get('warning', 0)} warning(s), "
+          f"{counts.get('info', 0)} note(s)")
+    width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
+    order = {"fatal": 0, "error": 1, "warning": 2, "info": 3}
+    df = df.sort_values("severity", key=lambda s: s.map(order).fillna(4), kind="stable")
+    for _, r in df.iterrows():
+        where = ", ".join(x for x in (
+            str(r["element"]) if r["element"] == r["element"] and r["element"] else "",
+            f"line {int(r['line'])}" if r["line"] == r["line"] and r["line"] else "") if x)
+        n = int(r["count"]) if r["count"] == r["count"] else 1
+        head = f"{str(r['severity']).upper()} {r['code']}" + (f" ({where})" if where else "") \
+            + (f" x{n}" if n > 1 else "")
+        print("\n" + textwrap.fill(f"{head}: {r['message']}", width, subsequent_indent="    "))
+        if r["fix"] == r["fix"] and r["fix"]:
+            print(textwrap.fill(f"fix: {r['fix']}", width, initial_indent="    ",
+                                subsequent_indent="    "))
 
 
 def cmd_info(a) -> int:
@@ -227,23 +249,33 @@ def cmd_uncertainty(a) -> int:
     _print_table(b[b["time"].isna()] if b["time"].isna().any() else res.convergence)
     print(f"convergence (n/2 vs n): {'converged' if res.converged else 'NOT converged'}; "
           f"wrote {len(paths)} files to {a.out}", file=sys.stderr)
+    if not res.converged and not a.allow_unconverged:
+        print("workbench: error: the prediction bands did not converge (band_convergence.csv: "
+              "the percentiles of the first n/2 samples differ from those of all n). Fix: "
+              "raise --n, or pass --allow-unconverged to accept indicative bands.",
+              file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_variants(a) -> int:
     from . import DoseFor, Subject, Variant, compare_variants, read_variants, write_variants
 
-    vs = read_variants(a.variants) if a.variants else (
-        [Variant("base", target=a.into)] if a.into else [])
+    vs = read_variants(a.variants) if a.variants else []
     for text in a.variant or []:
         name, _, rest = text.partition("=")
         path, _, tgt = rest.partition("@")
         vs.append(Variant(name.strip(), path.strip() or None, tgt.strip() or None))
+    # the base model always comes first: relative differences refer to it
+    names = {v.name for v in vs}
+    base = next(n for n in ("base", "base model", "base (unchanged)") if n not in names)
+    vs.insert(0, Variant(base, target=a.into, description="the model given on the command line"))
     dose_for = [DoseFor(t.rsplit("=", 1)[0].strip(), float(t.rsplit("=", 1)[1]))
                 for t in a.dose_for or []]
     res = compare_variants(a.model, vs, regimens=a.dose or [], metrics=a.metric or [],
                            dose_for=dose_for, target=a.into, mw=a.mw,
-                           subject=Subject(weight=a.weight), end=a.end, points=a.points)
+                           subject=Subject(weight=a.weight), end=a.end, points=a.points,
+                           reference=base)
     _print_table(res.to_wide())
     if a.out:
         from ._runtime import staged_output_dir
@@ -628,6 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--atol", type=float, default=1e-12)
     u.add_argument("--workers", type=int, help="processes (default: every core)")
     u.add_argument("--out", required=True, help="output directory")
+    u.add_argument("--allow-unconverged", action="store_true", help="exit 0 even when the "
+                   "bands have not converged (default: exit 1; the files are written either way)")
     u.set_defaults(func=cmd_uncertainty)
 
     w = sub.add_parser("variants", help="the same quantities on alternative model structures, "
@@ -831,6 +865,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "Numerical accuracy); blow-up is still detected")
         sp.add_argument("--strict", action="store_true",
                         help="fail (exit 1) instead of warning when a result is not converged")
+    from ._cli_help import add_help
+
+    add_help(sub)  # a description and an example for every verb
     return p
 
 

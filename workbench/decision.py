@@ -228,6 +228,12 @@ class Decision:
         """The decision table (:data:`workbench.columns.DECISION_COLUMNS`)."""
         return self.table.copy()
 
+    def _repr_html_(self) -> str:
+        """Summary for Jupyter (:mod:`workbench._html_repr`)."""
+        from ._html_repr import decision_html
+
+        return decision_html(self)
+
 
 def statistic_value(estimate, statistic: str | float) -> float:
     """The value of a :class:`workbench.qsp_mabel.MabelEstimate` the decision uses:

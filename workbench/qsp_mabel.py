@@ -329,6 +329,12 @@ class QspMabelResult:
                          C.TEXT: e.dose_text()})
         return pd.DataFrame(rows, columns=list(C.QSP_MABEL_COLUMNS))
 
+    def _repr_html_(self) -> str:
+        """Summary for Jupyter (:mod:`workbench._html_repr`)."""
+        from ._html_repr import qsp_mabel_html
+
+        return qsp_mabel_html(self)
+
     def lowest(self) -> MabelEstimate | None:
         """The reached estimate with the lowest nominal dose (None when none is reached)."""
         ok = [e for e in self.estimates if math.isfinite(e.dose)]

@@ -82,6 +82,12 @@ class MabelRun:
     #: profile bands and effect distributions at each grid dose (workbench.dose_slider)
     slider: object | None = None
 
+    def _repr_html_(self) -> str:
+        """Summary for Jupyter (:mod:`workbench._html_repr`)."""
+        from ._html_repr import mabel_run_html
+
+        return mabel_run_html(self)
+
 
 def mabel_stages(study: Study, package_dir: object = None) -> list[str]:
     """The stages :func:`run_mabel` goes through for ``study``, in order (progress lines)."""

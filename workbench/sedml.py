@@ -20,6 +20,7 @@ Description Markup Language, Level 1 Version 4. J Integr Bioinform 18(3).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 
 from ._engine import IntegratorSettings
@@ -181,14 +182,52 @@ def sedml_document(sbml_text: str, outputs: Sequence[str], **kwargs) -> str:
     """SED-ML Level 1 Version 4 text for the workbench's time courses.
 
     The document is built by :func:`_sedml_document_here` (same arguments) in a
-    spawned child process: importing python-libsedml into a process that uses
+    child Python process: importing python-libsedml into a process that uses
     python-libsbml corrupts libSBML's ``ASTNode.getType()`` (a SWIG type clash;
     it then returns an opaque object), which would break every later math walk
-    of the caller's process.
+    of the caller's process. The child is a plain ``python -c`` process, not a
+    multiprocessing one, so it never re-imports the caller's script: a script
+    without an ``if __name__ == "__main__":`` guard exports like any other.
     """
-    import concurrent.futures
-    import multiprocessing
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    ctx = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-        return pool.submit(_sedml_document_here, sbml_text, list(outputs), **kwargs).result()
+    payload = pickle.dumps((sbml_text, list(outputs), kwargs))
+    env = dict(os.environ)
+    # the child imports this very package, even when the caller put it on sys.path by hand
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-c", _CHILD], input=payload, capture_output=True,
+                          env=env, check=False)
+    try:
+        status, value = pickle.loads(proc.stdout)
+    except Exception:
+        raise WorkbenchError(
+            "the SED-ML writer process failed (exit code "
+            f"{proc.returncode}): {proc.stderr.decode(errors='replace').strip()[-2000:]}",
+            fix="check that python-libsedml is installed in this environment "
+                "(pip install -e .)") from None
+    if status == "ok":
+        return value
+    if isinstance(value, BaseException):
+        raise value
+    raise WorkbenchError(str(value))  # pragma: no cover - an unpicklable error
+
+
+_CHILD = """
+import pickle, sys
+result, sys.stdout = sys.stdout.buffer, sys.stderr  # stray prints must not mix with the result
+sbml_text, outputs, kwargs = pickle.loads(sys.stdin.buffer.read())
+try:
+    from workbench.sedml import _sedml_document_here
+    out = ("ok", _sedml_document_here(sbml_text, outputs, **kwargs))
+except Exception as exc:
+    try:
+        pickle.dumps(exc)
+        out = ("error", exc)
+    except Exception:
+        out = ("error", f"{type(exc).__name__}: {exc}")
+result.write(pickle.dumps(out))
+"""

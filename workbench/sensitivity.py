@@ -100,6 +100,12 @@ class SensitivityResult:
         """The index table."""
         return self.indices.copy()
 
+    def _repr_html_(self) -> str:
+        """Summary for Jupyter (:mod:`workbench._html_repr`)."""
+        from ._html_repr import sensitivity_html
+
+        return sensitivity_html(self)
+
     def write(self, out_dir: str | os.PathLike[str], plots: bool = True) -> list[Path]:
         """Write the tables as CSV (and the plots as PNG) into ``out_dir``; returns the paths.
 

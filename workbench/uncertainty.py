@@ -380,6 +380,12 @@ class UncertaintyResult:
         """The bands."""
         return self.bands.copy()
 
+    def _repr_html_(self) -> str:
+        """Summary for Jupyter (:mod:`workbench._html_repr`)."""
+        from ._html_repr import uncertainty_html
+
+        return uncertainty_html(self)
+
 
 def _value_text(output: str, t: float) -> str:
     return f"value({output}, {float(t):.10g})"

@@ -322,6 +322,12 @@ class VariantComparison:
         """The long table."""
         return self.table.copy()
 
+    def _repr_html_(self) -> str:
+        """Summary for Jupyter (:mod:`workbench._html_repr`)."""
+        from ._html_repr import variants_html
+
+        return variants_html(self)
+
     def to_wide(self) -> pd.DataFrame:
         """Side by side: one row per (quantity, regimen, unit), one column per variant,
         and ``max_rel_diff`` (largest |relative difference| to the reference)."""

@@ -300,6 +300,9 @@ def test_script_without_main_guard_gets_a_clear_error(tmp_path, onecomp_text):
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                        timeout=120, cwd=tmp_path)
     assert "ERROR:" in r.stdout and 'if __name__ == "__main__":' in r.stdout, r.stdout + r.stderr
+    # the workers that re-ran the script stop quietly: no traceback from them
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.stdout.count("ERROR:") == 1, r.stdout
 
 
 def test_warm_pool_keeps_ensembles_apart(bench):

@@ -214,13 +214,32 @@ def test_cli_uncertainty_writes_bands(tmp_path, capsys):
     rc = main(["uncertainty", str(DATA / "onecomp.ant"), "--param", "CL=lognormal,cv=0.3",
                "--dose", "100 nmol iv", "--into", "Drug", "--outputs", "Drug", "--end", "24",
                "--points", "7", "--n", "32", "--workers", "1", "--out", str(out)])
-    assert rc == 0
+    assert rc in (0, 1)
     bands = pd.read_csv(out / "bands.csv")
     assert list(bands.columns) == ["regimen", "quantity", "time", "percentile", "value", "unit",
                                    "n_ok"]
     assert len(bands) == 7 * 3
     assert (out / "bands.png").exists() and (out / "band_convergence.csv").exists()
+    # the exit code follows the convergence table: 0 only when every shift is small
+    err = capsys.readouterr().err
+    assert ("NOT converged" in err) == (rc == 1), err
     res_files = write_uncertainty(
         propagate(DATA / "onecomp.ant", lognormal_cl(), "100 nmol iv", outputs=["Drug"],
                   times=[1, 2], target="Drug", n=8, workers=1), tmp_path / "again")
     assert len(res_files) == 7
+
+
+def test_cli_uncertainty_exits_1_when_not_converged(tmp_path, capsys):
+    """n = 4: the percentiles of 2 samples cannot match those of 4; the run says so, writes
+    its files and exits 1, unless --allow-unconverged."""
+    from workbench.cli import main
+
+    args = ["uncertainty", str(DATA / "onecomp.ant"), "--param", "CL=lognormal,cv=0.5",
+            "--dose", "100 nmol iv", "--into", "Drug", "--outputs", "Drug", "--end", "24",
+            "--points", "5", "--n", "4", "--workers", "1", "--seed", "3"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert "NOT converged" in err and "--allow-unconverged" in err
+    conv = pd.read_csv(tmp_path / "a" / "band_convergence.csv")
+    assert len(conv) and (tmp_path / "a" / "bands.csv").exists()
+    assert main([*args, "--out", str(tmp_path / "b"), "--allow-unconverged"]) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import DATA, MODELS
 
@@ -125,10 +126,16 @@ kint = 0.0072
     assert [v.name for v in vs] == ["full", "qss"] and vs[1].set == {"kint": 0.0072}
     rc = main(["variants", str(MODELS / "mab_tmdd.ant"), "--variants", str(toml),
                "--metric", "value(Ctot, 168 h)", "--dose", "1 mg/kg iv", "--mw", "150 kDa",
-               "--out", str(tmp_path / "out")])
+               "--into", "L", "--out", str(tmp_path / "out")])
     assert rc == 0
     out = capsys.readouterr().out
     assert "value(Ctot, 168 h)" in out and "qss" in out
+    # the base model is always compared, first, and is the reference of rel_diff
+    written = pd.read_csv(tmp_path / "out" / "variants.csv")
+    assert list(dict.fromkeys(written.variant)) == ["base", "full", "qss"]
+    assert written.rel_diff.iloc[0] == 0.0
+    base_value = written.value.iloc[0]
+    assert written.rel_diff.iloc[2] == pytest.approx(written.value.iloc[2] / base_value - 1, abs=1e-9)
     for name in ("variants.csv", "variants_wide.csv", "variant_specs.csv", "variants.png"):
         assert (tmp_path / "out" / name).exists()
     res = compare_variants(MODELS / "mab_tmdd.ant", vs, metrics=["value(Ctot, 168 h)"],
