@@ -71,6 +71,9 @@ def time_grid(start: float, end: float | None = None, points: int | None = None,
         if n < 2:
             raise SpecError("at least 2 output points are needed", source=source,
                             element="points", fix="ask for points >= 2")
+        # before np.linspace: 1e8 points would be 800 MB before any check
+        check_limit("output_points", n, "the number of output points", source=source,
+                    element="points", error=SpecError)
         if not (np.isfinite(end) and end > start):
             raise SpecError(f"the end time ({end:g}) must come after the start ({start:g})",
                             source=source, element="end")

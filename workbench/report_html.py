@@ -120,8 +120,9 @@ def _summary_html(sm) -> str:
     out.append(f"<dt>Basis</dt><dd>{html.escape(sm.basis)}</dd>")
     if math.isfinite(sm.margin):
         steps = "; ".join(f"{r['step']} {r['factor']:.3g}x" for _, r in sm.margin_steps.iterrows())
-        out.append(f"<dt>Cumulative safety margin</dt><dd>{sm.margin:.3g}-fold below the nominal "
-                   f"QSP MABEL (product of every cautionary step: {html.escape(steps)})</dd>")
+        out.append(f"<dt>Cumulative safety margin</dt><dd>{sm.margin:.3g}-fold below "
+                   f"{html.escape(sm.margin_reference)} (product of every cautionary step: "
+                   f"{html.escape(steps)})</dd>")
     else:
         out.append("<dt>Cumulative safety margin</dt><dd>not defined (no starting dose or no "
                    "QSP MABEL)</dd>")

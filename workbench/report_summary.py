@@ -44,6 +44,7 @@ class DecisionSummary:
     basis: str
     margin: float
     margin_steps: pd.DataFrame
+    margin_reference: str
     reach: list[str]
     gaps: list[str]
     reduced: str | None
@@ -178,12 +179,21 @@ def decision_summary(run) -> DecisionSummary:
     weight = float(run.study.data["drug"].get("body_weight", 70))
     per_kg, absolute = _per_kg_and_absolute(dec.start_dose, dec.dose_unit, weight)
     margin, steps = cumulative_margin_from_table(dec.table)
+    reference = "the lowest nominal QSP MABEL"
     given = getattr(dec, "cumulative_margin", None)  # the decision's own, when it has one
-    if given is not None and math.isfinite(float(given)):
+    table = getattr(dec, "margin", None)
+    if given is not None and math.isfinite(float(given)) and table is not None and len(table):
+        # the decision's chain starts at the primary effect's nominal MABEL (so "most
+        # sensitive effect" is one of its steps): show exactly what the decision states
         margin = float(given)
+        steps = pd.DataFrame({"step": table[C.ITEM].astype(str),
+                              "factor": table[C.VALUE].astype(float)})
+        reference = "the nominal QSP MABEL of " + str(table.attrs.get("reference", "the "
+                                                                     "primary effect"))
     risk = model_risk_status(run)
     gaps = [str(a) for a, d in zip(risk["analysis"], risk["done"], strict=True) if d != "yes"]
     return DecisionSummary(start_dose=dec.start_dose, dose_unit=dec.dose_unit, per_kg=per_kg,
                            absolute=absolute, body_weight=weight, basis=str(dec.basis),
-                           margin=margin, margin_steps=steps, reach=_reach(run), gaps=gaps,
+                           margin=margin, margin_steps=steps, margin_reference=reference,
+                           reach=_reach(run), gaps=gaps,
                            reduced=run.notes.get("reduced"))

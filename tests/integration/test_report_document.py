@@ -73,9 +73,10 @@ def test_decision_summary_is_the_first_section_of_html_and_pdf(quick):
 
 
 def test_cumulative_margin_is_the_nominal_mabel_over_the_start(quick):
-    """The product of the cautionary steps telescopes to (lowest nominal QSP MABEL) /
-    (starting dose); the nominal MABELs are read from qsp_mabel.csv, not the decision
-    table the margin is computed from."""
+    """The product of the cautionary steps telescopes to (nominal QSP MABEL of the
+    primary effect) / (starting dose); the nominal MABELs are read from qsp_mabel.csv,
+    not from the decision table the margin is computed from. The report states the
+    decision's own margin."""
     import pandas as pd
 
     from workbench.report_summary import cumulative_margin_from_table
@@ -84,11 +85,15 @@ def test_cumulative_margin_is_the_nominal_mabel_over_the_start(quick):
     dec = pd.read_csv(out / "decision.csv")
     q = pd.read_csv(out / "qsp_mabel.csv")
     start = float(dec.loc[dec["item"] == "starting dose", "value"].iloc[0])
-    nominal = float(q.loc[q["dose"] > 0, "dose"].min())
+    nominal = q.loc[q["dose"] > 0, "dose"].astype(float)
+    # the table-only chain starts at the lowest nominal MABEL
     margin, steps = cumulative_margin_from_table(dec)
-    assert margin == pytest.approx(nominal / start, rel=1e-9)
-    assert {"safety factor: severity", "safety factor: novelty", "rounding down"} <= set(steps["step"])
-    assert f"{margin:.3g}-fold below the nominal QSP MABEL" in html
+    assert margin == pytest.approx(nominal.min() / start, rel=1e-9)
+    assert {"safety factor: severity", "safety factor: novelty"} <= set(steps["step"])
+    # the decision's chain starts at the primary effect (the first one, by default)
+    cm = float(dec.loc[dec["item"] == "cumulative margin", "value"].iloc[0])
+    assert cm == pytest.approx(float(nominal.iloc[0]) / start, rel=1e-6)
+    assert f"{cm:.3g}-fold below the nominal QSP MABEL of" in html
 
 
 def test_margin_of_a_hand_made_decision_table():
@@ -133,8 +138,8 @@ def test_quick_banner_in_html_and_pdf_and_not_without_quick(quick):
     _, html, pages, _ = quick
     assert "id='quick-banner'" in html and "INDICATIVE ONLY" in pages[0]
     sm = DecisionSummary(1.0, "ug/kg", (1.0, "ug/kg"), (70.0, "ug"), 70.0, "QSP MABEL", 6.0,
-                         __import__("pandas").DataFrame(columns=["step", "factor"]), [], [],
-                         None)
+                         __import__("pandas").DataFrame(columns=["step", "factor"]),
+                         "the nominal QSP MABEL", [], [], None)
 
     class _Run:
         study = type("S", (), {"name": "s", "data": {"title": "t"}})()

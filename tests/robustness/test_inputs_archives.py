@@ -9,10 +9,11 @@ import time
 import zipfile
 
 import pytest
-from inputs_support import refused, sbml
 
 import workbench as wb
 from workbench.errors import InputFileError
+
+from .inputs_support import refused, sbml
 
 SBML_FMT = "http://identifiers.org/combine.specifications/sbml.level-3.version-2"
 SED_FMT = "http://identifiers.org/combine.specifications/sed-ml"

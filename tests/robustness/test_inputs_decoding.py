@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from inputs_support import refused, sbml
 
 import workbench as wb
 from workbench.errors import InputFileError, ModelLoadError
 from workbench.textin import decode_text
+
+from .inputs_support import refused, sbml
 
 NAMED = sbml(name="Müller café")
 

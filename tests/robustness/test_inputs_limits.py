@@ -8,11 +8,12 @@ import time
 
 import pandas as pd
 import pytest
-from inputs_support import ROOT, refused, sbml
 
 import workbench as wb
-from workbench.errors import DoseError, InputFileError, SimulationError, SpecError
+from workbench.errors import DoseError, InputFileError, SpecError
 from workbench.textin import load_yaml_text
+
+from .inputs_support import ROOT, refused, sbml
 
 ONECOMP = ROOT / "models" / "onecomp_iv.ant"
 
@@ -38,7 +39,7 @@ def test_output_points_and_cli_limit_option(tmp_path):
                                                     ONECOMP, "--end", "10 h", "--points", "11",
                                                     "-o", out], tmp_path, codes=(1,),
             says=["(11)", "limit of 10"], outputs=[out])
-    with pytest.raises(SimulationError, match="output_points"):
+    with pytest.raises(SpecError, match="output_points"):
         wb.simulate(ONECOMP, end=10, points=1_000_001)
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from inputs_support import deep_sbml, refused, sbml
 
 import workbench as wb
 from workbench import model_gate
 from workbench.errors import ModelCheckError, ModelLoadError
+
+from .inputs_support import deep_sbml, refused, sbml
 
 DUP = sbml(extra_params='<parameter id="k" value="0.2" constant="true"/>')
 UNDEF = sbml("<apply><times/><ci>kk</ci><ci>S</ci></apply>")
@@ -47,7 +48,7 @@ def test_invalid_sbml_refused(tmp_path, verb, name, text, code, says):
     says = [s for s in says if not (verb == "validate" and s.startswith("'"))]
     if verb == "validate" and code == 1:
         # validate lists the finding in its table (stdout) and exits 1
-        from inputs_support import record, run_cli
+        from .inputs_support import record, run_cli
 
         rc, stdout, err, _ = run_cli(args, tmp_path)
         record("model gate", f"{verb}:{name}", rc=rc, traceback="Traceback" in err,

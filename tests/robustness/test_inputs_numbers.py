@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from inputs_support import ROOT, refused
 
 import workbench as wb
 from workbench.errors import DoseError, SpecError
+
+from .inputs_support import ROOT, refused
 
 ONECOMP = ROOT / "models" / "onecomp_iv.ant"
 BASE = ["simulate", ONECOMP, "--end", "10 h", "--into", "Drug", "--mw", "150 kDa"]

@@ -8,9 +8,10 @@ import math
 
 import pandas as pd
 import pytest
-from inputs_support import run_cli
 
 import workbench as wb
+
+from .inputs_support import run_cli
 
 # drug D (one compartment, first-order loss kel) binding receptor R (turnover ksyn/kdeg)
 UNIT_FREE = """model uf
