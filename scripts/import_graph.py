@@ -45,7 +45,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # core: errors, tables, units, the model, doses, provenance, shared types
     ("errors", "limits", "textin", "input_checks", "archive", "model_gate", "columns", "_io", "units", "_sbmlmath", "_initial_assignments", "_outputs",
      "_versions", "stats", "check_result", "plots", "_profile", "_sbml_convert", "model",
-     "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress", "_provenance_base", "priors"),
+     "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress", "_html_repr", "_provenance_base", "priors"),
     # sim: the engine, single runs, ensembles, metrics of runs
     ("_model_index", "_runtime", "convergence", "_segments", "_engine", "_batch", "_timegrid", "metric_spec", "simulate",
      "metrics", "_backends", "ensemble"),
@@ -63,7 +63,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report", "report_render", "report_html", "report_summary", "report_diagram",
      "report_interactive", "benchmark"),
     # front ends
-    ("cli", "__init__"),
+    ("cli", "_cli_help", "__init__"),
 )
 
 
