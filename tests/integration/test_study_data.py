@@ -235,7 +235,11 @@ def test_broken_data_file_is_one_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     err = "".join(ln for ln in err.splitlines(True)  # stage progress lines come first
                   if not re.match(r"workbench: \[\d+/\d+\] ", ln))
-    assert err.startswith(f"workbench: error: {bad}") and "Traceback" not in err
+    # one error paragraph (a convergence warning may come before it: libRoadRunner 2.11
+    # differs by 1.3e-4 between rtol 1e-11 and 1e-13 on this model)
+    errors = [ln for ln in err.splitlines() if ln.startswith("workbench: error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"workbench: error: {bad}")
+    assert "Traceback" not in err
     assert not (tmp_path / "out" / "report.html").exists()
 
 

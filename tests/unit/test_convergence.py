@@ -62,7 +62,9 @@ def test_ensemble_check_catches_the_unstable_subsystem():
                          integrator=IntegratorSettings(1e-8, 1e-12))
     conv = r.attrs["convergence"].table.set_index("output")
     assert conv.loc["auc(A)", "max_rel_diff"] < 1e-4
-    assert conv.loc["max(X)", "max_rel_diff"] > 1.0
+    # of order one, far above the 1e-4 threshold (libRoadRunner 2.10 gives about 2e26; 2.11,
+    # whose loose and tight runs land on opposite sides of the blow-up, exactly 1)
+    assert conv.loc["max(X)", "max_rel_diff"] >= 0.5
 
 
 def test_converged_model_passes_quietly_and_matches_closed_form():
