@@ -47,7 +47,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "_versions", "stats", "check_result", "plots", "_profile", "_sbml_convert", "model",
      "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress", "_html_repr", "_provenance_base", "priors"),
     # sim: the engine, single runs, ensembles, metrics of runs
-    ("_model_index", "_runtime", "convergence", "_segments", "_engine", "_batch", "_timegrid", "metric_spec", "simulate",
+    ("_model_index", "_runtime", "_worker_boot", "convergence", "_segments", "_engine", "_batch", "_timegrid", "metric_spec", "simulate",
      "metrics", "_backends", "ensemble"),
     # analysis, verification, exchange (may import each other)
     ("sensitivity", "sensitivity_plots", "uncertainty", "population", "regimens",

@@ -202,7 +202,7 @@ class _WarmPool:
             self.close()
             if "forkserver" in mp.get_all_start_methods():
                 ctx = mp.get_context("forkserver")
-                ctx.set_forkserver_preload(["workbench.ensemble"])
+                ctx.set_forkserver_preload(["workbench._worker_boot", "workbench.ensemble"])
             else:  # pragma: no cover - Windows, macOS without forkserver
                 ctx = mp.get_context("spawn")
             self.ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,

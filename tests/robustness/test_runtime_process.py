@@ -111,3 +111,71 @@ def test_killed_parent_leaves_no_dask_workers(tmp_path):
         assert_no_orphans(kids, within=15)
     finally:
         cleanup_group(p, [k for k in kids if alive(k)])
+
+
+# a worker that cannot re-open its parent's resources (the parent is stopping and has
+# unlinked the pool's semaphores: SemLock._rebuild -> FileNotFoundError) before any
+# workbench code runs in it; ``gone`` unpickles as a failing os.stat, deterministically
+_BOOT_SCRIPT = """
+import multiprocessing as mp, os, sys
+class Gone:
+    def __reduce__(self):
+        return (os.stat, ("/nonexistent-workbench-semaphore-{kind}",))
+class Odd:
+    def __reduce__(self):
+        return (int, ("not a number",))
+if __name__ == "__main__":
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["workbench._worker_boot", "workbench.ensemble"])
+    p = ctx.Process(target=print, args=({kind}(),))
+    p.start()
+    p.join(60)
+    print("exitcode", p.exitcode)
+"""
+
+
+@pytest.mark.parametrize("kind", ["Gone", "Odd"])
+def test_a_worker_that_cannot_start_prints_no_traceback(tmp_path, kind):
+    import subprocess
+    import sys
+
+    from .robust_harness import cli_env
+
+    script = tmp_path / "boot.py"
+    script.write_text(_BOOT_SCRIPT.format(kind=kind))
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       timeout=120, env=cli_env())
+    assert "exitcode 1" in r.stdout, (r.stdout, r.stderr)
+    if "Traceback" in r.stderr:
+        record_problem("tracebacks", r.stderr[-300:])
+        pytest.fail(r.stderr[-2000:])
+    if kind == "Gone":  # the parent's resources are gone: it is stopping, nothing to say
+        assert r.stderr.strip() == ""
+    else:  # anything else is one line (the parent reports the broken pool with the fix)
+        assert "a worker process could not start (ValueError" in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.3])
+def test_ctrl_c_while_workers_start(tmp_path, delay):
+    # Ctrl-C as soon as the pool begins to start workers (the forkserver exists, the
+    # workers are being forked and bootstrapped): exit 130, no traceback, no orphan
+    p = start_cli(*_sobol_args(tmp_path))
+    kids = []
+    try:
+        kids = wait_for_descendants(p.pid, 1, timeout=120)
+        time.sleep(delay)
+        kids = descendants(p.pid)
+        os.killpg(p.pid, signal.SIGINT)  # a terminal signals the whole foreground group
+        p.wait(timeout=60)
+        time.sleep(0.5)
+        kids = sorted(set(kids) | set(descendants(p.pid)))
+        err = p.stderr.read().decode("utf-8", "replace")
+        if "Traceback" in err:
+            record_problem("tracebacks", err[-300:])
+            pytest.fail(err[-2000:])
+        assert p.returncode == 130, err
+        assert_no_output(tmp_path / "out")
+        assert_no_orphans(kids, within=10)
+    finally:
+        cleanup_group(p, [k for k in kids if alive(k)])
