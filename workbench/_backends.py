@@ -203,6 +203,9 @@ class _WarmPool:
             if "forkserver" in mp.get_all_start_methods():
                 ctx = mp.get_context("forkserver")
                 ctx.set_forkserver_preload(["workbench._worker_boot", "workbench.ensemble"])
+                from ._worker_boot import start_forkserver
+
+                start_forkserver()  # SIGINT ignored there (a terminal's Ctrl-C hits the group)
             else:  # pragma: no cover - Windows, macOS without forkserver
                 ctx = mp.get_context("spawn")
             self.ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,

@@ -17,14 +17,21 @@ hook: a worker that cannot start because its parent is gone or stopping (``OSErr
 one line without a traceback. The parent always learns of a worker that died (a
 broken pool) and reports it with the fix, so nothing is lost. Worker warnings are
 logging records and are not affected.
+
+:func:`start_forkserver` starts the forkserver (and the resource tracker) with
+SIGINT ignored: a terminal's Ctrl-C goes to the whole foreground process group, and
+a forkserver still importing its preload modules would otherwise die with a
+``KeyboardInterrupt`` traceback. The parent stops its workers itself.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from types import TracebackType
 
-__all__ = ["in_forkserver", "quiet_excepthook"]
+__all__ = ["in_forkserver", "quiet_excepthook", "start_forkserver"]
 
 
 def quiet_excepthook(kind: type[BaseException], exc: BaseException,
@@ -47,6 +54,26 @@ def quiet_excepthook(kind: type[BaseException], exc: BaseException,
 def in_forkserver() -> bool:
     """True in the multiprocessing forkserver process (and its forked children)."""
     return sys.argv[:1] == ["-c"] and _called_from_forkserver_main()
+
+
+def start_forkserver() -> None:
+    """Start the multiprocessing forkserver now, with SIGINT ignored in it.
+
+    An ignored signal stays ignored across ``exec``, so the forkserver, the resource
+    tracker and the workers forked from them never turn a terminal's Ctrl-C into a
+    traceback; the parent handles Ctrl-C (it terminates its workers). A Ctrl-C in the
+    parent during these few milliseconds is lost.
+    """
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _called_from_forkserver_main() -> bool:

@@ -247,6 +247,9 @@ def _pool(obj: Objective, workers: int):
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["workbench._worker_boot", "workbench.calibrate"])
+        from ._worker_boot import start_forkserver
+
+        start_forkserver()  # SIGINT ignored there (a terminal's Ctrl-C hits the group)
     else:  # pragma: no cover - Windows, macOS without forkserver
         ctx = mp.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
