@@ -1,8 +1,11 @@
 """Helpers of the input-side robustness tests (test_inputs_*.py): generate hostile
 inputs at run time, run the CLI as a subprocess, and check the contract.
 
-Set ``WB_INPUTS_LOG=path`` to append one JSON line per hostile input with what was
-observed; ``python tests/robustness/inputs_support.py path`` prints the count table.
+Every hostile input is recorded through the suite's one mechanism
+(:mod:`tests.robustness.robust_harness`: the running test's record counts the inputs
+tried and the broken columns), so ``scripts/robustness_table.py`` prints one table for
+the whole folder. ``WB_INPUTS_LOG=path`` still appends one JSON line per input
+(``python tests/robustness/inputs_support.py path`` counts those alone).
 """
 
 from __future__ import annotations
@@ -63,7 +66,29 @@ def run_cli(args, cwd: Path, timeout: float = 120.0) -> tuple[int, str, str, flo
     return p.returncode, p.stdout, p.stderr, time.perf_counter() - t0
 
 
+#: flag of :func:`record` -> column of the count table (robust_harness.PROBLEMS)
+_COLUMN = {"traceback": "tracebacks", "crash": "crashes", "wrong_success": "wrong-success",
+           "partial_output": "partial outputs", "changed_input": "changed inputs",
+           "hang": "hangs", "unclear_message": "unclear messages",
+           "wrong_exit_code": "wrong exit code"}
+
+
 def record(kind: str, case: str, **flags) -> None:
+    """Record one hostile input of the running test: counted as one input tried of
+    ``kind`` (unless the test carries its own ``robust`` marker), each true flag as a
+    broken column."""
+    from . import robust_harness as rh
+
+    rec = rh._CURRENT
+    if rec is not None:
+        n = getattr(rec, "_inputs_seen", 0) + 1
+        rec._inputs_seen = n  # type: ignore[attr-defined]
+        rec.tried = n
+        if not rec.kind_marked:
+            rec.kind = kind
+        for flag, column in _COLUMN.items():
+            if flags.get(flag):
+                rh.record_problem(column, f"{case}: {flag}")
     log = os.environ.get("WB_INPUTS_LOG")
     if log:
         with open(log, "a", encoding="utf-8") as fh:
@@ -86,7 +111,8 @@ def refused(kind: str, case: str, args, cwd: Path, *, codes=(1, 2), says=(),
              "wrong_success": rc == 0, "partial_output": any(Path(o).exists() for o in outputs),
              "changed_input": before != after,
              "unclear_message": not all(s.lower() in err.lower() for s in says)
-             or "internal error" in err}
+             or "internal error" in err,
+             "wrong_exit_code": rc not in codes and rc >= 0}
     record(kind, case, rc=rc, seconds=round(secs, 2), **flags)
     assert not flags["hang"], f"{case}: no answer within {timeout} s"
     assert not flags["crash"], f"{case}: killed by signal {-rc}: {err[-500:]}"

@@ -92,6 +92,7 @@ class CaseRecord:
     tried: int = 1
     problems: list[tuple[str, str]] = field(default_factory=list)
     outcome: str = "not run"
+    kind_marked: bool = False  # the kind comes from a ``robust`` marker (not the file name)
 
 
 _RECORDS: list[CaseRecord] = []
@@ -126,7 +127,9 @@ def configure(config: pytest.Config) -> None:
 def robust_record(request: pytest.FixtureRequest):
     """The :class:`CaseRecord` of the running test (autouse through conftest)."""
     global _CURRENT
-    rec = CaseRecord(request.node.nodeid, _kind_of(request.node))
+    mark = request.node.get_closest_marker("robust")
+    rec = CaseRecord(request.node.nodeid, _kind_of(request.node),
+                     kind_marked=mark is not None and bool(mark.args))
     _RECORDS.append(rec)
     _CURRENT = rec
     try:
