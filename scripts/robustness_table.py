@@ -10,8 +10,11 @@ Each test of ``tests/robustness`` is one hostile input or fault, tagged with a
 kind (``@pytest.mark.robust("kind")`` or the module name). The helpers in
 ``tests/robustness/robust_harness.py`` record which part of the contract a case
 broke; the hook in ``tests/robustness/conftest.py`` writes those records as JSON
-and this script counts them. "inputs tried" counts cases that ran (passed or
-failed; skipped cases are listed apart). A failed case that no helper classified
+and this script counts them. The input-side cases (``test_inputs_*.py``, helpers in
+``tests/robustness/inputs_support.py``) record through the same mechanism, so this is
+the one table for the whole folder. "inputs tried" counts the hostile inputs of the
+cases that ran (passed or failed; a case that tries several inputs counts each;
+skipped cases are listed apart). A failed case that no helper classified
 is counted under "other failures", so a broken case can never look clean.
 
 Exit status: 0 when every count except "inputs tried" is zero, 1 otherwise.
