@@ -13,6 +13,8 @@ from workbench.errors import ModelCheckError, ModelLoadError
 
 from .inputs_support import deep_sbml, refused, sbml
 
+pytestmark = pytest.mark.robust("model gate")
+
 DUP = sbml(extra_params='<parameter id="k" value="0.2" constant="true"/>')
 UNDEF = sbml("<apply><times/><ci>kk</ci><ci>S</ci></apply>")
 NOVAL_USED = sbml("<apply><times/><ci>u</ci><ci>S</ci></apply>",

@@ -9,6 +9,8 @@ from workbench.errors import DoseError, SpecError
 
 from .inputs_support import ROOT, refused
 
+pytestmark = pytest.mark.robust("bad numbers")
+
 ONECOMP = ROOT / "models" / "onecomp_iv.ant"
 BASE = ["simulate", ONECOMP, "--end", "10 h", "--into", "Drug", "--mw", "150 kDa"]
 

@@ -13,6 +13,8 @@ import workbench as wb
 
 from .inputs_support import run_cli
 
+pytestmark = pytest.mark.robust("unit-free models")
+
 # drug D (one compartment, first-order loss kel) binding receptor R (turnover ksyn/kdeg)
 UNIT_FREE = """model uf
   compartment c = 1;
