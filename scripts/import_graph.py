@@ -63,7 +63,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report", "report_render", "report_html", "report_summary", "report_diagram",
      "report_interactive", "benchmark"),
     # front ends
-    ("cli", "_cli_help", "__init__"),
+    ("cli", "cli_verbs", "_cli_help", "__init__"),
 )
 
 

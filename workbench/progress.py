@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["Stages", "enable_stage_lines"]
+__all__ = ["Stages"]
 
 log = logging.getLogger("workbench.progress")
 
@@ -72,24 +72,3 @@ class Stages:
         if exc[0] is None:
             log.info("%sdone in %.0f s", f"{self.verb}: " if self.verb else "",
                      time.perf_counter() - self._t0)
-
-
-class _Line(logging.Handler):
-    """Stage lines to stderr, through tqdm.write when a bar is on screen."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        msg = "workbench: " + record.getMessage()
-        if sys.stderr.isatty():
-            from tqdm.auto import tqdm
-
-            tqdm.write(msg, file=sys.stderr)
-        else:
-            print(msg, file=sys.stderr, flush=True)
-
-
-def enable_stage_lines() -> None:
-    """Send stage announcements to stderr (the CLI calls this; idempotent)."""
-    if not any(isinstance(h, _Line) for h in log.handlers):
-        log.addHandler(_Line())
-    log.setLevel(logging.INFO)
-    log.propagate = False
