@@ -277,7 +277,7 @@ def _collect(out, status, start, block, failed):
 
 
 def _run_in_process(spec, values, settings, out, status, chunk, bar):
-    runner = _ChunkRunner(spec)
+    runner = _runner_for(spec)  # the cached runner: its batch plan and options are reused
     for s, e in _chunks(len(values), chunk):
         block, failed = runner.run_chunk(values[s:e], settings)
         _collect(out, status, s, block, failed)

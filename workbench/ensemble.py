@@ -183,6 +183,9 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     from tqdm.auto import tqdm
 
     m = model if isinstance(model, Model) else load_model(model)
+    from .input_checks import check_integrator
+
+    check_integrator(integrator, m.source)  # a bad tolerance named here, as in simulate
     table = _sample_table(samples, n, seed)
     if isinstance(regimen, str):
         regimen = parse_regimen(regimen, target=target)
@@ -231,6 +234,9 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     if backend not in ("processes", "dask"):
         raise SpecError(f"unknown backend {backend!r}", element="backend",
                               fix="use 'processes' or 'dask'")
+    if chunk_size is not None and int(chunk_size) < 1:
+        raise SpecError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}",
+                        element="chunk_size", fix="leave it out (automatic) or give >= 1")
     per_task = 20 if backend == "processes" else 8
     chunk = int(chunk_size or min(1024, max(8, math.ceil(nrow / (workers * per_task)))))
     bar = tqdm(total=nrow, unit="sim", desc="ensemble", leave=False,

@@ -342,3 +342,17 @@ def test_delayed_event_models_evaluate_initial_assignments_in_ensembles():
     assert res["value(S, 10)"].to_numpy() == pytest.approx([50.0, 30.0], rel=1e-8)
     single = wb.simulate(m, None, end=10, points=11, outputs=["S"], parameters={"N": 5.0})
     assert single["S"].iloc[-1] == pytest.approx(50.0, rel=1e-8)
+
+
+def test_bad_run_options_are_refused_before_running():
+    """A negative chunk size (it would never advance) and a non-positive tolerance are
+    named errors, as in simulate, not rows of NaN with exit 0."""
+    from workbench.errors import SpecError
+
+    m = wb.load_model("model d\n  x' = -k * x\n  x = 1\n  k = 0.1\nend\n")
+    with pytest.raises(SpecError, match="chunk_size"):
+        wb.run_ensemble(m, {"k": [0.1, 0.2]}, metrics=["max(x)"], end=5, workers=1,
+                        chunk_size=-1)
+    with pytest.raises(SpecError, match="relative tolerance"):
+        wb.run_ensemble(m, {"k": [0.1, 0.2]}, metrics=["max(x)"], end=5, workers=1,
+                        integrator=wb.IntegratorSettings(relative_tolerance=-1.0))
