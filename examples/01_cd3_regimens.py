@@ -5,7 +5,7 @@ Usage: .venv/bin/python examples/01_cd3_regimens.py [--n 500] [--out out/01_cd3_
                                                      [--workers N]
 
 Model: models/cd3_bispecific.ant (dose into `Drug`, MW 150 kDa). Population: generic
-adults (workbench.population.ADULT_COVARIATES), allometric CL, Q (0.75) and central,
+adults (workbench.analysis.population.ADULT_COVARIATES), allometric CL, Q (0.75) and central,
 peripheral (1) at 70 kg (Anderson & Holford 2008); between-subject variability
 (illustrative CVs): CL 30 %, central 20 % (correlation 0.4), T-cell density 35 %,
 IL-6 baseline 50 %, IL-6 Emax 50 %; plausible patients: drug-free IL-6 between
@@ -58,13 +58,13 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "out" / "01_cd3_regimens"))
     a = ap.parse_args()
     from workbench import load_model
-    from workbench.population import (
+    from workbench.analysis.population import (
         Variability,
         allometric,
         filter_plausible,
         sample_population,
     )
-    from workbench.regimens import Criterion, compare_regimens, write_regimens
+    from workbench.analysis.regimens import Criterion, compare_regimens, write_regimens
 
     out = Path(a.out)
     t0 = time.perf_counter()

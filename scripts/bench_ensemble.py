@@ -67,7 +67,7 @@ def samples(model, n: int, seed: int = 1, ids=None) -> pd.DataFrame:
 
 def grid_and_dose(model):
     import workbench as wb
-    from workbench.simulate import DoseContext, doses_to_events
+    from workbench.sim.simulate import DoseContext, doses_to_events
 
     ev = doses_to_events(model, wb.parse_regimen(DOSE, target="L"), DoseContext(mw="150 kDa"))
     grid = np.unique(np.r_[np.linspace(0, END, POINTS), [e.time for e in ev]])
@@ -75,7 +75,7 @@ def grid_and_dose(model):
 
 
 def metrics_of(t, ro, il6, lig):
-    from workbench.metrics import auc
+    from workbench.sim.metrics import auc
 
     return ro.max(), il6.max(), auc(t, lig)
 
@@ -162,7 +162,7 @@ def run_sobol(model, workers, integrator=None) -> tuple[float, float, int]:
     from SALib.analyze import sobol as sobol_analyze
 
     import workbench as wb
-    from workbench.ensemble import shutdown_pool
+    from workbench.sim.ensemble import shutdown_pool
 
     ids = list(varied_parameters(model)["id"])[:20]
     space = wb.ParameterSpace(tuple(wb.ParameterRange(i, "loguniform", fold=2.0) for i in ids))

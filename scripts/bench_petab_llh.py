@@ -22,8 +22,8 @@ def main(names: list[str]) -> int:
     import pandas as pd
 
     sys.path.insert(0, str(ROOT))
-    from workbench.petab_objective import Objective
-    from workbench.petab_problem import read_petab
+    from workbench.calibrate.petab_objective import Objective
+    from workbench.calibrate.petab_problem import read_petab
 
     refs = pd.read_csv(REFERENCES, comment="#", index_col="problem")
     print("problem\tllh\treference_llh\trel_diff\tseconds\tsource")

@@ -3,7 +3,7 @@
 
 Usage: .venv/bin/python scripts/bench_population.py [--n 1000] [--workers 2] [--points 25]
 
-Population: the generic adult covariates (workbench.population.ADULT_COVARIATES),
+Population: the generic adult covariates (workbench.analysis.population.ADULT_COVARIATES),
 allometric CL, Q (exponent 0.75) and central, peripheral (1), between-subject
 variability CL 30 %, central 25 %, R0 40 % (CL-central correlation 0.5).
 Regimens: 10 dose levels/schedules, doses into L (150 kDa), flat, mg/kg and mg/m2,
@@ -38,8 +38,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     from workbench import load_model
-    from workbench.population import Variability, allometric, sample_population
-    from workbench.regimens import compare_regimens
+    from workbench.analysis.population import Variability, allometric, sample_population
+    from workbench.analysis.regimens import compare_regimens
 
     m = load_model(MODEL)
     load_before = os.getloadavg()[0]

@@ -14,8 +14,8 @@ import pandas as pd
 
 from workbench import IntegratorSettings
 from workbench import columns as C
-from workbench.petab_objective import Objective
-from workbench.petab_problem import read_petab
+from workbench.calibrate.petab_objective import Objective
+from workbench.calibrate.petab_problem import read_petab
 
 D = Path(__file__).resolve().parents[1].parent / "shared" / "models-external" / \
     "petab-benchmark" / "Crauste_CellSystems2017"

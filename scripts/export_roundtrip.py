@@ -6,7 +6,7 @@ Usage:
     .venv/bin/python scripts/export_roundtrip.py published [DIR]
 
 ``suite``: every case of the SBML semantic test suite (../shared/sbml-test-suite/
-semantic; settings, simulation and comparison of workbench.sbmlsuite.simulate_case,
+semantic; settings, simulation and comparison of workbench.testing.sbmlsuite.simulate_case,
 as in scripts/sbml_suite.py). A case passes the round trip when the exported model
 reproduces the expected results; when it does not, the model as loaded directly is
 simulated too, and the round trip *breaks* the case only if the direct simulation
@@ -41,8 +41,8 @@ def roundtrip_case(case: int, direct_always: bool = False, suite: Path = SUITE) 
     """
     from workbench import load_model
     from workbench.errors import WorkbenchError
-    from workbench.export import export_sbml_string
-    from workbench.sbmlsuite import sbml_file, simulate_case
+    from workbench.exchange.sbml import export_sbml_string
+    from workbench.testing.sbmlsuite import sbml_file, simulate_case
 
     out = {"case": case, "export": "", "direct": "", "broken": False, "reason": "",
            "not_converted": 0}
@@ -85,7 +85,7 @@ def published_roundtrip(path: Path) -> dict:
 
     from workbench import load_model, simulate
     from workbench.errors import UnsupportedFeatureError
-    from workbench.export import export_sbml_string
+    from workbench.exchange.sbml import export_sbml_string
 
     m = load_model(path)
     rep = export_sbml_string(m, lossy=True)

@@ -36,35 +36,36 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Layers of the flat layout, lowest first (module names without the package prefix), after
-#: the pipeline of issue 14: core < sim < analysis/verify/exchange < mabel/calibrate < study <
-#: report < front ends. A module may import modules of its own layer and of lower layers,
-#: never of a higher one; every module of the package must be listed (a new module has to
-#: be placed). ``__init__`` is the public face: only the front end may import it.
+#: Layers of the package, lowest first, after the pipeline of issue 14: core < sim <
+#: analysis/verify/exchange/testing < mabel/calibrate < study < report < front ends. An entry
+#: names a top-level module or a subpackage (then every module under it belongs to it). A
+#: module may import modules of its own layer and of lower layers, never of a higher one; every
+#: module of the package must be placed (a new module has to be). ``__init__`` is the public
+#: face: only the front end may import it. The one-line shims that keep the old flat import
+#: paths working (``workbench/ensemble.py`` -> ``workbench.sim.ensemble``) are front-end
+#: modules too, so no module of the package can import through a shim.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # core: errors, tables, units, the model, doses, provenance, shared types
-    ("errors", "limits", "textin", "input_checks", "archive", "model_gate", "columns", "_io", "units", "_sbmlmath", "_initial_assignments", "_outputs",
-     "_versions", "stats", "check_result", "plots", "_profile", "_sbml_convert", "model",
-     "dosing", "provenance", "validate", "stoichiometry", "parameter_space", "progress", "_html_repr", "_provenance_base", "priors"),
+    # the error hierarchy and the column names of every table
+    ("errors", "columns"),
+    # core: reading inputs safely, units, the model, doses, provenance, shared types
+    ("core",),
     # sim: the engine, single runs, ensembles, metrics of runs
-    ("_model_index", "_runtime", "_worker_boot", "convergence", "_segments", "_engine", "_batch", "_timegrid", "metric_spec", "simulate",
-     "metrics", "_backends", "ensemble"),
-    # analysis, verification, exchange (may import each other)
-    ("sensitivity", "sensitivity_plots", "uncertainty", "population", "regimens",
-     "regimen_plots", "variants", "verify", "_verify_checks", "export", "sedml", "combine",
-     "sbml_events", "sbmlsuite", "petab_problem", "petab_objective", "validation_data"),
+    ("sim",),
+    # analysis, verification, exchange, the SBML suite harness (may import each other)
+    ("analysis", "verify", "exchange", "testing"),
     # MABEL and calibration
-    ("mabel", "qsp_mabel", "mabel_population", "decision", "decision_analyses", "stepup",
-     "dose_slider", "ladder", "decision_study",
-     "calibrate", "calibration_plots"),
-    # study
-    ("study", "study_data", "study_refine"),
-    # report, and the retrospective benchmark that runs whole studies
-    ("report", "report_render", "report_html", "report_summary", "report_diagram",
-     "report_interactive", "benchmark"),
-    # front ends
-    ("cli", "cli_verbs", "_cli_help", "__init__"),
+    ("mabel", "calibrate"),
+    # the study file, its pipeline, its data, the retrospective benchmark
+    ("study",),
+    # the dossier
+    ("report",),
+    # front ends: the CLI, the public face and the shims of the old paths
+    ("cli", "cli_verbs", "_cli_help", "__init__", "*shims*"),
 )
+
+#: The mark of a shim: a top-level module that only aliases an old flat import path to its
+#: new module for one release. Shims are placed in the front-end layer.
+SHIM_MARK = "# shim: old import path"
 
 
 @dataclass(frozen=True)
@@ -239,19 +240,51 @@ def _levels(layers: tuple[tuple[str, ...], ...], package: str) -> dict[str, int]
             for i, names in enumerate(layers) for n in names}
 
 
+def _shims(package_dir: Path | None, package: str) -> set[str]:
+    """Top-level modules that are shims of an old import path (they carry SHIM_MARK)."""
+    if package_dir is None:
+        return set()
+    return {f"{package}.{p.stem}" for p in package_dir.glob("*.py")
+            if SHIM_MARK in p.read_text(encoding="utf-8")}
+
+
+def level_of(module: str, level: dict[str, int], shims: set[str] = frozenset(),
+             shim_level: int | None = None) -> int | None:
+    """Layer of a module: its own entry, or that of the nearest enclosing subpackage."""
+    if module in shims and shim_level is not None:
+        return shim_level
+    if module in level:
+        return level[module]
+    name = module.rpartition(".")[0]
+    while "." in name:  # enclosing subpackages, never the package root itself
+        if name in level:
+            return level[name]
+        name = name.rpartition(".")[0]
+    return None
+
+
 def layer_breaches(edges: list[Edge], layers: tuple[tuple[str, ...], ...] = LAYERS,
-                   package: str = "workbench") -> list[Edge]:
+                   package: str = "workbench", package_dir: Path | None = None) -> list[Edge]:
     """Edges from a module to a module of a higher layer."""
     level = _levels(layers, package)
-    return [e for e in edges if e.source in level and e.target in level
-            and level[e.target] > level[e.source]]
+    shims = _shims(package_dir, package)
+    top = next((i for i, names in enumerate(layers) if "*shims*" in names), None)
+    out = []
+    for e in edges:
+        a = level_of(e.source, level, shims, top)
+        b = level_of(e.target, level, shims, top)
+        if a is not None and b is not None and b > a:
+            out.append(e)
+    return out
 
 
 def unplaced(modules: list[str], layers: tuple[tuple[str, ...], ...] = LAYERS,
-             package: str = "workbench") -> list[str]:
-    """Modules of the package that no layer lists."""
+             package: str = "workbench", package_dir: Path | None = None) -> list[str]:
+    """Modules of the package that no layer places."""
     level = _levels(layers, package)
-    return [m for m in modules if m not in level]
+    shims = _shims(package_dir, package)
+    top = next((i for i, names in enumerate(layers) if "*shims*" in names), None)
+    return [m for m in modules if level_of(m, level, shims, top) is None]
 
 
 def summary(package_dir: Path, package: str = "workbench", runtime_only: bool = False) -> dict:
@@ -261,8 +294,9 @@ def summary(package_dir: Path, package: str = "workbench", runtime_only: bool = 
     return {"modules": len(modules), "edges": len({(e.source, e.target) for e in edges}),
             "in_function_imports": len({(e.source, e.line) for e in edges if e.in_function}),
             "depth": depth(g), "cycles": cycles(g),
-            "layer_breaches": layer_breaches(edges, package=package),
-            "unplaced": unplaced(modules, package=package) if package == "workbench" else []}
+            "layer_breaches": layer_breaches(edges, package=package, package_dir=package_dir),
+            "unplaced": (unplaced(modules, package=package, package_dir=package_dir)
+                         if package == "workbench" else [])}
 
 
 def main(argv: list[str] | None = None) -> int:

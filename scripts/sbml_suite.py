@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from workbench.sbmlsuite import run_cases
+from workbench.testing.sbmlsuite import run_cases
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "sbml-test-suite" / "semantic"
 

@@ -4,30 +4,7 @@ The pipeline's verbs are plain functions; stages exchange frozen dataclasses
 and pandas DataFrames whose columns are named in :mod:`workbench.columns`.
 """
 
-from . import mabel  # traditional MABEL calculators: workbench.mabel.occupancy, ...
-from ._engine import IntegratorSettings
-from ._versions import __version__
-from .benchmark import Benchmark, retrospective
-from .calibrate import (
-    CalibrationResult,
-    calibrate,
-    profile_likelihood,
-    update_provenance,
-    write_calibration,
-)
-from .combine import ArchiveResult, export_archive
-from .convergence import ConvergenceOptions, ConvergenceWarning, convergence_options
-from .decision import Decision, DecisionSettings, decide, traditional_estimates
-from .dosing import Dose, Regimen, Subject, body_surface_area, dose_in_model_units, parse_regimen
-from .ensemble import Metric, parse_metric, run_ensemble, shutdown_pool
-from .errors import WorkbenchError
-from .export import Creator, ExportReport, export_sbml
-from .ladder import escalation_ladder
-from .metrics import compute_metrics, simulation_metrics
-from .model import Model, load_model
-from .petab_objective import Objective
-from .petab_problem import PetabProblem, lint_petab, read_petab
-from .population import (
+from workbench.analysis.population import (
     Covariate,
     CovariateEffect,
     Population,
@@ -40,16 +17,7 @@ from .population import (
     resample_population,
     sample_population,
 )
-from .provenance import (
-    candidate_ranges,
-    check_provenance,
-    lint_provenance,
-    provenance_template,
-    read_provenance,
-    write_provenance,
-)
-from .qsp_mabel import EffectDefinition, MabelEstimate, QspMabelResult, parse_effect, qsp_mabel
-from .regimens import (
+from workbench.analysis.regimens import (
     Criterion,
     RegimenResult,
     compare_regimens,
@@ -59,8 +27,7 @@ from .regimens import (
     target_attainment,
     write_regimens,
 )
-from .report import MabelRun, run_mabel, write_report
-from .sensitivity import (
+from workbench.analysis.sensitivity import (
     ParameterRange,
     ParameterSpace,
     SensitivityResult,
@@ -70,26 +37,14 @@ from .sensitivity import (
     run_sensitivity,
     sobol,
 )
-from .simulate import read_trajectory, simulate, write_trajectory
-from .study import Study, lint_study, read_study
-from .study_data import StudyData, run_study_data
-from .uncertainty import (
+from workbench.analysis.uncertainty import (
     Uncertainty,
     UncertaintyResult,
     build_uncertainty,
     propagate,
     write_uncertainty,
 )
-from .validate import ValidationOptions, validate
-from .validation_data import (
-    DataCheck,
-    Refinement,
-    check_data,
-    refine,
-    write_data_check,
-    write_refinement,
-)
-from .variants import (
+from workbench.analysis.variants import (
     DoseFor,
     Variant,
     VariantComparison,
@@ -97,7 +52,68 @@ from .variants import (
     read_variants,
     write_variants,
 )
-from .verify import Verification, VerifyOptions, verify, write_verification
+from workbench.calibrate.fit import (
+    CalibrationResult,
+    calibrate,
+    profile_likelihood,
+    update_provenance,
+    write_calibration,
+)
+from workbench.calibrate.observations import (
+    DataCheck,
+    Refinement,
+    check_data,
+    refine,
+    write_data_check,
+    write_refinement,
+)
+from workbench.calibrate.petab_objective import Objective
+from workbench.calibrate.petab_problem import PetabProblem, lint_petab, read_petab
+from workbench.core._versions import __version__
+from workbench.core.dosing import (
+    Dose,
+    Regimen,
+    Subject,
+    body_surface_area,
+    dose_in_model_units,
+    parse_regimen,
+)
+from workbench.core.model import Model, load_model
+from workbench.core.provenance import (
+    candidate_ranges,
+    check_provenance,
+    lint_provenance,
+    provenance_template,
+    read_provenance,
+    write_provenance,
+)
+from workbench.core.sbml_checks import ValidationOptions, validate
+from workbench.errors import WorkbenchError
+from workbench.exchange.combine import ArchiveResult, export_archive
+from workbench.exchange.sbml import Creator, ExportReport, export_sbml
+from workbench.mabel import (
+    traditional as mabel,  # traditional MABEL calculators: workbench.mabel.traditional.occupancy, ...
+)
+from workbench.mabel.decision import Decision, DecisionSettings, decide, traditional_estimates
+from workbench.mabel.ladder import escalation_ladder
+from workbench.mabel.qsp import (
+    EffectDefinition,
+    MabelEstimate,
+    QspMabelResult,
+    parse_effect,
+    qsp_mabel,
+)
+from workbench.sim._engine import IntegratorSettings
+from workbench.sim.convergence import ConvergenceOptions, ConvergenceWarning, convergence_options
+from workbench.sim.ensemble import Metric, parse_metric, run_ensemble, shutdown_pool
+from workbench.sim.metrics import compute_metrics, simulation_metrics
+from workbench.sim.simulate import read_trajectory, simulate, write_trajectory
+from workbench.study.benchmark import Benchmark, retrospective
+from workbench.study.data import StudyData, run_study_data
+from workbench.report.render import write_report
+from workbench.study.pipeline import MabelRun, run_mabel
+from workbench.study.schema import Study, lint_study, read_study
+from workbench.verify.suite import Verification, VerifyOptions, verify, write_verification
 
 __all__ = [
     "ArchiveResult",

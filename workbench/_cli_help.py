@@ -89,18 +89,18 @@ VERB_HELP: dict[str, tuple[str, str]] = {
     "benchmark": (
         "Retrospective validation: run every reference study (studies/reference) through "
         "the MABEL job and compare the proposed start with the clinical outcome "
-        "(Python: workbench.benchmark.retrospective).",
+        "(Python: workbench.study.benchmark.retrospective).",
         "workbench benchmark --quick --out out/benchmark"),
     "population": (
         "Build a virtual population (covariates, between-subject variability, allometry, "
         "plausible-patient filter) and write it as CSV "
-        "(Python: workbench.population.build_population).",
+        "(Python: workbench.analysis.population.build_population).",
         "workbench population models/mab_tmdd.ant --n 200 --bsv CL=0.3 --bsv R0=0.5 \\\n"
         "    --allometric-cl CL,Q --allometric-v central,peripheral --out pop.csv"),
     "regimens": (
         "Compare regimens across a virtual population: exposure, overlap between dose levels, "
         "target attainment and safety-limit exceedance; tables and figures "
-        "(Python: workbench.regimens.compare_regimens).",
+        "(Python: workbench.analysis.regimens.compare_regimens).",
         'workbench regimens models/mab_tmdd.ant --n 50 --into L --mw "150 kDa" \\\n'
         '    --regimen "0.1 mg/kg iv q1w x4" --regimen "1 mg/kg iv q1w x4" --exposure Cfree \\\n'
         "    --out out/regimens"),

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .cli_verbs import (  # the verbs: one function per sub-command
+from workbench.cli_verbs import (
     cmd_benchmark,
     cmd_calibrate,
     cmd_check_data,
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     p.add_argument("--limit", action="append", metavar="NAME=VALUE",
                    help="raise or lower a resource limit, e.g. --limit administrations=200000 "
-                        "(repeatable; names and defaults: workbench.limits.describe(); also "
+                        "(repeatable; names and defaults: workbench.core.limits.describe(); also "
                         "WORKBENCH_LIMIT_<NAME>)")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "Numerical accuracy); blow-up is still detected")
         sp.add_argument("--strict", action="store_true",
                         help="fail (exit 1) instead of warning when a result is not converged")
-    from ._cli_help import add_help
+    from workbench._cli_help import add_help
 
     add_help(sub)  # a description and an example for every verb
     return p
@@ -390,7 +390,7 @@ class _Line(logging.Handler):
 
 
 def enable_stage_lines() -> None:
-    """Send the stage announcements of :class:`workbench.progress.Stages` (logger
+    """Send the stage announcements of :class:`workbench.core.progress.Stages` (logger
     ``workbench.progress``) to stderr, one line each (idempotent)."""
     log = logging.getLogger("workbench.progress")
     if not any(isinstance(h, _Line) for h in log.handlers):
@@ -412,9 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import signal
     import warnings
 
-    from ._runtime import capture_solver_log, environment_error
-    from .convergence import convergence_options
-    from .errors import WorkbenchError
+    from workbench.errors import WorkbenchError
+    from workbench.sim._runtime import capture_solver_log, environment_error
+    from workbench.sim.convergence import convergence_options
 
     parser = build_parser()
     a = parser.parse_args(argv)
@@ -431,8 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with capture_solver_log() as solver, convergence_options(
                 enabled=not a.no_convergence_check, strict=a.strict):
             try:
-                from .input_checks import check_cli_numbers
-                from .limits import set_limit
+                from workbench.core.input_checks import check_cli_numbers
+                from workbench.core.limits import set_limit
 
                 for text in a.limit or []:
                     set_limit(text)

@@ -28,7 +28,7 @@ def _print_table(df, as_json: bool = False) -> None:
 
 
 def _parse_sets(items: Sequence[str]) -> dict[str, float]:
-    from .errors import WorkbenchError
+    from workbench.errors import WorkbenchError
 
     out = {}
     for it in items or []:
@@ -46,7 +46,7 @@ def _parse_sets(items: Sequence[str]) -> dict[str, float]:
 
 
 def cmd_validate(a) -> int:
-    from . import validate
+    from workbench import validate
 
     df = validate(a.model)
     n_err = int(df.loc[df["severity"].isin(["error", "fatal"]), "count"].sum())
@@ -84,7 +84,7 @@ def _print_findings(source, df, n_err: int) -> None:
 
 
 def cmd_info(a) -> int:
-    from . import load_model
+    from workbench import load_model
 
     m = load_model(a.model)
     tables = {"compartments": m.compartments, "species": m.species, "parameters": m.parameters,
@@ -111,9 +111,9 @@ def cmd_info(a) -> int:
 def cmd_simulate(a) -> int:
     import pandas as pd
 
-    from . import IntegratorSettings, Subject, load_model, simulate, simulation_metrics
-    from ._io import atomic_write_text
-    from .plots import plot_trajectories
+    from workbench import IntegratorSettings, Subject, load_model, simulate, simulation_metrics
+    from workbench.core._io import atomic_write_text
+    from workbench.core.plots import plot_trajectories
 
     m = load_model(a.model)
     outputs = [o.strip() for o in a.outputs.split(",")] if a.outputs else None
@@ -155,14 +155,14 @@ def cmd_simulate(a) -> int:
 
 
 def cmd_sensitivity(a) -> int:
-    from . import IntegratorSettings, Subject, read_parameter_space, run_sensitivity
+    from workbench import IntegratorSettings, Subject, read_parameter_space, run_sensitivity
 
     integ = IntegratorSettings(**{k: v for k, v in (("relative_tolerance", a.rtol),
                                                     ("absolute_tolerance", a.atol)) if v is not None})
     times = [float(t) for t in a.times.split(",")] if a.times else None
     outputs = [o.strip() for o in a.outputs.split(",")] if a.outputs else None
     stages = _stages(["sampling and simulating", "writing the results"], "sensitivity")
-    from ._runtime import check_output_dir, staged_output_dir
+    from workbench.sim._runtime import check_output_dir, staged_output_dir
 
     check_output_dir(a.out, [a.model, a.params])
     res = run_sensitivity(a.model, read_parameter_space(a.params), a.method, n=a.n,
@@ -181,7 +181,7 @@ def cmd_sensitivity(a) -> int:
 
 
 def _verify_options(a):
-    from . import IntegratorSettings, VerifyOptions
+    from workbench import IntegratorSettings, VerifyOptions
 
     skip = dict(x.split("=", 1) if "=" in x else (x, "") for x in a.skip or [])
     kw = dict(skip=skip, end=a.end, n_doses=a.n_doses, stochastic=a.stochastic,
@@ -196,7 +196,7 @@ def _verify_options(a):
 def cmd_verify(a) -> int:
     import textwrap
 
-    from . import Subject, verify, write_verification
+    from workbench import Subject, verify, write_verification
 
     res = verify(a.model, a.drug, a.effect, a.occupancy, mw=a.mw, subject=Subject(weight=a.weight),
                  options=_verify_options(a), seed=a.seed)
@@ -210,7 +210,7 @@ def cmd_verify(a) -> int:
             text = r["evidence"] + (f" -- {r['status'].upper()}: {r['reason']}" if r["reason"] else "")
             print("\n" + textwrap.fill(f"{r['check']}: {text}", 100, subsequent_indent="    "))
     if a.out:
-        from ._runtime import staged_output_dir
+        from workbench.sim._runtime import staged_output_dir
 
         with staged_output_dir(a.out) as stage:
             paths = write_verification(res, stage)
@@ -219,7 +219,13 @@ def cmd_verify(a) -> int:
 
 
 def cmd_uncertainty(a) -> int:
-    from . import IntegratorSettings, Subject, build_uncertainty, propagate, write_uncertainty
+    from workbench import (
+        IntegratorSettings,
+        Subject,
+        build_uncertainty,
+        propagate,
+        write_uncertainty,
+    )
 
     stages = _stages(["building the distributions", "sampling and simulating",
                       "writing the results"], "uncertainty")
@@ -236,7 +242,7 @@ def cmd_uncertainty(a) -> int:
                                                   absolute_tolerance=a.atol),
                     workers=a.workers, progress=True)
     stages.next()
-    from ._runtime import staged_output_dir
+    from workbench.sim._runtime import staged_output_dir
 
     with staged_output_dir(a.out) as stage:
         paths = write_uncertainty(res, stage)
@@ -255,7 +261,7 @@ def cmd_uncertainty(a) -> int:
 
 
 def cmd_variants(a) -> int:
-    from . import DoseFor, Subject, Variant, compare_variants, read_variants, write_variants
+    from workbench import DoseFor, Subject, Variant, compare_variants, read_variants, write_variants
 
     vs = read_variants(a.variants) if a.variants else []
     for text in a.variant or []:
@@ -274,7 +280,7 @@ def cmd_variants(a) -> int:
                            reference=base)
     _print_table(res.to_wide())
     if a.out:
-        from ._runtime import staged_output_dir
+        from workbench.sim._runtime import staged_output_dir
 
         with staged_output_dir(a.out) as stage:
             paths = write_variants(res, stage)
@@ -283,8 +289,8 @@ def cmd_variants(a) -> int:
 
 
 def cmd_provenance(a) -> int:
-    from . import lint_provenance, provenance_template, write_provenance
-    from .errors import WorkbenchError
+    from workbench import lint_provenance, provenance_template, write_provenance
+    from workbench.errors import WorkbenchError
 
     args = a.args
     if args[0] == "lint" and len(args) == 3:
@@ -311,7 +317,7 @@ def cmd_provenance(a) -> int:
 
 
 def cmd_export(a) -> int:
-    from . import Creator, Subject, export_archive, export_sbml
+    from workbench import Creator, Subject, export_archive, export_sbml
 
     kw = dict(provenance=a.provenance, target=a.into, mw=a.mw,
               subject=Subject(weight=a.weight, height=a.height),
@@ -339,8 +345,8 @@ def cmd_export(a) -> int:
 
 
 def cmd_calibrate(a) -> int:
-    from . import IntegratorSettings, calibrate, lint_petab, write_calibration
-    from .errors import SpecError
+    from workbench import IntegratorSettings, calibrate, lint_petab, write_calibration
+    from workbench.errors import SpecError
 
     if not a.check and not a.out:
         raise SpecError("--out DIR is required (or --check to only check the problem)",
@@ -357,12 +363,12 @@ def cmd_calibrate(a) -> int:
                   max_evaluations=a.max_evaluations,
                   settings=IntegratorSettings(relative_tolerance=a.rtol, absolute_tolerance=a.atol))
     stages.next()
-    from ._runtime import staged_output_dir
+    from workbench.sim._runtime import staged_output_dir
 
     with staged_output_dir(a.out) as stage:
         files = write_calibration(r, stage, plots=not a.no_plots)
         if a.provenance:
-            from . import read_provenance, update_provenance, write_provenance
+            from workbench import read_provenance, update_provenance, write_provenance
 
             files.append(os.path.join(stage, "provenance_calibrated.csv"))
             write_provenance(update_provenance(read_provenance(a.provenance), r,
@@ -377,7 +383,7 @@ def cmd_calibrate(a) -> int:
 
 
 def cmd_check_data(a) -> int:
-    from . import Subject, check_data, refine, write_data_check, write_refinement
+    from workbench import Subject, check_data, refine, write_data_check, write_refinement
 
     kw = dict(parameters=_parse_sets(a.set), level=a.level, target=a.into, mw=a.mw,
               subject=Subject(weight=a.weight, height=a.height), workers=a.workers)
@@ -402,17 +408,18 @@ def cmd_check_data(a) -> int:
 def cmd_mabel(a) -> int:
     from pathlib import Path
 
-    from .progress import Stages
-    from .report import BUNDLED_STUDY, mabel_stages, run_mabel, write_report
-    from .report_html import weasyprint_problem
-    from .study import read_study
+    from workbench.core.progress import Stages
+    from workbench.report.html import weasyprint_problem
+    from workbench.report.render import write_report
+    from workbench.study.pipeline import BUNDLED_STUDY, mabel_stages, run_mabel
+    from workbench.study.schema import read_study
 
     why = weasyprint_problem()  # before minutes of computing, not after
     if why is not None:
-        from .errors import MissingDependencyError
+        from workbench.errors import MissingDependencyError
 
         raise MissingDependencyError(why, element="report.pdf")
-    from ._runtime import check_output_dir, staged_output_dir
+    from workbench.sim._runtime import check_output_dir, staged_output_dir
 
     study_path = a.study or BUNDLED_STUDY
     out = Path(a.out)
@@ -429,7 +436,7 @@ def cmd_mabel(a) -> int:
     _print_table(run.decision.table.drop(columns=["sentence"]))
     print(f"\nstarting dose: {run.decision.start_dose:.4g} {run.decision.dose_unit} "
           f"(basis: {run.decision.basis})")
-    from . import columns as C
+    from workbench import columns as C
 
     reach = run.population.reach if run.population is not None else None
     if reach is not None and len(reach):
@@ -441,7 +448,7 @@ def cmd_mabel(a) -> int:
 
 
 def cmd_benchmark(a) -> int:
-    from .benchmark import retrospective, write_benchmark
+    from workbench.study.benchmark import retrospective, write_benchmark
 
     res = retrospective(a.study or None, quick=a.quick, workers=a.workers)
     paths = write_benchmark(res, a.out)
@@ -455,7 +462,7 @@ def cmd_benchmark(a) -> int:
 
 
 def cmd_refine(a) -> int:
-    from .study_refine import refine_study, write_study_refinement
+    from workbench.study.refine import refine_study, write_study_refinement
 
     r = refine_study(a.study, a.data, ladder=a.ladder, next_dose=a.next, n=a.n, sd_log=a.sd_log,
                      level=a.level, blq=a.blq, seed=a.seed, workers=a.workers)
@@ -472,7 +479,7 @@ def cmd_refine(a) -> int:
 
 
 def cmd_population(a) -> int:
-    from .population import build_population
+    from workbench.analysis.population import build_population
 
     stages = _stages([f"drawing {a.n} subjects", "writing the population"], "population")
     pop = build_population(a.model, a.n, seed=a.seed, covariates=a.covariates, bsv=a.bsv or [],
@@ -489,8 +496,13 @@ def cmd_population(a) -> int:
 
 
 def cmd_regimens(a) -> int:
-    from .population import _split_range, build_population, read_population
-    from .regimens import Criterion, compare_regimens, parse_subgroups, write_regimens
+    from workbench.analysis.population import _split_range, build_population, read_population
+    from workbench.analysis.regimens import (
+        Criterion,
+        compare_regimens,
+        parse_subgroups,
+        write_regimens,
+    )
 
     pop = read_population(a.population) if a.population else build_population(
         a.model, a.n, seed=a.seed)
@@ -502,7 +514,7 @@ def cmd_regimens(a) -> int:
                                      *(Criterion.parse(t, "safety") for t in a.safety or [])],
                            target=a.into, mw=a.mw, tau=a.tau, points=a.points, subgroups=sg,
                            level=a.level, workers=a.workers, progress=True)
-    from ._runtime import staged_output_dir
+    from workbench.sim._runtime import staged_output_dir
 
     with staged_output_dir(a.out) as stage:
         paths = write_regimens(res, stage, window=_split_range(a.window, "--window")
@@ -514,9 +526,9 @@ def cmd_regimens(a) -> int:
 
 
 def _stages(names: list[str], verb: str):
-    """Entered :class:`workbench.progress.Stages` with its first stage announced (the verbs
+    """Entered :class:`workbench.core.progress.Stages` with its first stage announced (the verbs
     close it with ``__exit__`` after their last stage)."""
-    from .progress import Stages
+    from workbench.core.progress import Stages
 
     st = Stages(list(names), verb).__enter__()
     st.next()

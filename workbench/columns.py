@@ -99,7 +99,7 @@ PROVENANCE_COLUMNS = (KIND, ID, SCOPE, NAME, CHOSEN, VALUE, UNIT, SOURCE_TYPE, R
                       CITATION, ORGANISM, ASSAY, NOTES, RATIONALE, INITIAL_VALUE,
                       CALIBRATED_VALUE, CALIBRATION_METHOD, CALIBRATION_JUSTIFICATION,
                       CANDIDATE_USE, PRIOR, PRIOR_CENTRE, PRIOR_SPREAD, PRIOR_RATIONALE)
-# one row per entry with a prior (workbench.priors.prior_table)
+# one row per entry with a prior (workbench.core.priors.prior_table)
 N_INFORMING = "n_informing"      # same/scaled candidates besides the chosen value
 N_COMPARISON = "n_comparison"    # comparison-only candidates (never widen the spread)
 FOLD95 = "fold95"                # 95 % of the prior mass within centre / fold95 .. centre x fold95
@@ -399,7 +399,7 @@ MABEL_DISTRIBUTION_COLUMNS = (EFFECT, SPREAD, N_SAMPLES, N_NOT_REACHED, LOWER, M
 N_REACHED = "n_reached"
 REACH_COLUMNS = (LADDER_LEVEL, DOSE, DOSE_UNIT, EFFECT, DEFINITION, N_SAMPLES, N_REACHED,
                  PROBABILITY, CI_LOW, CI_HIGH)
-# traditional MABEL estimates (workbench.decision.traditional_estimates)
+# traditional MABEL estimates (workbench.mabel.decision.traditional_estimates)
 METHOD = "method"
 INPUTS = "inputs"
 TRADITIONAL_COLUMNS = (NAME, METHOD, DOSE, DOSE_UNIT, INPUTS)

@@ -102,7 +102,7 @@ class ModelCheckError(WorkbenchError, ValueError):
     symbols, a read parameter without a value, a NaN value, a compartment of size <= 0.
 
     ``findings`` (when set) holds the gate's findings
-    (:class:`workbench.model_gate.GateFinding`).
+    (:class:`workbench.core.model_gate.GateFinding`).
     """
 
     findings = ()

@@ -18,7 +18,11 @@ import yaml
 
 import workbench as wb
 from workbench import columns as C
-from workbench.benchmark import (
+from workbench.analysis.variants import Variant, build_variant
+from workbench.cli import main
+from workbench.core import units as U
+from workbench.errors import InputFileError, SpecError
+from workbench.study.benchmark import (
     REFERENCE_DIR,
     plot_benchmark,
     read_outcomes,
@@ -27,9 +31,6 @@ from workbench.benchmark import (
     retrospective,
     write_benchmark,
 )
-from workbench.cli import main
-from workbench.errors import InputFileError, SpecError
-from workbench.variants import Variant, build_variant
 
 STUDIES = reference_studies()
 NAMES = [p.parent.name for p in STUDIES]
@@ -202,7 +203,7 @@ def test_full_benchmark_against_outcomes(tmp_path):
         o = read_outcomes(p.parent / "outcomes.csv")
         r = t.loc[p.parent.name]
         s = o[o[C.ITEM] == "fih_start"].iloc[0]
-        v = float(s[C.VALUE]) * wb.units.factor(s[C.UNIT], "ug/kg" if "/kg" in s[C.UNIT] else "ug")
+        v = float(s[C.VALUE]) * U.factor(s[C.UNIT], "ug/kg" if "/kg" in s[C.UNIT] else "ug")
         assert r[C.HISTORICAL_START] == pytest.approx(v if "/kg" in s[C.UNIT] else v / 70)
         assert r[C.MARGIN] == pytest.approx(r[C.FIRST_TOXIC_DOSE] / r[C.PROPOSED_START])
         req = 50 if p.parent.name == "tgn1412" else 10
@@ -226,7 +227,7 @@ def test_informative_fold_error_against_closed_form():
     whatever the binding (conservation): 1000 ug/kg x 70 kg / 150 kDa / 3.61 L = 129.28 nM
     = 19392 ng/mL. A published Cmax equal to it gives fold error 1 (informative); one 5-fold
     higher gives 0.2 and the criterion fails, naming Cmax."""
-    from workbench.benchmark import _evaluate
+    from workbench.study.benchmark import _evaluate
 
     path = REFERENCE_DIR / "pf06671008" / "study.yaml"
     res = retrospective([path], quick=True)

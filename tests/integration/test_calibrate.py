@@ -12,7 +12,7 @@ from petab_factory import decay_problem
 
 from workbench import calibrate, write_calibration
 from workbench import columns as C
-from workbench.calibrate import PROFILE_THRESHOLD, latin_hypercube
+from workbench.calibrate.fit import PROFILE_THRESHOLD, latin_hypercube
 from workbench.cli import main
 
 TRUE = {"a0": 10.0, "k": 0.3, "sigma": 0.3}
@@ -81,8 +81,8 @@ def test_standard_errors_match_the_closed_form_fisher_information(decay_fit):
 
 def test_standard_errors_use_the_polished_tolerances(tmp_path, monkeypatch):
     """The Fisher information is evaluated with the objective f_best and the fit use."""
-    from workbench.calibrate import _polish_settings
-    from workbench.petab_objective import Objective
+    from workbench.calibrate.fit import _polish_settings
+    from workbench.calibrate.petab_objective import Objective
 
     seen = []
     orig = Objective.fisher_information
@@ -104,7 +104,7 @@ def test_terminate_ends_busy_workers_at_once():
     import time
     from concurrent.futures import ProcessPoolExecutor
 
-    from workbench.calibrate import _terminate
+    from workbench.calibrate.fit import _terminate
 
     ex = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
     fut = ex.submit(time.sleep, 120)
@@ -128,7 +128,7 @@ def test_time_label_read_from_the_problem_not_the_file(decay_fit, tmp_path):
     from petab_factory import DECAY_ANTIMONY
 
     from workbench import load_model
-    from workbench.calibration_plots import _time_label
+    from workbench.calibrate.plots import _time_label
 
     hours = DECAY_ANTIMONY.replace("model decay", "model decay\n  unit time_unit = 3600 second")
     pr = replace(decay_fit.problem, sbml=load_model(hours).sbml,
@@ -175,7 +175,7 @@ def test_same_seed_same_tables(tmp_path):
 
 def test_provenance_updated(decay_fit):
     from workbench import load_model, update_provenance
-    from workbench.provenance import provenance_template
+    from workbench.core.provenance import provenance_template
 
     table = provenance_template(load_model(decay_fit.problem.model_source))
     out = update_provenance(table, decay_fit, "no direct measurement of k")

@@ -99,7 +99,7 @@ def test_export_archive_and_sbml(tmp_path, capsys):
 
 @pytest.mark.parametrize("given", ["file", "frame", "none"])
 def test_export_archive_reads_and_lints_the_table_once(tmp_path, monkeypatch, given):
-    import workbench.provenance as P
+    import workbench.core.provenance as P
     from workbench import export_archive, load_model, provenance_template, write_provenance
 
     m = load_model(GOOD)

@@ -10,7 +10,7 @@ from conftest import DATA
 
 import workbench as wb
 from workbench.errors import SpecError, UnknownIdError
-from workbench.metrics import auc
+from workbench.sim.metrics import auc
 
 V, CL = 5.0, 0.5
 
@@ -119,7 +119,7 @@ def test_same_seed_same_results_across_workers_and_dask(onecomp):
                                chunk_size=10, **kw)
         pd.testing.assert_frame_equal(one, dask)
         # 24 tasks, one RoadRunner per worker process
-        built = client.run(lambda: len(__import__("workbench._backends")._backends._RUNNERS))
+        built = client.run(lambda: len(__import__("workbench.sim._backends", fromlist=["x"])._RUNNERS))
         assert sorted(built.values()) == [1, 1]
         # another regimen and other ids: the same engine per worker, nothing leaks between
         other = pd.DataFrame({"central": np.linspace(3, 7, 40)})
@@ -137,7 +137,7 @@ def test_same_seed_same_results_across_workers_and_dask(onecomp):
             wb.run_ensemble(onecomp, other, workers=2, backend="dask", scheduler=client,
                             chunk_size=5, **kw2)
         engines = client.run(
-            lambda: __import__("workbench._batch")._batch.get_batch_engine.cache_info().currsize)
+            lambda: __import__("workbench.sim._batch", fromlist=["x"]).get_batch_engine.cache_info().currsize)
         assert sorted(engines.values()) == [1, 1]
 
 
@@ -263,7 +263,7 @@ def test_events_at_time_zero_fire_once_in_ensembles(name):
 @pytest.mark.parametrize("n, size, workers", [(43008, 1024, 2), (10000, 250, 2), (7, 1024, 2),
                                               (1000, 100, 1), (0, 16, 2), (500, 8, 3)])
 def test_chunks_cover_every_sample_once_and_shrink_at_the_end(n, size, workers):
-    from workbench._backends import _chunks
+    from workbench.sim._backends import _chunks
 
     ch = _chunks(n, size, workers)
     assert [s for s, _ in ch] == [0, *(e for _, e in ch[:-1])] if ch else n == 0
@@ -309,7 +309,7 @@ def test_warm_pool_keeps_ensembles_apart(bench):
     """Worker processes are kept between ensembles and share one engine per model: an
     ensemble setting other ids (and compartment sizes) in between must not leak into the
     next one. Each pooled result equals the in-process result exactly."""
-    from workbench.ensemble import shutdown_pool
+    from workbench.sim.ensemble import shutdown_pool
 
     rng = np.random.default_rng(5)
     n = 240   # above the pool threshold for 2 workers

@@ -90,7 +90,7 @@ def _tellurium_data_generators(archive, tmp_path) -> dict:
 
 
 def test_archive_runs_in_tellurium_with_the_same_numbers(tmp_path):
-    from workbench.sedml import _sid
+    from workbench.exchange.sedml import _sid
 
     m = load_model(CD3)
     res = export_archive(m, tmp_path, provenance=CD3_PROV, regimens=REGIMENS, target="Drug",

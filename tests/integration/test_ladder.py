@@ -13,11 +13,16 @@ import pandas as pd
 import pytest
 
 from workbench import columns as C
-from workbench.decision import DecisionSettings, decide
-from workbench.ladder import escalation_ladder, patients_below_active, risk_profile, tolerable_dose
-from workbench.model import load_model
-from workbench.qsp_mabel import qsp_mabel
-from workbench.uncertainty import build_uncertainty
+from workbench.analysis.uncertainty import build_uncertainty
+from workbench.core.model import load_model
+from workbench.mabel.decision import DecisionSettings, decide
+from workbench.mabel.ladder import (
+    escalation_ladder,
+    patients_below_active,
+    risk_profile,
+    tolerable_dose,
+)
+from workbench.mabel.qsp import qsp_mabel
 
 RUN = dict(route="iv", target="Drug", end="2 h", points=5)
 

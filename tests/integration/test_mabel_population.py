@@ -12,20 +12,20 @@ import numpy as np
 import pytest
 
 from workbench import columns as C
-from workbench.decision import DecisionSettings
-from workbench.dosing import Subject
+from workbench.analysis.uncertainty import build_uncertainty
+from workbench.core.dosing import Subject
+from workbench.core.model import load_model
 from workbench.errors import SpecError
-from workbench.ladder import escalation_ladder
-from workbench.mabel_population import (
+from workbench.mabel.decision import DecisionSettings
+from workbench.mabel.ladder import escalation_ladder
+from workbench.mabel.population import (
     PopulationSpec,
     joint_samples,
     population_mabel,
     reach_by_level,
     study_population,
 )
-from workbench.model import load_model
-from workbench.qsp_mabel import dose_response
-from workbench.uncertainty import build_uncertainty
+from workbench.mabel.qsp import dose_response
 
 MODEL = "tests/data/onecomp_binding.ant"
 RUN = dict(dose_range=("0.0001 nmol/kg", "10 nmol/kg"), grid_points=9, route="iv",
@@ -159,7 +159,7 @@ def test_exposure_overlap_between_levels(m, result):
     intervals [a, b] and [r a, r b] is (b - r a) / (r b - a) (0 when r a >= b)."""
     import pandas as pd
 
-    from workbench.mabel_population import overlap_by_level
+    from workbench.mabel.population import overlap_by_level
 
     ladder = pd.DataFrame({C.DOSE: [0.01, 0.015, 0.1]})
     pred = dose_response(m, ["max(Drug)"], ladder[C.DOSE], "nmol/kg",
@@ -216,7 +216,7 @@ def test_ladder_simulates_each_dose_once(m, monkeypatch):
     """The model-guided ladder runs the samples once per profile dose and once per level,
     and the nominal model at the levels only (guide = upper); with effect_span no wide
     grid is run."""
-    from workbench.qsp_mabel import _Runner
+    from workbench.mabel.qsp import _Runner
 
     samples = build_uncertainty(m, params=["Kd=lognormal,cv=0.8"]).with_model(m).sample(
         16, seed=2)

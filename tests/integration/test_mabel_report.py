@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 
 from workbench.cli import main
-from workbench.report_render import SECTIONS
+from workbench.report.render import SECTIONS
 
 
 class _Ids(HTMLParser):
@@ -130,10 +130,10 @@ def test_variant_comparison_base_row_matches_the_qsp_mabel():
     """The study runs the variants against the base model: the base model's dose for the
     IL-6 threshold (grid + Brent in workbench.variants) equals the nominal QSP MABEL of the
     same effect (a different search on a different output grid in workbench.qsp_mabel)."""
-    from workbench.qsp_mabel import qsp_mabel
-    from workbench.report import BASE_VARIANT, BUNDLED_STUDY
-    from workbench.study import read_study
-    from workbench.variants import Variant, compare_variants, read_variants
+    from workbench.analysis.variants import Variant, compare_variants, read_variants
+    from workbench.mabel.qsp import qsp_mabel
+    from workbench.study.pipeline import BASE_VARIANT, BUNDLED_STUDY
+    from workbench.study.schema import read_study
 
     st = read_study(BUNDLED_STUDY)
     d = st.data["drug"]
@@ -156,8 +156,8 @@ def test_variant_comparison_base_row_matches_the_qsp_mabel():
 def test_equations_keep_stoichiometries():
     """Section 3 writes each reaction as its SBML says: stoichiometries 11 and 2.1 stay
     11 and 2.1, 1 is left out; rules and initial assignments follow."""
-    from workbench.model import load_model
-    from workbench.report_render import _equations
+    from workbench.core.model import load_model
+    from workbench.report.render import _equations
 
     m = load_model("""model stoich
   compartment c = 1

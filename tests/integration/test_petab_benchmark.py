@@ -13,8 +13,8 @@ import pytest
 from conftest import DATA, PETAB_BENCH, require
 
 from workbench import columns as C
-from workbench.petab_objective import Objective
-from workbench.petab_problem import read_petab
+from workbench.calibrate.petab_objective import Objective
+from workbench.calibrate.petab_problem import read_petab
 
 #: negative log-likelihood at the nominal parameters, indexed by problem
 REFERENCE_NLLH = pd.read_csv(DATA / "petab_reference_nllh.csv", comment="#",
@@ -84,7 +84,7 @@ def test_crauste_convergence_check_flags_loose_tolerances():
     import warnings
 
     from workbench import IntegratorSettings
-    from workbench.convergence import ConvergenceWarning, check_objective
+    from workbench.sim.convergence import ConvergenceWarning, check_objective
 
     d = require(PETAB_BENCH / "Crauste_CellSystems2017")
     pr = read_petab(next(d.glob("*.yaml")))

@@ -15,8 +15,8 @@ from scipy.stats import chi2
 
 from workbench import calibrate
 from workbench import columns as C
-from workbench.calibrate import PROFILE_THRESHOLD
-from workbench.petab_objective import Objective
+from workbench.calibrate.fit import PROFILE_THRESHOLD
+from workbench.calibrate.petab_objective import Objective
 
 Z = math.sqrt(chi2.ppf(0.95, 1))  # 1.959964...
 

@@ -13,14 +13,14 @@ from conftest import DATA, MODELS
 
 import workbench as wb
 from workbench import columns as C
-from workbench.population import (
+from workbench.analysis.population import (
     Variability,
     allometric,
     filter_plausible,
     prevalence_weights,
     sample_population,
 )
-from workbench.regimens import compare_regimens, write_regimens
+from workbench.analysis.regimens import compare_regimens, write_regimens
 
 D, TAU = 10.0, 24.0   # nmol every 24 h
 

@@ -13,8 +13,8 @@ import pytest
 
 from workbench import columns as C
 from workbench.cli import main
-from workbench.report_html import display_table, report_document, weasyprint_problem
-from workbench.report_render import SECTIONS
+from workbench.report.html import display_table, report_document, weasyprint_problem
+from workbench.report.render import SECTIONS
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.skipif(weasyprint_problem() is not None,
@@ -79,7 +79,7 @@ def test_cumulative_margin_is_the_nominal_mabel_over_the_start(quick):
     decision's own margin."""
     import pandas as pd
 
-    from workbench.report_summary import cumulative_margin_from_table
+    from workbench.report.summary import cumulative_margin_from_table
 
     out, html, _, _ = quick
     dec = pd.read_csv(out / "decision.csv")
@@ -100,7 +100,7 @@ def test_margin_of_a_hand_made_decision_table():
     """Statistic 2x, lowest estimate 1.5x, safety factors 3 and 2, rounding 1.02x."""
     import pandas as pd
 
-    from workbench.report_summary import cumulative_margin_from_table
+    from workbench.report.summary import cumulative_margin_from_table
 
     rows = [("QSP MABEL: a", 12.0, ""), ("QSP MABEL: b", 30.0, ""),
             ("QSP MABEL (selected)", 6.0, ""), ("traditional: x", 4.0, ""), ("MABEL", 4.0, ""),
@@ -133,7 +133,7 @@ def test_pdf_ladder_table_keeps_every_column(quick):
 
 
 def test_quick_banner_in_html_and_pdf_and_not_without_quick(quick):
-    from workbench.report_summary import DecisionSummary
+    from workbench.report.summary import DecisionSummary
 
     _, html, pages, _ = quick
     assert "id='quick-banner'" in html and "INDICATIVE ONLY" in pages[0]
@@ -164,7 +164,7 @@ def test_html_is_interactive_and_offline(quick):
     # hover texts carry units
     assert re.search(r"dose %\{x:\.4g\} ug(/|\\u002f)kg", html) and "pg" in html
     # the model diagram is Graphviz SVG (when dot is present) with the activation chain
-    from workbench.report_diagram import have_graphviz
+    from workbench.report.diagram import have_graphviz
 
     if have_graphviz():
         model = html[html.index("<section id='model'>"):html.index("<section id='equations'>")]
@@ -188,7 +188,7 @@ def test_outputs_follow_the_umask(quick):
 
 
 def test_atomic_write_mode_under_another_umask(tmp_path):
-    from workbench._io import atomic_write_text
+    from workbench.core._io import atomic_write_text
 
     old = os.umask(0o027)
     try:
@@ -199,10 +199,10 @@ def test_atomic_write_mode_under_another_umask(tmp_path):
 
 
 def test_diagram_draws_activation_and_release():
-    from workbench.model import load_model
-    from workbench.report import BUNDLED_STUDY
-    from workbench.report_diagram import diagram_figure, diagram_graph
-    from workbench.study import read_study
+    from workbench.core.model import load_model
+    from workbench.report.diagram import diagram_figure, diagram_graph
+    from workbench.study.pipeline import BUNDLED_STUDY
+    from workbench.study.schema import read_study
 
     m = load_model(read_study(BUNDLED_STUDY).model)
     g = diagram_graph(m)

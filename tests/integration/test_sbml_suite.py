@@ -14,7 +14,7 @@ import re
 import pytest
 from conftest import SBML_SUITE, require
 
-from workbench.sbmlsuite import case_result, run_cases
+from workbench.testing.sbmlsuite import case_result, run_cases
 
 # feature named in our message -> tags of the suite that confirm it
 _FEATURE_TAGS = {

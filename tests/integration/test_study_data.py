@@ -22,11 +22,11 @@ from conftest import DATA
 
 from workbench import build_uncertainty, load_model, read_study, run_mabel, write_report
 from workbench import columns as C
+from workbench.calibrate.petab_objective import Objective
 from workbench.cli import main
 from workbench.errors import CalibrationError, SpecError
-from workbench.petab_objective import Objective
-from workbench.study import Study, lint_study
-from workbench.study_data import run_study_data
+from workbench.study.data import run_study_data
+from workbench.study.schema import Study, lint_study
 
 STUDY_DIR = DATA / "study_with_data"
 STUDY = STUDY_DIR / "study.yaml"
@@ -192,8 +192,8 @@ def test_report_section_shows_verdicts_tables_and_figures(report):
 
 
 def test_study_without_data_keeps_the_old_paragraph(report):
-    from workbench.plots import pyplot
-    from workbench.report_render import _sections
+    from workbench.core.plots import pyplot
+    from workbench.report.render import _sections
 
     run, _ = report
     d = {k: v for k, v in run.study.data.items() if k not in ("calibration", "validation")}
@@ -294,7 +294,7 @@ def test_apply_carries_the_calibrated_values_into_every_later_stage(tmp_path):
     e = run.qsp.estimates[0]
     assert e.dose == pytest.approx(5 * fit["Kd"] / 9 * 150 / 70, rel=1e-3)
     assert "replace the model's" in " ".join(b for k, b in
-                                            __import__("workbench.study_data", fromlist=["x"])
+                                            __import__("workbench.study.schema.data", fromlist=["x"])
                                             .report_blocks(sd) if k == "p")
 
 
@@ -303,8 +303,8 @@ def test_population_study_validates_against_the_band_of_individual_patients(tmp_
     """With a population block the validation band spans virtual patients paired with
     uncertainty draws (weight-scaled dose, their own V and CL): recomputed here from the
     closed form at exactly those samples."""
-    from workbench.dosing import Subject
-    from workbench.mabel_population import PopulationSpec, study_samples
+    from workbench.core.dosing import Subject
+    from workbench.mabel.population import PopulationSpec, study_samples
 
     d = yaml.safe_load(open(_study_yaml(tmp_path, calibration=None)).read())
     d["population"] = {"n": 40, "seed": 3, "bsv": {"CL": 0.3, "central": 0.2},
@@ -333,7 +333,7 @@ def test_population_study_validates_against_the_band_of_individual_patients(tmp_
         sd.validation_verdict
     # and run_mabel wires it the same way, drawing the patients once for the validation
     # band and the population MABEL
-    import workbench.mabel_population as MP
+    import workbench.mabel.population as MP
 
     drawn = []
     monkeypatch.setattr(MP, "study_samples", lambda *a, **k: drawn.append(1) or

@@ -10,8 +10,8 @@ import pytest
 
 from workbench import columns as C
 from workbench.cli import main
-from workbench.report import BUNDLED_STUDY
-from workbench.study_refine import refine_study
+from workbench.study.pipeline import BUNDLED_STUDY
+from workbench.study.refine import refine_study
 
 ROOT = Path(__file__).resolve().parents[2]
 COHORT = ROOT / "examples" / "first_cohort.csv"

@@ -24,9 +24,9 @@ from workbench import (
     propagate,
     write_uncertainty,
 )
+from workbench.analysis.sensitivity import ParameterSpace
+from workbench.analysis.uncertainty import parse_distribution, uncertainty_from_provenance
 from workbench.errors import SpecError
-from workbench.sensitivity import ParameterSpace
-from workbench.uncertainty import parse_distribution, uncertainty_from_provenance
 
 V, CL0, DOSE, CV = 5.0, 0.5, 100.0, 0.4
 SD = math.sqrt(math.log1p(CV**2))
@@ -70,7 +70,7 @@ def test_time_course_bands_match_the_analytic_percentiles(model, method):
 def test_time_course_from_end_integrates_only_its_points(model, monkeypatch):
     """outputs with end: 101 output points, not the 201-point run grid on top; every
     sample's value is the closed form at its clearance."""
-    import workbench.ensemble as E
+    import workbench.sim.ensemble as E
 
     grids = []
     orig = E._time_grid

@@ -14,9 +14,9 @@ from conftest import DATA
 
 from workbench import check_data, refine, write_data_check, write_refinement
 from workbench import columns as C
+from workbench.analysis.regimens import weighted_quantile
 from workbench.cli import main
 from workbench.errors import CalibrationError
-from workbench.regimens import weighted_quantile
 
 MODEL = DATA / "onecomp.ant"
 V = 5.0

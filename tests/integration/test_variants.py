@@ -26,8 +26,8 @@ from workbench import (
     simulate,
     write_variants,
 )
+from workbench.analysis.variants import build_variant
 from workbench.errors import SpecError, UnknownIdError
-from workbench.variants import build_variant
 
 FAST = {"kon": 157.0, "koff": 74.0}     # 100 x Betts 2019, same KD (0.47 nM)
 SLOW = {"kon": 0.0157, "koff": 0.0074}  # 1/100: binding as slow as elimination

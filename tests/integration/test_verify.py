@@ -10,9 +10,9 @@ import pytest
 from conftest import DATA, MODELS
 
 from workbench import IntegratorSettings, VerifyOptions, load_model, verify, write_verification
+from workbench.core.stoichiometry import conserved_moieties, stoichiometry
 from workbench.errors import SpecError
-from workbench.stoichiometry import conserved_moieties, stoichiometry
-from workbench.verify import CHECKS
+from workbench.verify.suite import CHECKS
 
 TOY = (DATA / "verify_toy.ant").read_text()
 OPTS = VerifyOptions(dose_range=("0.01 nmol", "1e5 nmol"), n_doses=6, end="336 h", points=121)
@@ -143,7 +143,7 @@ def test_bundled_bispecific_passes_or_warns_with_a_reason(tmp_path):
 
 
 def test_stochastic_check_on_a_birth_death_process():
-    from workbench._engine import Engine
+    from workbench.sim._engine import Engine
 
     m = load_model(DATA / "birth_death.ant")
     opts = VerifyOptions(doses=("10 item", "100 item", "1000 item"), end="50 h", replicates=100)

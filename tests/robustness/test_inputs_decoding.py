@@ -8,8 +8,8 @@ import math
 import pytest
 
 import workbench as wb
+from workbench.core.textin import decode_text
 from workbench.errors import InputFileError, ModelLoadError
-from workbench.textin import decode_text
 
 from .inputs_support import refused, sbml
 
@@ -76,7 +76,7 @@ def test_study_file_invalid_utf8_and_bom(tmp_path):
     refused("decoding", "study-invalid-utf8", ["mabel", f, "--out", tmp_path / "o"], tmp_path,
             codes=(2,), says=["study.yaml", "byte offset 21", "line 2"], inputs=[f],
             outputs=[tmp_path / "o"])
-    from workbench.study import _load_yaml
+    from workbench.study.schema import _load_yaml
 
     g = tmp_path / "bom.yaml"
     g.write_bytes(b"\xef\xbb\xbfname: x\n")

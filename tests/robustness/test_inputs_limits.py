@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import workbench as wb
+from workbench.core.textin import load_yaml_text
 from workbench.errors import DoseError, InputFileError, SpecError
-from workbench.textin import load_yaml_text
 
 from .inputs_support import ROOT, refused, sbml
 

@@ -8,7 +8,7 @@ import math
 import pytest
 
 import workbench as wb
-from workbench import model_gate
+from workbench.core import model_gate
 from workbench.errors import ModelCheckError, ModelLoadError
 
 from .inputs_support import deep_sbml, refused, sbml

@@ -78,7 +78,7 @@ def test_read_only_file_system(tmp_path):
 @pytest.mark.robust("environment")
 def test_disk_full_is_exit_2(tmp_path, monkeypatch, capsys):
     # ENOSPC from the writer (a full disk), injected in process
-    import workbench._io as io_mod
+    import workbench.core._io as io_mod
     from workbench.cli import main
 
     def full(path, text):
@@ -159,7 +159,7 @@ def test_provenance_xlsx_formula_written_as_text(tmp_path):
     import pandas as pd
 
     from workbench import provenance_template
-    from workbench.provenance import read_provenance, write_provenance
+    from workbench.core.provenance import read_provenance, write_provenance
 
     t = provenance_template(MODEL)
     t.loc[0, "notes"] = '=HYPERLINK("http://example.invalid","x")'

@@ -126,7 +126,7 @@ class Odd:
         return (int, ("not a number",))
 if __name__ == "__main__":
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["workbench._worker_boot", "workbench.ensemble"])
+    ctx.set_forkserver_preload(["workbench.sim._worker_boot", "workbench.sim.ensemble"])
     p = ctx.Process(target=print, args=({kind}(),))
     p.start()
     p.join(60)

@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA
 
 from workbench import IntegratorSettings, run_ensemble, simulate
-from workbench.convergence import (
+from workbench.sim.convergence import (
     BlowUpError,
     ConvergenceError,
     ConvergenceWarning,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from workbench import columns as C
-from workbench.decision_analyses import WHERE, sensitivity_at_levels, sobol_converged
-from workbench.model import load_model
-from workbench.sensitivity import ParameterRange, ParameterSpace
+from workbench.analysis.sensitivity import ParameterRange, ParameterSpace
+from workbench.core.model import load_model
+from workbench.mabel.decision_analyses import WHERE, sensitivity_at_levels, sobol_converged
 
 #: y = a + 2 b, a, b ~ U(0, 1): Var y = 1/12 + 4/12, S1 = ST = 0.2 (a) and 0.8 (b)
 ADDITIVE = """model additive

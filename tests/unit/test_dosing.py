@@ -7,7 +7,7 @@ import math
 import pytest
 
 from workbench import Subject, body_surface_area, dose_in_model_units, parse_regimen
-from workbench.dosing import Dose, molecular_weight
+from workbench.core.dosing import Dose, molecular_weight
 from workbench.errors import DoseError
 
 

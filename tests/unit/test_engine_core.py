@@ -1,7 +1,7 @@
 """One engine core: a simulation and an ensemble row set every kind of id the same way.
 
 ``simulate`` is a batch of one row and each ensemble sample a row of a batch
-(workbench._batch.BatchRunner), so the trajectories must be *identical*; the
+(workbench.sim._batch.BatchRunner), so the trajectories must be *identical*; the
 values they start from are checked against the model's own arithmetic (closed
 forms), and a shared engine must give, after any sequence of runs with other
 ids, exactly what a new engine gives.
@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 import workbench as wb
-from workbench._engine import Engine, engine_for
-from workbench._outputs import parse_output
-from workbench._timegrid import DEFAULT_POINTS, METRIC_POINTS, time_grid
 from workbench.errors import SpecError, UnknownIdError
+from workbench.sim._engine import Engine, engine_for
+from workbench.sim._outputs import parse_output
+from workbench.sim._timegrid import DEFAULT_POINTS, METRIC_POINTS, time_grid
 
 # A (concentration species) and B (amount species) decay at k; S = 2 Nt is a species
 # with an initial assignment, bet = 2 / Nt a parameter with one (read by S's decay);

@@ -56,7 +56,7 @@ def test_sedml_export_leaves_libsbml_math_intact():
     # SED-ML writer therefore runs in a child process
     import libsbml
 
-    from workbench.sedml import sedml_document
+    from workbench.exchange.sedml import sedml_document
 
     text = sedml_document(load_model(IA_MODEL).sbml, ["S"], end=1.0, points=3)
     assert "sedML" in text
@@ -85,7 +85,7 @@ def test_math_walks_survive_a_libsedml_import():
     import sys
 
     code = ("import libsedml, libsbml\n"
-            "from workbench._sbmlmath import has_delay, is_discontinuous, names\n"
+            "from workbench.core._sbmlmath import has_delay, is_discontinuous, names\n"
             "a = libsbml.parseL3Formula('piecewise(1, x > 2, floor(y))')\n"
             "d = libsbml.parseL3Formula('delay(x, 2) + k')\n"
             "assert is_discontinuous([a]) and not is_discontinuous([d])\n"

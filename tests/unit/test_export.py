@@ -68,7 +68,7 @@ def test_level3v2_with_provenance_history_and_no_errors(tmp_path, onecomp):
 
 
 def read_provenance_frame(table: pd.DataFrame) -> pd.DataFrame:
-    from workbench.provenance import _typed
+    from workbench.core.provenance import _typed
 
     return _typed(table[list(C.PROVENANCE_COLUMNS)])
 

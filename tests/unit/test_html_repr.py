@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import workbench as wb
-from workbench.decision import Decision
-from workbench.qsp_mabel import QspMabelResult
-from workbench.report import BUNDLED_STUDY, MabelRun
-from workbench.variants import Variant, compare_variants
+from workbench.analysis.variants import Variant, compare_variants
+from workbench.mabel.decision import Decision
+from workbench.mabel.qsp import QspMabelResult
+from workbench.study.pipeline import BUNDLED_STUDY, MabelRun
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -60,7 +60,7 @@ def test_decision_and_mabel_run_summaries():
 
 def test_analysis_result_summaries(onecomp_text):
     m = wb.load_model(onecomp_text)
-    from workbench.sensitivity import ParameterSpace
+    from workbench.analysis.sensitivity import ParameterSpace
 
     space = ParameterSpace.from_frame(pd.DataFrame(
         {"id": ["CL", "central"], "distribution": ["lognormal"] * 2, "fold": [2.0, 2.0]}))
@@ -84,7 +84,7 @@ def test_analysis_result_summaries(onecomp_text):
 
 
 def test_long_tables_are_cut():
-    from workbench._html_repr import summary_html
+    from workbench.core._html_repr import summary_html
 
     html = summary_html("t", [("n", 1.23456789)], [("rows", pd.DataFrame({"x": range(40)}))])
     assert "1.235" in html and "28 more row(s)" in html

@@ -91,3 +91,30 @@ def test_a_deliberate_upward_import_in_workbench_fails_the_contract(ig, tmp_path
                                for c in s["cycles"])
     assert [(e.source, e.target) for e in s["layer_breaches"]] == [("workbench.errors",
                                                                     "workbench.cli")]
+
+
+def test_checker_places_subpackages_and_keeps_shims_on_top(ig, tmp_path):
+    """A layer names a subpackage: every module under it belongs to it. A module of a lower
+    subpackage importing a higher one is a breach; importing through a shim (a top-level
+    alias of an old flat path, marked with SHIM_MARK) is a breach too, since shims sit in
+    the front-end layer."""
+    pkg = tmp_path / "pkg"
+    (pkg / "core").mkdir(parents=True)
+    (pkg / "sim").mkdir()
+    files = {
+        "__init__.py": "from pkg.sim import run\n",
+        "core/__init__.py": "", "core/units.py": "",
+        "core/model.py": "from pkg.core import units\nfrom pkg.sim.run import go\n",
+        "sim/__init__.py": "", "sim/run.py": "from pkg.core.units import *  # noqa\ngo = 1\n",
+        "run.py": f"{ig.SHIM_MARK}\nimport sys\nfrom pkg.sim import run as _n\nsys.modules[__name__] = _n\n",
+        "sim/uses_shim.py": "import pkg.run\n",
+    }
+    for name, text in files.items():
+        (pkg / name).write_text(text)
+    modules, edges = ig.import_edges(pkg, "pkg")
+    layers = (("core",), ("sim",), ("__init__", "*shims*"))
+    breaches = {(e.source, e.target) for e in ig.layer_breaches(edges, layers, "pkg", pkg)}
+    assert breaches == {("pkg.core.model", "pkg.sim.run"), ("pkg.sim.uses_shim", "pkg.run")}
+    assert ig.unplaced(modules, layers, "pkg", pkg) == []
+    assert ig.unplaced(modules, (("core",), ("__init__",)), "pkg", pkg) == [
+        "pkg.run", "pkg.sim", "pkg.sim.run", "pkg.sim.uses_shim"]

@@ -16,8 +16,8 @@ from scipy.optimize import brentq
 
 import workbench
 from workbench import Subject
-from workbench import mabel as M
 from workbench.errors import DoseError, UnitError
+from workbench.mabel import traditional as M
 
 NA = 6.02214076e23  # Avogadro constant, SI 2019 (exact)
 

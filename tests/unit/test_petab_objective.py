@@ -10,8 +10,8 @@ from petab_factory import CONSTANT_ANTIMONY, decay_problem, write_problem
 from scipy import stats
 
 from workbench import calibrate, lint_petab, read_petab
+from workbench.calibrate.petab_objective import Objective
 from workbench.errors import CalibrationError
-from workbench.petab_objective import Objective
 
 
 def _constant_problem(tmp_path, transformation: str, noise: str):
@@ -137,6 +137,6 @@ def test_preequilibration_and_steady_state_measurements(tmp_path):
 ])
 def test_parameter_initial_assignment_formulas(formula, env, value):
     """libRoadRunner does not re-evaluate parameter initial assignments; we do."""
-    from workbench._initial_assignments import _compile_node, _parse
+    from workbench.sim._initial_assignments import _compile_node, _parse
 
     assert _compile_node(_parse(formula))(env) == pytest.approx(value)

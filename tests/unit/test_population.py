@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from workbench import columns as C
-from workbench.errors import SpecError
-from workbench.population import (
+from workbench.analysis.population import (
     ADULT_COVARIATES,
     CovariateEffect,
     Variability,
@@ -19,6 +18,7 @@ from workbench.population import (
     read_population,
     sample_population,
 )
+from workbench.errors import SpecError
 
 
 def test_bsv_recovers_cv_and_correlation():
@@ -101,7 +101,7 @@ def test_bad_specs():
 
 def test_samples_without_parameters_has_one_empty_row_per_subject():
     """run_ensemble takes it as is: one run per subject, nothing set."""
-    from workbench.population import Population
+    from workbench.analysis.population import Population
 
     pop = Population(pd.DataFrame({C.SUBJECT: ["a", "b", "c"], "weight": [60.0, 70.0, 80.0]},
                                   index=[4, 7, 9]), covariates=("weight",))

@@ -15,8 +15,8 @@ import pytest
 from scipy.stats import chi2
 
 from workbench import columns as C
-from workbench._profile import profile_ci, scan
-from workbench.calibrate import PROFILE_THRESHOLD
+from workbench.calibrate._profile import profile_ci, scan
+from workbench.calibrate.fit import PROFILE_THRESHOLD
 
 Z = math.sqrt(chi2.ppf(0.95, 1))
 

@@ -95,7 +95,7 @@ def test_bundled_cd3_table_is_complete_and_clean():
     findings = lint_provenance(m, t)
     assert not (findings[C.SEVERITY] == "error").any(), findings.to_string()
     # every quantity the model states a value for has a chosen row with a source
-    from workbench.provenance import valued_quantities
+    from workbench.core.provenance import valued_quantities
 
     q = valued_quantities(m)
     need = set(q.loc[q["derived"] == "", C.ID])
@@ -109,7 +109,7 @@ def test_bundled_cd3_table_is_complete_and_clean():
     # count as spread; the stated priors do
     flagged = set(findings.loc[findings[C.CODE] == "high-uncertainty", C.ELEMENT])
     assert "EC50_trimer" not in flagged and "CL" not in flagged
-    from workbench.priors import prior_table
+    from workbench.core.priors import prior_table
 
     p = prior_table(t, m).set_index(C.ID)
     assert p.loc["EC50_trimer", C.N_COMPARISON] == 2 and p.loc["EC50_trimer", C.FOLD95] == 10

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from workbench.errors import SpecError
-from workbench.qsp_mabel import parse_effect, qsp_mabel
+from workbench.mabel.qsp import parse_effect, qsp_mabel
 
 MODEL = "tests/data/onecomp_binding.ant"
 

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench import columns as C
-from workbench.errors import SpecError
-from workbench.regimens import (
+from workbench.analysis.regimens import (
     Criterion,
     exposure_overlap,
     outside_window,
@@ -19,6 +18,7 @@ from workbench.regimens import (
     target_attainment,
     weighted_quantile,
 )
+from workbench.errors import SpecError
 
 
 def _table(weights_a=(1, 1, 1, 1)):

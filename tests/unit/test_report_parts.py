@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from workbench import columns as C
-from workbench.report_html import display_table
+from workbench.report.html import display_table
 
 
 def test_display_table_moves_single_units_into_headers():
@@ -26,7 +26,7 @@ def test_display_table_moves_single_units_into_headers():
 
 
 def test_stage_lines(caplog):
-    from workbench.progress import Stages
+    from workbench.core.progress import Stages
 
     with caplog.at_level(logging.INFO, logger="workbench.progress"):
         with Stages(["load", "run", "write"], "demo", bar=False) as st:
@@ -44,7 +44,7 @@ def test_stage_lines(caplog):
     (2.0, "nmol/kg", (2.0, "nmol/kg"), (140.0, "nmol")),
 ])
 def test_per_kg_and_absolute(dose, unit, per_kg, absolute):
-    from workbench.report_summary import _per_kg_and_absolute
+    from workbench.report.summary import _per_kg_and_absolute
 
     pk, ab = _per_kg_and_absolute(dose, unit, 70.0)
     assert pk[1] == per_kg[1] and pk[0] == pytest.approx(per_kg[0])
@@ -52,7 +52,7 @@ def test_per_kg_and_absolute(dose, unit, per_kg, absolute):
 
 
 def test_log_axis_only_when_values_span_decades():
-    from workbench.report_interactive import spans_decades
+    from workbench.report.interactive import spans_decades
 
     assert spans_decades([1e-6, 1e-3, 1.0]) and not spans_decades([5.2, 6.0, 7.1])
     assert not spans_decades([0.0, 0.0]) and spans_decades([0.0, 1e-4, 1.0])

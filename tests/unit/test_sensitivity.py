@@ -174,7 +174,7 @@ def test_sobol_stops_when_samples_keep_failing():
 
 
 def test_failed_samples_are_retried_with_tighter_tolerances(monkeypatch, ishigami):
-    from workbench import _backends as ensemble
+    from workbench.sim import _backends as ensemble
 
     real = ensemble._ChunkRunner.run_chunk
     calls = []

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from workbench import columns as C
+from workbench.core.model import load_model
 from workbench.errors import SpecError
-from workbench.model import load_model
-from workbench.stepup import (
+from workbench.mabel.stepup import (
     StepUpSchedule,
     StepUpSettings,
     evaluate_stepup,
@@ -110,7 +110,7 @@ def test_direct_model_peaks_equal_the_closed_form():
     r = evaluate_stepup(m, _settings(), target="Drug")
     k, v = 0.1 / 3.0, 3.0
     for sch in SCHEDULES[1:]:
-        from workbench.dosing import parse_regimen
+        from workbench.core.dosing import parse_regimen
 
         doses = [(d.time, d.amount) for d in parse_regimen(sch.regimen).doses]
         g = r.administrations[r.administrations[C.SCHEDULE] == sch.name]

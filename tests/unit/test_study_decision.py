@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from workbench import columns as C
-from workbench.decision import DecisionSettings, decide
 from workbench.errors import SpecError
-from workbench.qsp_mabel import qsp_mabel
-from workbench.study import lint_study, read_study, risk_level
+from workbench.mabel.decision import DecisionSettings, decide
+from workbench.mabel.qsp import qsp_mabel
+from workbench.study.schema import lint_study, read_study, risk_level
 
 
 def test_study_lists_every_error(tmp_path):
@@ -85,7 +85,7 @@ def test_no_estimate_no_dose():
 
 
 def test_effect_floor_and_assay_limit():
-    from workbench.qsp_mabel import parse_effect
+    from workbench.mabel.qsp import parse_effect
 
     e = parse_effect("max(IL6) >= max(2 x baseline, 10 pg/mL)", lloq="5 pg/mL")
     assert e.relative and e.threshold == 2 and e.floor == 10
@@ -106,11 +106,11 @@ def test_effect_floor_and_assay_limit():
 def test_statistic_compete_and_cumulative_margin():
     """The decision statistic is any percentile of the MABEL distribution; the cumulative
     margin is the product of the cautionary steps and equals nominal MABEL / start."""
-    from workbench.decision import statistic_value
-    from workbench.uncertainty import build_uncertainty
+    from workbench.analysis.uncertainty import build_uncertainty
+    from workbench.mabel.decision import statistic_value
 
     m = "tests/data/onecomp_binding.ant"
-    from workbench.model import load_model
+    from workbench.core.model import load_model
 
     mm = load_model(m)
     samples = build_uncertainty(mm, params=["Kd=lognormal,cv=0.5"]).with_model(mm).sample(

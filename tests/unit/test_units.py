@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench import load_model
-from workbench import units as U
+from workbench.core import units as U
 from workbench.errors import UnitError
 
 

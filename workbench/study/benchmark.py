@@ -1,0 +1,447 @@
+"""Retrospective validation: the MABEL pipeline on molecules whose first-in-human outcome is known.
+
+The FDA draft guidance on QSP-based MABEL asks, when a QSP estimate differs from the
+traditional ones, for "retrospective validation using clinical outcomes from compounds
+with a similar mechanism of action". :func:`retrospective` runs every reference study
+(``studies/reference/<molecule>/study.yaml``: parameters only from data that existed
+before the molecule's first-in-human trial) through the unchanged main job,
+:func:`workbench.run_mabel`, and sets its proposed starting dose beside what happened in
+the clinic (``outcomes.csv``: the historical start, the first dose with dose-limiting or
+grade >= 2 cytokine release, published first-dose PK and IL-6). The outcomes are the
+answer the prediction is compared against; they never set a parameter.
+
+Acceptance criteria, per molecule (counted, never tuned for):
+
+* *safe*: the proposed start is at least 10 times below the first dose with
+  dose-limiting or grade >= 2 cytokine release (``required_margin`` in the outcomes file
+  may raise it: 50 for the TGN1412 negative control); where no such dose occurred, the
+  highest tolerated level (MTD/RP2D) stands in and the table says so;
+* *not wasteful*: the proposed start is no more than 10 times below the historical start;
+* *informative*: where first-dose Cmax or IL-6 was published, the prediction at that dose
+  is within 3-fold of it.
+
+Every dose of the table is in ug/kg; flat doses are divided by the study's body weight.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench import columns as C
+from workbench.errors import InputFileError, SpecError
+
+__all__ = ["REFERENCE_DIR", "Benchmark", "benchmark_markdown", "plot_benchmark", "read_outcomes",
+           "reference_studies", "references_section", "retrospective", "write_benchmark"]
+
+log = logging.getLogger(__name__)
+
+#: the bundled reference library (one folder per molecule)
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "studies" / "reference"
+#: molecules of ``workbench benchmark --quick`` (one CD3 bispecific and the negative control)
+QUICK = ("pf06671008", "tgn1412")
+#: default margins of the criteria
+SAFE_MARGIN = 10.0
+WASTE_FOLD = 10.0
+INFORMATIVE_FOLD = 3.0
+_ITEMS = {"fih_year", "fih_start", "dose_level", "first_toxic_dose", "max_first_dose", "rp2d",
+          "first_dose_cmax", "first_dose_il6", "required_margin"}
+UNIT = "ug/kg"
+
+
+@dataclass(frozen=True, eq=False)
+class Benchmark:
+    """Result of :func:`retrospective`.
+
+    Attributes
+    ----------
+    table
+        One row per molecule, :data:`workbench.columns.BENCHMARK_COLUMNS`.
+    counts
+        How many molecules met each criterion, :data:`workbench.columns.BENCHMARK_COUNT_COLUMNS`.
+    runs
+        The :class:`workbench.study.pipeline.MabelRun` of each molecule (name -> run).
+    """
+
+    table: pd.DataFrame
+    counts: pd.DataFrame
+    runs: dict = field(default_factory=dict)
+    quick: bool = False
+
+
+def reference_studies(root: str | os.PathLike[str] | None = None,
+                      molecules: Sequence[str] | None = None) -> list[Path]:
+    """The study files of the reference library (``root/<molecule>/study.yaml``), sorted.
+
+    Raises
+    ------
+    InputFileError
+        ``root`` has no reference study, or a named molecule has none.
+    """
+    base = Path(root) if root is not None else REFERENCE_DIR
+    found = {p.parent.name: p for p in sorted(base.glob("*/study.yaml"))}
+    if not found:
+        raise InputFileError(f"no reference study (*/study.yaml) under {base}", source=str(base),
+                             fix="give the folder of the reference library, e.g. "
+                                 "studies/reference")
+    if molecules is None:
+        return list(found.values())
+    missing = [m for m in molecules if m not in found]
+    if missing:
+        raise InputFileError(f"no reference study for {', '.join(missing)} under {base}",
+                             source=str(base), fix="use one of " + ", ".join(found))
+    return [found[m] for m in molecules]
+
+
+def read_outcomes(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and check a molecule's ``outcomes.csv`` (:data:`workbench.columns.OUTCOME_COLUMNS`).
+
+    Every row needs a source and a year; ``fih_year``, ``fih_start`` and either
+    ``first_toxic_dose`` or ``rp2d`` are required.
+
+    Raises
+    ------
+    InputFileError, SpecError
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"outcomes file {p} not found", source=str(p),
+                             fix="write outcomes.csv beside the study (columns: "
+                                 + ", ".join(C.OUTCOME_COLUMNS) + ")")
+    try:
+        df = pd.read_csv(p, dtype={C.OUTCOME_SOURCE: str, C.OUTCOME_DETAIL: str}, comment=None)
+    except Exception as exc:  # unreadable CSV
+        raise InputFileError(f"outcomes file {p} cannot be read: {exc}", source=str(p),
+                             fix="write a comma-separated table with a header row") from None
+    errs = []
+    missing = [c for c in C.OUTCOME_COLUMNS if c not in df.columns]
+    if missing:
+        raise SpecError(f"outcomes file {p}: missing columns {', '.join(missing)}", source=str(p),
+                        fix="columns: " + ", ".join(C.OUTCOME_COLUMNS))
+    for i, r in df.iterrows():
+        line = i + 2
+        if r[C.ITEM] not in _ITEMS:
+            errs.append(f"line {line}: item {r[C.ITEM]!r} is not one of {', '.join(sorted(_ITEMS))}")
+        if not str(r[C.OUTCOME_SOURCE]).strip() or pd.isna(r[C.OUTCOME_SOURCE]):
+            errs.append(f"line {line}: no source")
+        if pd.isna(r[C.OUTCOME_YEAR]):
+            errs.append(f"line {line}: no year")
+    items = set(df[C.ITEM])
+    for need in ("fih_year", "fih_start"):
+        if need not in items:
+            errs.append(f"no {need!r} row")
+    if not items & {"first_toxic_dose", "max_first_dose", "rp2d"}:
+        errs.append("none of 'first_toxic_dose', 'max_first_dose', 'rp2d'")
+    if errs:
+        raise SpecError(f"outcomes file {p}: " + "; ".join(errs), source=str(p),
+                        fix="one row per item with dose, unit, source and year "
+                            "(studies/reference/README.md)")
+    return df
+
+
+def _to_ug_per_kg(value: float, unit: str, weight: float) -> float:
+    """A dose in ug/kg; flat doses (mass) are divided by the body weight."""
+    from workbench.core import units as U
+
+    unit = str(unit).strip()
+    if unit.endswith("/kg"):
+        return float(value) * U.factor(unit, UNIT)
+    return float(value) * U.factor(unit, "ug") / weight
+
+
+def _row(df: pd.DataFrame, item: str) -> pd.Series | None:
+    sel = df[df[C.ITEM] == item]
+    return sel.iloc[0] if len(sel) else None
+
+
+def _predicted(run, dose_ugkg: float, output: str) -> float:
+    """max(output) of the study model at a single dose (ug/kg) with the study's settings."""
+    from workbench.core.dosing import Subject
+    from workbench.sim.simulate import simulate
+
+    st = run.study
+    drug, sim = st.data["drug"], st.data["simulation"]
+    subj = Subject(weight=float(drug["body_weight"]))
+    d = dose_ugkg * _to_ug_per_kg(1.0, UNIT, 1.0) / _to_ug_per_kg(1.0, drug["dose_unit"],
+                                                                  subj.weight)
+    reg = f"{d:.6g} {drug['dose_unit']} {drug['route']}"
+    df = simulate(run.model, reg, target=drug["species"], mw=drug["mw"], subject=subj,
+                  end=sim["end"], points=int(sim["points"]), outputs=[output])
+    return float(np.nanmax(df[output].to_numpy()))
+
+
+def _fold(pred: float, obs: float) -> float:
+    return pred / obs if obs > 0 and math.isfinite(pred) else float("nan")
+
+
+def _ladder_levels(ladder: pd.DataFrame, start: float, target: float) -> tuple[float, bool]:
+    """Dose levels from the start to the target (inclusive of the start); beyond the
+    ladder, the remaining distance is walked with the ladder's last step (at least
+    half-log), so the count is a lower bound (second value True)."""
+    doses = [float(d) for d in ladder[C.DOSE]] if len(ladder) else [start]
+    for i, d in enumerate(doses):
+        if d >= target * (1 - 1e-9):
+            return float(i + 1), False
+    fold = doses[-1] / doses[-2] if len(doses) > 1 else math.sqrt(10)
+    fold = max(fold, math.sqrt(10))
+    extra = math.ceil(math.log(target / doses[-1]) / math.log(fold))
+    return float(len(doses) + max(extra, 0)), True
+
+
+def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int) -> dict:
+    """One row of the benchmark table."""
+    st = run.study
+    drug = st.data["drug"]
+    w = float(drug["body_weight"])
+    dec = run.decision
+    proposed = _to_ug_per_kg(dec.start_dose, dec.dose_unit, w) if math.isfinite(
+        dec.start_dose) else float("nan")
+    hist = _row(outcomes, "fih_start")
+    historical = _to_ug_per_kg(hist[C.VALUE], hist[C.UNIT], w)
+    tox = _row(outcomes, "first_toxic_dose")
+    tolerated = _row(outcomes, "max_first_dose")
+    rp2d = _row(outcomes, "rp2d")
+    if tox is not None:
+        toxic, kind = _to_ug_per_kg(tox[C.VALUE], tox[C.UNIT], w), str(tox[C.OUTCOME_DETAIL])
+    else:  # no dose-limiting first dose known: a tolerated first dose stands in (weaker test)
+        stand = tolerated if tolerated is not None else rp2d
+        toxic = _to_ug_per_kg(stand[C.VALUE], stand[C.UNIT], w)
+        kind = ("no dose-limiting first dose known; a tolerated dose stands in: "
+                + str(stand[C.OUTCOME_DETAIL]))
+    target = _to_ug_per_kg(rp2d[C.VALUE], rp2d[C.UNIT], w) if rp2d is not None else toxic
+    req = _row(outcomes, "required_margin")
+    required = float(req[C.VALUE]) if req is not None else SAFE_MARGIN
+    margin = toxic / proposed if proposed > 0 else float("nan")
+    ratio = proposed / historical if historical > 0 else float("nan")
+    # first-dose PK and IL-6: the prediction at the published dose
+    folds = {}
+    for item, output in (("first_dose_cmax", "Ctot"), ("first_dose_il6", "IL6")):
+        rows = outcomes[outcomes[C.ITEM] == item]
+        errs = []
+        for _, r in rows.iterrows():
+            d = _to_ug_per_kg(r[C.DOSE], r["dose_unit"], w)
+            try:
+                pred = _predicted(run, d, output)
+            except Exception as exc:  # the model has no such output: say so in the table
+                log.warning("%s: no prediction of %s (%s)", name, output, exc)
+                continue
+            from workbench.core import units as U
+
+            if item == "first_dose_cmax":  # model nM -> ng/mL with the molecular weight
+                from workbench.core.dosing import molecular_weight
+
+                pred = pred * molecular_weight(drug["mw"]) / 1e3  # nM x g/mol / 1e3 = ng/mL
+                obs = float(r[C.VALUE]) * U.factor(str(r[C.UNIT]), "ng/mL")
+            else:
+                obs = float(r[C.VALUE]) * U.factor(str(r[C.UNIT]), "pg/mL")
+            errs.append(_fold(pred, obs))
+        errs = [e for e in errs if math.isfinite(e)]
+        # the worst fold error (furthest from 1) of the published points
+        folds[item] = max(errs, key=lambda e: abs(math.log(e))) if errs else float("nan")
+    levels, extrapolated = _ladder_levels(dec.ladder, dec.start_dose, target * (
+        _to_ug_per_kg(1.0, dec.dose_unit, w) ** -1)) if math.isfinite(dec.start_dose) else (
+        float("nan"), False)
+    cum = getattr(dec, "cumulative_margin", None)
+    cum = float(cum) if isinstance(cum, int | float) else float("nan")
+    safe = "yes" if margin >= required else "no"
+    if historical >= toxic:  # the historical start itself harmed (negative control): no target
+        wasteful = "n/a"
+    else:
+        wasteful = "yes" if historical / proposed <= WASTE_FOLD else "no"
+    fe = [f for f in (folds["first_dose_cmax"], folds["first_dose_il6"]) if math.isfinite(f)]
+    informative = "n/a" if not fe else (
+        "yes" if all(1 / INFORMATIVE_FOLD <= f <= INFORMATIVE_FOLD for f in fe) else "no")
+    why = []
+    qsp = run.population.for_decision if getattr(run, "population", None) is not None else run.qsp
+    low = qsp.lowest() if qsp is not None else None
+    driver = (f"lowest QSP MABEL '{low.effect.name or low.effect.text}' at "
+              f"{_to_ug_per_kg(low.dose, low.dose_unit, w):.3g} ug/kg, start = it / "
+              f"{_to_ug_per_kg(low.dose, low.dose_unit, w) / proposed:.3g}") if (
+        low is not None and proposed > 0) else f"basis: {dec.basis}"
+    if safe == "no":
+        why.append(f"unsafe: margin {margin:.3g} < {required:g} to the first toxic dose "
+                   f"({toxic:.3g} ug/kg); the predicted MABEL is too high ({driver})")
+    if wasteful == "no":
+        why.append(f"wasteful: {historical / proposed:.3g}-fold below the historical start; "
+                   f"the model reaches the minimal effect at lower doses than the clinic's start "
+                   f"({driver})")
+    if informative == "no":
+        parts = [f"{k.replace('first_dose_', '')} fold error {v:.3g}" for k, v in folds.items()
+                 if math.isfinite(v) and not 1 / INFORMATIVE_FOLD <= v <= INFORMATIVE_FOLD]
+        why.append("not informative: " + ", ".join(parts))
+    verdict = "unsafe" if safe == "no" else ("wasteful" if wasteful == "no" else "acceptable")
+    return {C.MOLECULE: name, C.FIH_YEAR: fih_year, C.BENCH_DOSE_UNIT: UNIT,
+            C.PROPOSED_START: proposed, C.HISTORICAL_START: historical, C.RATIO: ratio,
+            C.FIRST_TOXIC_DOSE: toxic, C.FIRST_TOXIC_KIND: kind, C.MARGIN: margin,
+            C.REQUIRED_MARGIN: required, C.PK_FOLD_ERROR: folds["first_dose_cmax"],
+            C.IL6_FOLD_ERROR: folds["first_dose_il6"], C.TARGET_DOSE: target,
+            C.LADDER_LEVELS: f"{'>=' if extrapolated else ''}{levels:.0f}" if math.isfinite(
+                levels) else "n/a",
+            C.CUMULATIVE_MARGIN: cum, C.SAFE: safe, C.NOT_WASTEFUL: wasteful,
+            C.INFORMATIVE: informative, C.VERDICT: verdict, C.WHY: "; ".join(why)}
+
+
+def _counts(table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for crit in (C.SAFE, C.NOT_WASTEFUL, C.INFORMATIVE):
+        v = table[crit] if len(table) else pd.Series(dtype=str)
+        rows.append({C.CRITERION: crit, C.N_MET: int((v == "yes").sum()),
+                     C.N_FAILED: int((v == "no").sum()), C.N_NOT_APPLICABLE: int((v == "n/a").sum())})
+    return pd.DataFrame(rows, columns=list(C.BENCHMARK_COUNT_COLUMNS))
+
+
+def retrospective(studies: Sequence[str | os.PathLike[str]] | None = None, *,
+                  quick: bool = False, workers: int | None = 1,
+                  progress: bool | None = None) -> Benchmark:
+    """Run reference studies through :func:`workbench.run_mabel` and score them.
+
+    Parameters
+    ----------
+    studies
+        Study files, each with ``outcomes.csv`` beside it. Default: the whole reference
+        library (:data:`REFERENCE_DIR`), or with ``quick`` only :data:`QUICK`.
+    quick
+        Reduced sample sizes (``run_mabel(reduced=True)``), and by default two molecules.
+    workers
+        Ensemble processes per study (None: every core).
+    progress
+        Progress bars (default: when stderr is a terminal).
+
+    Returns
+    -------
+    Benchmark
+    """
+    from workbench.study.pipeline import run_mabel
+
+    paths = [Path(s) for s in studies] if studies is not None else reference_studies(
+        molecules=QUICK if quick else None)
+    from workbench.study.schema import read_study
+
+    # every input is checked before the first (long) run: no partial table on a bad file
+    checked = [(p, read_study(p), read_outcomes(p.parent / "outcomes.csv")) for p in paths]
+    rows, runs = [], {}
+    for p, study, outcomes in checked:
+        name = p.parent.name if p.name == "study.yaml" else p.stem
+        fih = int(float(_row(outcomes, "fih_year")[C.VALUE]))
+        log.info("benchmark: %s", name)
+        run = run_mabel(study, reduced=quick, workers=workers, progress=progress)
+        runs[name] = run
+        rows.append(_evaluate(name, run, outcomes, fih))
+    table = pd.DataFrame(rows, columns=list(C.BENCHMARK_COLUMNS))
+    return Benchmark(table, _counts(table), runs, quick)
+
+
+def plot_benchmark(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Proposed start, historical start and first toxic dose on one log axis per molecule."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = max(len(table), 1)
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * n + 1.4))
+    y = np.arange(len(table))[::-1]
+    seen: set[str] = set()
+    for yi, (_, r) in zip(y, table.iterrows(), strict=True):
+        ax.plot([r[C.PROPOSED_START], r[C.FIRST_TOXIC_DOSE]], [yi, yi], color="0.8", lw=1, zorder=1)
+        ax.scatter(r[C.PROPOSED_START], yi, color="tab:green", marker="o", zorder=3,
+                   label="proposed start (QSP MABEL pipeline)" if yi == y[0] else None)
+        ax.scatter(r[C.HISTORICAL_START], yi, color="tab:blue", marker="s", zorder=3,
+                   label="historical FIH start" if yi == y[0] else None)
+        stand_in = str(r[C.FIRST_TOXIC_KIND]).startswith("no dose-limiting")
+        lab = ("tolerated first dose (no DLT known; stands in)" if stand_in
+               else "first DLT / grade >= 2 CRS")
+        ax.scatter(r[C.FIRST_TOXIC_DOSE], yi, color="tab:orange" if stand_in else "tab:red",
+                   marker="^" if stand_in else "x", s=50, zorder=3,
+                   label=lab if lab not in seen else None)
+        seen.add(lab)
+    ax.set_yticks(y, [str(m) for m in table[C.MOLECULE]])
+    ax.set_xscale("log")
+    ax.set_xlabel("single dose (ug/kg; flat doses / body weight)")
+    ax.grid(axis="x", which="major", color="0.9")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if n > 2 else -0.4), ncol=2,
+              fontsize=7, frameon=False)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=130)
+    plt.close(fig)
+    return out
+
+
+def benchmark_markdown(table: pd.DataFrame, counts: pd.DataFrame) -> str:
+    """The table and the counts as Markdown (the form of ``studies/reference/README.md``);
+    ``*`` marks a tolerated first dose standing in for an unknown first toxic dose."""
+    def f(x) -> str:
+        return "n/a" if not isinstance(x, int | float) or not math.isfinite(x) else f"{x:.3g}"
+
+    lines = ["| molecule | FIH | proposed | historical | ratio | first toxic | margin | levels | "
+             "safe | not wasteful | informative | verdict |", "|" + "---|" * 12]
+    for _, r in table.iterrows():
+        star = "*" if str(r[C.FIRST_TOXIC_KIND]).startswith("no dose-limiting") else ""
+        lines.append(f"| {r[C.MOLECULE]} | {r[C.FIH_YEAR]} | {f(r[C.PROPOSED_START])} | "
+                     f"{f(r[C.HISTORICAL_START])} | {f(r[C.RATIO])} | "
+                     f"{f(r[C.FIRST_TOXIC_DOSE])}{star} | {f(r[C.MARGIN])} | "
+                     f"{r[C.LADDER_LEVELS]} | {r[C.SAFE]} | {r[C.NOT_WASTEFUL]} | "
+                     f"{r[C.INFORMATIVE]} | {r[C.VERDICT]} |")
+    lines += ["", "| criterion | met | failed | not applicable |", "|---|---|---|---|"]
+    lines += [f"| {r[C.CRITERION]} | {r[C.N_MET]} | {r[C.N_FAILED]} | {r[C.N_NOT_APPLICABLE]} |"
+              for _, r in counts.iterrows()]
+    return "\n".join(lines) + "\n"
+
+
+def write_benchmark(result: Benchmark, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``benchmark.csv``, ``benchmark_counts.csv``, ``benchmark.md`` and
+    ``benchmark.png`` into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"benchmark.csv": out / "benchmark.csv",
+             "benchmark_counts.csv": out / "benchmark_counts.csv",
+             "benchmark.md": out / "benchmark.md",
+             "benchmark.png": out / "benchmark.png"}
+    result.table.to_csv(paths["benchmark.csv"], index=False)
+    result.counts.to_csv(paths["benchmark_counts.csv"], index=False)
+    paths["benchmark.md"].write_text(benchmark_markdown(result.table, result.counts))
+    plot_benchmark(result.table, paths["benchmark.png"])
+    return paths
+
+
+def references_section(study, table: pd.DataFrame | str | os.PathLike[str] | None = None) -> str:
+    """HTML section for a study's dossier: how the method performed on the reference
+    compounds the study names (``references: [pf06671008, ...]`` in the study file).
+
+    ``table`` is a benchmark table or its CSV (default: ``studies/reference/benchmark.csv``,
+    the committed result of the full ``workbench benchmark``). Empty string when the study
+    names no reference.
+    """
+    import html
+
+    names = list((study.data if hasattr(study, "data") else study).get("references") or [])
+    if not names:
+        return ""
+    if table is None or not isinstance(table, pd.DataFrame):
+        src = Path(table) if table is not None else REFERENCE_DIR / "benchmark.csv"
+        if not src.is_file():
+            return ("<section id='references'><h2>Performance on reference compounds</h2>"
+                    f"<p>No benchmark table at {html.escape(str(src))}; run "
+                    "<code>workbench benchmark</code>.</p></section>")
+        table = pd.read_csv(src)
+    sel = table[table[C.MOLECULE].isin(names)]
+    absent = [n for n in names if n not in set(sel[C.MOLECULE])]
+    cols = [C.MOLECULE, C.PROPOSED_START, C.HISTORICAL_START, C.FIRST_TOXIC_DOSE, C.MARGIN,
+            C.SAFE, C.NOT_WASTEFUL, C.INFORMATIVE, C.VERDICT, C.WHY]
+    body = sel[cols].to_html(index=False, float_format=lambda x: f"{x:.3g}", na_rep="n/a",
+                             escape=True)
+    note = (f"<p>Not in the benchmark table: {html.escape(', '.join(absent))}.</p>"
+            if absent else "")
+    return ("<section id='references'><h2>Performance on reference compounds</h2>"
+            "<p>The same pipeline, run on molecules of the same mechanism with parameters from "
+            "data that existed before their first-in-human trials, compared with the clinical "
+            "outcome (doses in ug/kg; margin = first toxic dose / proposed start; criteria in "
+            "studies/reference/README.md).</p>" + body + note + "</section>")

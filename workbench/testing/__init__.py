@@ -1,0 +1,2 @@
+"""The SBML semantic test suite harness: software verification of the engine.
+"""
