@@ -2,7 +2,17 @@
 
 The pipeline's verbs are plain functions; stages exchange frozen dataclasses
 and pandas DataFrames whose columns are named in :mod:`workbench.columns`.
+The subpackages follow the pipeline (core -> sim -> analysis/verify/exchange ->
+mabel/calibrate -> study -> report); the flat module paths of the previous layout
+(``workbench.ensemble``, ...) are aliases kept for one release.
 """
+
+# The old flat modules ``simulate`` and ``validate`` share their names with the functions
+# bound below. A package attribute is set when its submodule is first imported, so their
+# aliases are imported first: ``import workbench.simulate`` later cannot then replace the
+# function ``workbench.simulate`` with the module.
+from workbench import simulate as _simulate_alias  # noqa: F401, I001
+from workbench import validate as _validate_alias  # noqa: F401
 
 from workbench.analysis.population import (
     Covariate,
@@ -91,9 +101,7 @@ from workbench.core.sbml_checks import ValidationOptions, validate
 from workbench.errors import WorkbenchError
 from workbench.exchange.combine import ArchiveResult, export_archive
 from workbench.exchange.sbml import Creator, ExportReport, export_sbml
-from workbench.mabel import (
-    traditional as mabel,  # traditional MABEL calculators: workbench.mabel.traditional.occupancy, ...
-)
+from workbench import mabel  # the subpackage; it re-exports workbench.mabel.occupancy, ...
 from workbench.mabel.decision import Decision, DecisionSettings, decide, traditional_estimates
 from workbench.mabel.ladder import escalation_ladder
 from workbench.mabel.qsp import (
@@ -231,3 +239,5 @@ __all__ = [
     "write_variants",
     "write_verification",
 ]
+
+del _simulate_alias, _validate_alias

@@ -2,3 +2,34 @@
 virtual population, the dose decision, its escalation ladder, step-up regimens and the
 analyses that inform the decision.
 """
+
+# The names of the old flat module ``workbench.mabel``, kept for one release.
+from workbench.mabel.traditional import (
+    HumanEquivalentDose,
+    KM_FACTORS,
+    Quantity,
+    activity_concentration,
+    animal_to_human_dose,
+    concentration_for_occupancy,
+    concentration_to_dose,
+    css_infusion,
+    dose_to_concentration,
+    hed_from_noael,
+    occupancy,
+    receptor_concentration,
+)
+
+__all__ = [
+    "HumanEquivalentDose",
+    "KM_FACTORS",
+    "Quantity",
+    "activity_concentration",
+    "animal_to_human_dose",
+    "concentration_for_occupancy",
+    "concentration_to_dose",
+    "css_infusion",
+    "dose_to_concentration",
+    "hed_from_noael",
+    "occupancy",
+    "receptor_concentration",
+]

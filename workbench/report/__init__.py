@@ -1,3 +1,22 @@
 """The dossier: render a :class:`workbench.study.pipeline.MabelRun` as HTML (interactive) and
 PDF (printed from the same HTML), with the decision summary first.
 """
+
+# The names of the old flat module ``workbench.report``, kept for one release.
+from workbench.study.pipeline import (
+    BUNDLED_STUDY,
+    MabelRun,
+    mabel_stages,
+    run_mabel,
+    software_versions,
+)
+from workbench.report.render import write_report
+
+__all__ = [
+    "BUNDLED_STUDY",
+    "MabelRun",
+    "mabel_stages",
+    "run_mabel",
+    "software_versions",
+    "write_report",
+]

@@ -1,0 +1,7 @@
+"""Old import path of :mod:`workbench.mabel.decision_analyses` (the flat layout), kept for one release."""
+# shim: old import path
+import sys
+
+from workbench.mabel import decision_analyses as _new
+
+sys.modules[__name__] = _new

@@ -1,0 +1,7 @@
+"""Old import path of :mod:`workbench.calibrate.petab_problem` (the flat layout), kept for one release."""
+# shim: old import path
+import sys
+
+from workbench.calibrate import petab_problem as _new
+
+sys.modules[__name__] = _new

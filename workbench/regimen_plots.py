@@ -1,0 +1,7 @@
+"""Old import path of :mod:`workbench.analysis.regimen_plots` (the flat layout), kept for one release."""
+# shim: old import path
+import sys
+
+from workbench.analysis import regimen_plots as _new
+
+sys.modules[__name__] = _new

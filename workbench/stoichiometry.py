@@ -1,0 +1,7 @@
+"""Old import path of :mod:`workbench.core.stoichiometry` (the flat layout), kept for one release."""
+# shim: old import path
+import sys
+
+from workbench.core import stoichiometry as _new
+
+sys.modules[__name__] = _new
