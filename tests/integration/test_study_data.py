@@ -294,7 +294,7 @@ def test_apply_carries_the_calibrated_values_into_every_later_stage(tmp_path):
     e = run.qsp.estimates[0]
     assert e.dose == pytest.approx(5 * fit["Kd"] / 9 * 150 / 70, rel=1e-3)
     assert "replace the model's" in " ".join(b for k, b in
-                                            __import__("workbench.study.schema.data", fromlist=["x"])
+                                            __import__("workbench.study.data", fromlist=["x"])
                                             .report_blocks(sd) if k == "p")
 
 

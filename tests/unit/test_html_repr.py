@@ -97,6 +97,7 @@ def test_result_classes_have_html_repr(cls):
     import importlib
 
     mods = [importlib.import_module(f"workbench.{m}") for m in
-            ("sensitivity", "uncertainty", "decision", "report", "qsp_mabel", "variants")]
+            ("analysis.sensitivity", "analysis.uncertainty", "mabel.decision", "study.pipeline",
+             "mabel.qsp", "analysis.variants")]
     klass = next(getattr(m, cls) for m in mods if hasattr(m, cls))
     assert callable(getattr(klass, "_repr_html_", None))

@@ -246,7 +246,7 @@ def _pool(obj: Objective, workers: int):
 
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["workbench.sim._worker_boot", "workbench.calibrate.fit.fit"])
+        ctx.set_forkserver_preload(["workbench.sim._worker_boot", "workbench.calibrate.fit"])
         from workbench.sim._worker_boot import start_forkserver
 
         start_forkserver()  # SIGINT ignored there (a terminal's Ctrl-C hits the group)

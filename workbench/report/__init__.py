@@ -4,6 +4,7 @@ PDF (printed from the same HTML), with the decision summary first.
 
 # The names of the old flat module ``workbench.report``, kept for one release.
 from workbench.study.pipeline import (
+    BASE_VARIANT,
     BUNDLED_STUDY,
     MabelRun,
     mabel_stages,
@@ -13,6 +14,7 @@ from workbench.study.pipeline import (
 from workbench.report.render import write_report
 
 __all__ = [
+    "BASE_VARIANT",
     "BUNDLED_STUDY",
     "MabelRun",
     "mabel_stages",
