@@ -11,8 +11,8 @@ mabel/calibrate -> study -> report); the flat module paths of the previous layou
 # bound below. A package attribute is set when its submodule is first imported, so their
 # aliases are imported first: ``import workbench.simulate`` later cannot then replace the
 # function ``workbench.simulate`` with the module.
-from workbench import simulate as _simulate_alias  # noqa: F401, I001
-from workbench import validate as _validate_alias  # noqa: F401
+from workbench import simulate as _simulate_alias  # noqa: I001
+from workbench import validate as _validate_alias
 
 from workbench.analysis.population import (
     Covariate,

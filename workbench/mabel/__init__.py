@@ -5,8 +5,8 @@ analyses that inform the decision.
 
 # The names of the old flat module ``workbench.mabel``, kept for one release.
 from workbench.mabel.traditional import (
-    HumanEquivalentDose,
     KM_FACTORS,
+    HumanEquivalentDose,
     Quantity,
     activity_concentration,
     animal_to_human_dose,
@@ -20,8 +20,8 @@ from workbench.mabel.traditional import (
 )
 
 __all__ = [
-    "HumanEquivalentDose",
     "KM_FACTORS",
+    "HumanEquivalentDose",
     "Quantity",
     "activity_concentration",
     "animal_to_human_dose",

@@ -3,6 +3,7 @@ PDF (printed from the same HTML), with the decision summary first.
 """
 
 # The names of the old flat module ``workbench.report``, kept for one release.
+from workbench.report.render import write_report
 from workbench.study.pipeline import (
     BASE_VARIANT,
     BUNDLED_STUDY,
@@ -11,7 +12,6 @@ from workbench.study.pipeline import (
     run_mabel,
     software_versions,
 )
-from workbench.report.render import write_report
 
 __all__ = [
     "BASE_VARIANT",

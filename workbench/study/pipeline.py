@@ -37,8 +37,7 @@ from workbench import columns as C
 from workbench.core._versions import software_versions_table as software_versions
 from workbench.study.schema import Study, read_study
 
-__all__ = ["BUNDLED_STUDY", "MabelRun", "mabel_stages", "run_mabel", "software_versions",
-           "write_report"]
+__all__ = ["BUNDLED_STUDY", "MabelRun", "mabel_stages", "run_mabel", "software_versions"]
 
 log = logging.getLogger(__name__)
 
