@@ -240,11 +240,11 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int,
     """One row of the benchmark table; criteria contaminated by a declared outcome leak
     (``leaks``, :func:`workbench.benchmark_leaks.outcome_leaks`) are not scored."""
     known = leaks[leaks["known"].astype(bool)] if leaks is not None and len(leaks) else None
-    unscored: dict[str, list[str]] = {}
+    unscored: dict[str, list[tuple[str, str]]] = {}
     if known is not None:
         for _, lk in known.iterrows():
             for crit in filter(None, (c.strip() for c in str(lk["criteria"]).split(";"))):
-                unscored.setdefault(crit, []).append(f"{lk[C.ID]} ({lk[C.OUTCOME_SOURCE_ID]})")
+                unscored.setdefault(crit, []).append((lk[C.ID], lk[C.OUTCOME_SOURCE_ID]))
     st = run.study
     drug = st.data["drug"]
     w = float(drug["body_weight"])
@@ -350,7 +350,9 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int,
     if "not_wasteful" in unscored:
         wasteful = "n/a"
     for crit, who in unscored.items():
-        why.append(f"not scored: {crit} (known outcome leak: {', '.join(who)})")
+        srcs = " / ".join(dict.fromkeys(src for _, src in who))
+        why.append(f"not scored: {crit} (known outcome leak: {', '.join(i for i, _ in who)} "
+                   f"cite the outcome source {srcs})")
     verdict = "unsafe" if safe == "no" else ("wasteful" if wasteful == "no" else "acceptable")
     return {C.MOLECULE: name, C.FIH_YEAR: fih_year, C.BENCH_DOSE_UNIT: row_unit,
             C.PROPOSED_START: proposed, C.HISTORICAL_START: historical, C.RATIO: ratio,
