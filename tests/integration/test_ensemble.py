@@ -364,8 +364,8 @@ def test_mean_over_no_time_is_refused_not_nan(onecomp):
     NaN metric that still reaches the evaluation marks its row failed, never ok."""
     import numpy as np
 
-    from workbench.sim._backends import _ChunkRunner
     from workbench.errors import SimulationError
+    from workbench.sim._backends import _ChunkRunner
 
     s = pd.DataFrame({"CL": [0.5, 0.6]})
     with pytest.raises(SpecError, match="positive length"):
