@@ -192,7 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
                         description="`workbench provenance MODEL [-o prov.csv|prov.xlsx]` writes "
                         "the provenance template seeded from the model's annotations; "
                         "`workbench provenance lint MODEL TABLE` lists every finding and exits 1 "
-                        "when there are errors.")
+                        "when there are errors; MODEL may be a study file (its model with the "
+                        "study's model.set values; its sensitivity.parameters are the default "
+                        "influential set). Example: workbench provenance lint "
+                        "studies/reference/mosunetuzumab/study.yaml "
+                        "studies/reference/mosunetuzumab/provenance.csv --influential koff_CD3")
     pv.add_argument("args", nargs="+", metavar="MODEL | lint MODEL TABLE")
     pv.add_argument("-o", help="output .csv or .xlsx (default: CSV on stdout)")
     pv.add_argument("--json", action="store_true", help="lint: machine-readable output")

@@ -289,12 +289,24 @@ def cmd_variants(a) -> int:
 
 
 def cmd_provenance(a) -> int:
-    from workbench import lint_provenance, provenance_template, write_provenance
+    from workbench import lint_provenance, load_model, provenance_template, write_provenance
     from workbench.errors import WorkbenchError
 
     args = a.args
     if args[0] == "lint" and len(args) == 3:
-        df = lint_provenance(args[1], args[2], influential=_ids(a.influential) or ())
+        model, infl = args[1], _ids(a.influential) or ()
+        if str(model).lower().endswith((".yaml", ".yml")):  # a study: its model with its values
+            from workbench.study.schema import read_study
+
+            st = read_study(model)
+            model = load_model(st.model)
+            if st.data["model"].get("set"):
+                from workbench.analysis.variants import Variant, build_variant
+
+                model = build_variant(model, Variant("study values",
+                                                     set=dict(st.data["model"]["set"])))
+            infl = infl or tuple((st.data.get("sensitivity") or {}).get("parameters") or ())
+        df = lint_provenance(model, args[2], influential=infl)
         n_err = int((df["severity"] == "error").sum())
         if a.json:
             print(json.dumps({"errors": n_err, "findings": json.loads(df.to_json(orient="records"))},

@@ -465,8 +465,12 @@ BENCHMARK_COLUMNS = (MOLECULE, FIH_YEAR, BENCH_DOSE_UNIT, PROPOSED_START, HISTOR
 OUTCOME_SOURCE = "source"
 OUTCOME_YEAR = "year"
 OUTCOME_DETAIL = "detail"
+# the ids of the row's sources, ';'-separated: pmid:N, doi:10...., first author and year
+# ("Hosseini 2020"); a provenance row citing one of them is an outcome leak
+# (workbench.benchmark_leaks)
+OUTCOME_SOURCE_ID = "source_id"
 OUTCOME_COLUMNS = (ITEM, DOSE, "dose_unit", VALUE, UNIT, OUTCOME_DETAIL, OUTCOME_SOURCE,
-                   OUTCOME_YEAR)
+                   OUTCOME_SOURCE_ID, OUTCOME_YEAR)
 # criteria counts: one row per criterion
 N_MET = "n_met"
 N_FAILED = "n_failed"

@@ -356,3 +356,28 @@ def test_bad_run_options_are_refused_before_running():
     with pytest.raises(SpecError, match="relative tolerance"):
         wb.run_ensemble(m, {"k": [0.1, 0.2]}, metrics=["max(x)"], end=5, workers=1,
                         integrator=wb.IntegratorSettings(relative_tolerance=-1.0))
+
+
+def test_mean_over_no_time_is_refused_not_nan(onecomp):
+    """A time-average over a zero-length grid is 0/0: before the fix it came back NaN with
+    status ok (and the convergence check masked it). It is refused before running, and a
+    NaN metric that still reaches the evaluation marks its row failed, never ok."""
+    import numpy as np
+
+    from workbench.errors import SimulationError
+    from workbench.sim._backends import _ChunkRunner
+
+    s = pd.DataFrame({"CL": [0.5, 0.6]})
+    with pytest.raises(SpecError, match="positive length"):
+        wb.run_ensemble(onecomp, s, "10 nmol iv", target="Drug", metrics=["mean(Drug)"],
+                        times=[0.0], workers=1)
+    # the same metric over a real window is the closed form: mean of (D/V) e^{-kt} on [0, 10]
+    got = wb.run_ensemble(onecomp, s.iloc[:1], "10 nmol iv", target="Drug",
+                          metrics=["mean(Drug)"], end=10, points=201, workers=1)
+    k = 0.5 / V
+    assert got["mean(Drug)"].iloc[0] == pytest.approx(10 / V * (1 - np.exp(-10 * k)) / (10 * k),
+                                                      rel=1e-3)
+    assert got["status"].iloc[0] == "ok"
+    plan = [("mean", 1, slice(0, 1), np.array([2.0]), None, "mean(Drug)")]
+    with pytest.raises(SimulationError, match=r"mean\(Drug\) is not a number"):
+        _ChunkRunner._evaluate(plan, np.array([[2.0, 1.0]]))

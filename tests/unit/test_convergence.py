@@ -102,3 +102,21 @@ def test_check_blowup_names_non_finite_and_huge():
     with pytest.raises(BlowUpError, match=r"b \(not finite\).*c \(reaches 2e\+31\)"):
         check_blowup(["a", "b", "c"], np.array([[1.0, math.nan, 2e31]]), source="m",
                      limit=1e30)
+
+
+def test_check_ensemble_reports_a_non_finite_ok_row():
+    """A non-finite metric in a row marked ok was replaced by 0 before the blow-up check
+    (masked); it is now reported, naming the metric, and finite rows still pass."""
+    from workbench.convergence import ConvergenceOptions, check_ensemble
+
+    opts = ConvergenceOptions(enabled=False)
+    ok = pd.DataFrame({"max(x)": [1.0, 2.0], "status": ["ok", "ok"]})
+    assert check_ensemble(lambda s, r: ok, ok, ["max(x)"], "status", "ok", settings=None,
+                          opts=opts, source="m") is None
+    bad = pd.DataFrame({"max(x)": [1.0, math.inf], "status": ["ok", "ok"]})
+    with pytest.raises(BlowUpError, match=r"max\(x\) \(not finite\)"):
+        check_ensemble(lambda s, r: bad, bad, ["max(x)"], "status", "ok", settings=None,
+                       opts=opts, source="m")
+    failed = pd.DataFrame({"max(x)": [1.0, math.nan], "status": ["ok", "failed: x"]})
+    assert check_ensemble(lambda s, r: failed, failed, ["max(x)"], "status", "ok",
+                          settings=None, opts=opts, source="m") is None

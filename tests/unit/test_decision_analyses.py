@@ -8,7 +8,12 @@ import pytest
 from workbench import columns as C
 from workbench.analysis.sensitivity import ParameterRange, ParameterSpace
 from workbench.core.model import load_model
-from workbench.mabel.decision_analyses import WHERE, sensitivity_at_levels, sobol_converged
+from workbench.mabel.decision_analyses import (
+    WHERE,
+    sensitivity_at_levels,
+    sensitivity_blocks,
+    sobol_converged,
+)
 
 #: y = a + 2 b, a, b ~ U(0, 1): Var y = 1/12 + 4/12, S1 = ST = 0.2 (a) and 0.8 (b)
 ADDITIVE = """model additive
@@ -64,3 +69,12 @@ end""")
     assert loc[("ladder level 1", "CL")] == pytest.approx(0.0, abs=1e-6)
     assert set(ls.sobol[WHERE]) == {"QSP MABEL", "ladder level 1"}
     assert "stated maximum of N = 16" in ls.verdict()
+    # the point without a positive dose is not silently dropped: the result and the report say so
+    assert ls.settings["skipped"] and ls.settings["skipped"][0][0] == "nothing"
+    assert "Not analysed (the dose is not a positive number): nothing (nan)" in ls.verdict()
+    zero = sensitivity_at_levels(m, space, [("zero", 0.0), ("negative", -1.0)], "nmol",
+                                 metrics=["max(Drug)"], times=[0, 1, 2], sobol=False,
+                                 target="Drug")
+    assert zero.doses.empty and [w for w, _ in zero.settings["skipped"]] == ["zero", "negative"]
+    text = " ".join(str(b[1]) for b in sensitivity_blocks(zero) if b[0] == "p")
+    assert "zero (0.0), negative (-1.0)" in text

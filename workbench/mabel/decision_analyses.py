@@ -173,10 +173,16 @@ class LevelSensitivity:
     results: dict = field(default_factory=dict, repr=False)
     settings: dict = field(default_factory=dict)
 
+    def skipped_text(self) -> str:
+        """The points not analysed because their dose is not a positive number ('' if none)."""
+        sk = self.settings.get("skipped") or []
+        return ("Not analysed (the dose is not a positive number): "
+                + ", ".join(f"{w} ({d!r})" for w, d in sk) + ". ") if sk else ""
+
     def verdict(self) -> str:
         s = self.settings
         if not len(self.sobol):
-            return "No Sobol indices were computed."
+            return self.skipped_text() + "No Sobol indices were computed."
         per = self.sobol.groupby(WHERE, sort=False)[["n_base", "converged"]].first()
         bad = per[~per["converged"].astype(bool)]
         txt = (("Sobol indices of the logarithm of each metric (the share of the variance of "
@@ -187,6 +193,7 @@ class LevelSensitivity:
                f"{s.get('n_max')} ({s.get('k')} parameters, N x {s.get('k', 0) + 2} runs per "
                "dose). Final N per dose: " + ", ".join(f"{w} {int(r['n_base'])}"
                                                        for w, r in per.iterrows()) + ". ")
+        txt = self.skipped_text() + txt
         txt += ("Converged at every dose." if bad.empty else
                 f"Not converged at N = {s.get('n_max')} at: " + ", ".join(bad.index)
                 + "; the indices there are indicative and their order may change.")
@@ -210,8 +217,12 @@ def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
 
     m = model if isinstance(model, Model) else load_model(model)
     loc_rows, sob_rows, conv_rows, results, drows = [], [], [], {}, []
+    skipped: list[tuple[str, float]] = []
     for where, dose in points:
-        if not (math.isfinite(dose) and dose > 0):
+        if not (math.isfinite(dose) and dose > 0):  # e.g. no MABEL found: said, not hidden
+            skipped.append((where, dose))
+            logging.getLogger(__name__).warning("sensitivity at %s skipped: the dose %r is not a positive number",
+                        where, dose)
             continue
         reg = f"{dose:.6g} {dose_unit} {route} {schedule}".strip()
         drows.append({WHERE: where, C.DOSE: dose, C.DOSE_UNIT: dose_unit})
@@ -242,7 +253,7 @@ def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
     return LevelSensitivity(pd.DataFrame(drows), first(loc_rows), first(sob_rows),
                             first(conv_rows), results,
                             {"n_start": n_start, "n_max": n_max, "tol": tol, "top": top, "k": k,
-                             "log": log})
+                             "log": log, "skipped": skipped})
 
 
 def variant_decisions(base: Model, variants: Sequence, comparison, *, mabel_quantity: str,
@@ -294,6 +305,8 @@ def sensitivity_blocks(ls: LevelSensitivity, head: int = 6) -> list[tuple]:
                                  "at the proposed start, where the effect is by design minimal), "
                                  "over every parameter of the study's uncertainty."),
                            ("table", ls.doses)]
+    if ls.skipped_text() and not len(ls.sobol):  # with Sobol indices the verdict says it
+        blocks.append(("p", ls.skipped_text()))
     if len(ls.local):
         lt = ls.local.sort_values([WHERE, C.METRIC, C.RANK], kind="stable")
         lt = lt.groupby([WHERE, C.METRIC], sort=False).head(head)

@@ -72,7 +72,7 @@ class _ChunkRunner:
         self._plan: list[tuple] | None = None
 
     def _compile(self, t: np.ndarray) -> list[tuple]:
-        """Per metric: (kind, column, row slice, times of the slice, threshold)."""
+        """Per metric: (kind, column, row slice, times of the slice, threshold, text)."""
         plan = []
         starts = [d for d in self.spec.dose_starts if t[0] <= d < t[-1]] or [float(t[0])]
         for mt in self.spec.metrics:
@@ -88,13 +88,13 @@ class _ChunkRunner:
                 sl = slice(r, r + 1)
             else:
                 sl = slice(None)
-            plan.append((mt.kind, self.col[mt.output], sl, t[sl], mt.threshold))
+            plan.append((mt.kind, self.col[mt.output], sl, t[sl], mt.threshold, mt.text))
         return plan
 
     @staticmethod
     def _evaluate(plan: list[tuple], res: np.ndarray) -> list[float]:
         vals = []
-        for kind, j, sl, tt, c in plan:
+        for kind, j, sl, tt, c, text in plan:
             y = res[sl, j]
             if kind in ("max", "cmax"):
                 v = y.max()
@@ -110,6 +110,9 @@ class _ChunkRunner:
                 v = time_above(tt, y, c)
             else:  # value, ctrough: one row
                 v = y[0]
+            if math.isnan(v):  # never a NaN marked ok (an infinite value is a blow-up, checked later)
+                raise SimulationError(f"the metric {text} is not a number (NaN): its window or "
+                                      "values are empty or undefined", element=text)
             vals.append(float(v))
         return vals
 

@@ -366,8 +366,9 @@ def check_ensemble(rerun: Callable[[IntegratorSettings, list[int]], pd.DataFrame
     """
     okrows = result[status_column] == ok
     vals = result.loc[okrows, list(metric_columns)].to_numpy(dtype=float)
-    finite = np.where(np.isfinite(vals), vals, 0.0)
-    check_blowup(list(metric_columns), finite, source=source, limit=opts.blowup_limit,
+    # a non-finite value in a row marked ok is never masked: it is reported (a NaN metric
+    # already fails its row in the back end, so what reaches here is a blow-up)
+    check_blowup(list(metric_columns), vals, source=source, limit=opts.blowup_limit,
                  what="metric")
     if not opts.enabled or not okrows.any():
         return None

@@ -287,6 +287,12 @@ def _check_metric_times(mlist: list[Metric], grid: np.ndarray, dose_starts) -> N
         if any(x < grid[0] for x in mt.needed_times()):
             raise SpecError(f"{mt.text}: the time is before the simulation start ({grid[0]:g})",
                             element=mt.text)
+        # a time-average over no time is 0/0: refuse it rather than return NaN marked ok
+        if mt.kind == "mean" and mt.window is None and not grid[-1] > grid[0]:
+            raise SpecError(f"{mt.text}: the time-average needs a window of positive length, "
+                            f"but the output grid is the single time {grid[0]:g}",
+                            element=mt.text, fix="give an end time after the start (end=...) "
+                            "or at least two output times, or use value(X, t)")
         if mt.kind == "ctrough" and not -len(starts) <= mt.interval < len(starts):
             raise SpecError(f"{mt.text}: there are only {len(starts)} dosing interval(s)",
                             element=mt.text, fix="count intervals from 0, or from -1 at the end")

@@ -116,7 +116,8 @@ def read_outcomes(path: str | os.PathLike[str]) -> pd.DataFrame:
                              fix="write outcomes.csv beside the study (columns: "
                                  + ", ".join(C.OUTCOME_COLUMNS) + ")")
     try:
-        df = pd.read_csv(p, dtype={C.OUTCOME_SOURCE: str, C.OUTCOME_DETAIL: str}, comment=None)
+        df = pd.read_csv(p, dtype={C.OUTCOME_SOURCE: str, C.OUTCOME_DETAIL: str,
+                                    C.OUTCOME_SOURCE_ID: str}, comment=None)
     except Exception as exc:  # unreadable CSV
         raise InputFileError(f"outcomes file {p} cannot be read: {exc}", source=str(p),
                              fix="write a comma-separated table with a header row") from None
@@ -133,6 +134,8 @@ def read_outcomes(path: str | os.PathLike[str]) -> pd.DataFrame:
             errs.append(f"line {line}: no source")
         if pd.isna(r[C.OUTCOME_YEAR]):
             errs.append(f"line {line}: no year")
+        if pd.isna(r[C.OUTCOME_SOURCE_ID]) or not str(r[C.OUTCOME_SOURCE_ID]).strip():
+            errs.append(f"line {line}: no source_id (pmid:, doi: or first author and year)")
     items = set(df[C.ITEM])
     for need in ("fih_year", "fih_start"):
         if need not in items:
@@ -146,14 +149,30 @@ def read_outcomes(path: str | os.PathLike[str]) -> pd.DataFrame:
     return df
 
 
-def _to_ug_per_kg(value: float, unit: str, weight: float) -> float:
-    """A dose in ug/kg; flat doses (mass) are divided by the body weight."""
-    from workbench.core import units as U
+def _rate(unit: str) -> tuple[str, float | None]:
+    """``(amount unit, per-day factor)`` of a dose unit; the factor is None for an amount
+    (a single dose) and converts a rate (``ug/m2/day``, ``ug/h``) to per day."""
+    u = str(unit).strip()
+    for tail, f in (("/day", 1.0), ("/d", 1.0), ("/h", 24.0)):
+        if u.endswith(tail) and u[: -len(tail)].strip():
+            return u[: -len(tail)].strip(), f
+    return u, None
 
-    unit = str(unit).strip()
-    if unit.endswith("/kg"):
-        return float(value) * U.factor(unit, UNIT)
-    return float(value) * U.factor(unit, "ug") / weight
+
+def _to_ug_per_kg(value: float, unit: str, weight: float) -> float:
+    """A dose in ug/kg (a rate in ug/kg/day); flat doses (mass) are divided by the body
+    weight, per-m2 doses multiplied by the body-surface area of the same subject
+    (:class:`workbench.dosing.Subject`: Mosteller, 170 cm) first - as the pipeline doses them."""
+    from workbench.core import units as U
+    from workbench.core.dosing import Subject
+
+    base, per_day = _rate(unit)
+    v = float(value) * (per_day or 1.0)
+    if base.endswith("/kg"):
+        return v * U.factor(base, UNIT)
+    if base.endswith("/m2"):
+        return v * U.factor(base[:-3], "ug") * Subject(weight=weight).body_surface_area / weight
+    return v * U.factor(base, "ug") / weight
 
 
 def _row(df: pd.DataFrame, item: str) -> pd.Series | None:
@@ -177,6 +196,27 @@ def _predicted(run, dose_ugkg: float, output: str) -> float:
     return float(np.nanmax(df[output].to_numpy()))
 
 
+def _top_parameters(run, metric: str, k: int = 3) -> str:
+    """The ``k`` parameters with the largest local sensitivity of ``metric`` at the QSP
+    MABEL (``d ln y / d ln p``), as text for the table's reason column ('' if none)."""
+    loc = getattr(run, "local", None)
+    idx = getattr(loc, "indices", None)
+    if idx is None or not len(idx) or metric not in set(idx[C.METRIC]):
+        return ""
+    sel = idx[idx[C.METRIC] == metric].copy()
+    sel = sel[np.isfinite(sel[C.SENSITIVITY].astype(float))]
+    sel = sel.reindex(sel[C.SENSITIVITY].abs().sort_values(ascending=False).index).head(k)
+    return ", ".join(f"{r[C.PARAMETER]} ({r[C.SENSITIVITY]:+.2g})" for _, r in sel.iterrows())
+
+
+def _model_value(run, pid: str) -> str:
+    """``"= <value> <unit>"`` of a model parameter or compartment ('' when absent)."""
+    from workbench.core._provenance_base import _model_quantities
+
+    q = next((x for x in _model_quantities(run.model) if x.id == pid and not x.scope), None)
+    return f"= {q.value:.3g} {q.unit}".rstrip() if q is not None else ""
+
+
 def _fold(pred: float, obs: float) -> float:
     return pred / obs if obs > 0 and math.isfinite(pred) else float("nan")
 
@@ -195,12 +235,21 @@ def _ladder_levels(ladder: pd.DataFrame, start: float, target: float) -> tuple[f
     return float(len(doses) + max(extra, 0)), True
 
 
-def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int) -> dict:
-    """One row of the benchmark table."""
+def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int,
+              leaks: pd.DataFrame | None = None) -> dict:
+    """One row of the benchmark table; criteria contaminated by a declared outcome leak
+    (``leaks``, :func:`workbench.benchmark_leaks.outcome_leaks`) are not scored."""
+    known = leaks[leaks["known"].astype(bool)] if leaks is not None and len(leaks) else None
+    unscored: dict[str, list[tuple[str, str]]] = {}
+    if known is not None:
+        for _, lk in known.iterrows():
+            for crit in filter(None, (c.strip() for c in str(lk["criteria"]).split(";"))):
+                unscored.setdefault(crit, []).append((lk[C.ID], lk[C.OUTCOME_SOURCE_ID]))
     st = run.study
     drug = st.data["drug"]
     w = float(drug["body_weight"])
     dec = run.decision
+    row_unit = UNIT + ("/day" if _rate(dec.dose_unit)[1] else "")  # a continuous infusion: rates
     proposed = _to_ug_per_kg(dec.start_dose, dec.dose_unit, w) if math.isfinite(
         dec.start_dose) else float("nan")
     hist = _row(outcomes, "fih_start")
@@ -223,7 +272,7 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int) -> dict:
     # first-dose PK and IL-6: the prediction at the published dose
     folds = {}
     for item, output in (("first_dose_cmax", "Ctot"), ("first_dose_il6", "IL6")):
-        rows = outcomes[outcomes[C.ITEM] == item]
+        rows = outcomes[outcomes[C.ITEM] == item] if item not in unscored else outcomes.iloc[:0]
         errs = []
         for _, r in rows.iterrows():
             d = _to_ug_per_kg(r[C.DOSE], r["dose_unit"], w)
@@ -262,12 +311,15 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int) -> dict:
     qsp = run.population.for_decision if getattr(run, "population", None) is not None else run.qsp
     low = qsp.lowest() if qsp is not None else None
     driver = (f"lowest QSP MABEL '{low.effect.name or low.effect.text}' at "
-              f"{_to_ug_per_kg(low.dose, low.dose_unit, w):.3g} ug/kg, start = it / "
+              f"{_to_ug_per_kg(low.dose, low.dose_unit, w):.3g} {row_unit}, start = it / "
               f"{_to_ug_per_kg(low.dose, low.dose_unit, w) / proposed:.3g}") if (
         low is not None and proposed > 0) else f"basis: {dec.basis}"
+    top = _top_parameters(run, low.effect.metric) if low is not None else ""
+    if top:  # the assumptions behind that MABEL: its most sensitive parameters
+        driver += f"; most sensitive parameters there (d ln y/d ln p): {top}"
     if safe == "no":
         why.append(f"unsafe: margin {margin:.3g} < {required:g} to the first toxic dose "
-                   f"({toxic:.3g} ug/kg); the predicted MABEL is too high ({driver})")
+                   f"({toxic:.3g} {row_unit}); the predicted MABEL is too high ({driver})")
     if wasteful == "no":
         why.append(f"wasteful: {historical / proposed:.3g}-fold below the historical start; "
                    f"the model reaches the minimal effect at lower doses than the clinic's start "
@@ -275,9 +327,34 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int) -> dict:
     if informative == "no":
         parts = [f"{k.replace('first_dose_', '')} fold error {v:.3g}" for k, v in folds.items()
                  if math.isfinite(v) and not 1 / INFORMATIVE_FOLD <= v <= INFORMATIVE_FOLD]
-        why.append("not informative: " + ", ".join(parts))
+        causes = []
+        if math.isfinite(folds["first_dose_cmax"]) and not (
+                1 / INFORMATIVE_FOLD <= folds["first_dose_cmax"] <= INFORMATIVE_FOLD):
+            # total drug right after dosing is set by the PK parameters whatever the binding
+            causes.append("cmax: the PK assumption ("
+                          + ", ".join(f"{p} {_model_value(run, p)}" for p in ("CL", "central"))
+                          + "; provenance rationale of CL)")
+        if math.isfinite(folds["first_dose_il6"]) and not (
+                1 / INFORMATIVE_FOLD <= folds["first_dose_il6"] <= INFORMATIVE_FOLD):
+            top_il6 = _top_parameters(run, "max(IL6)")
+            causes.append("il6: " + (f"most sensitive parameters at the QSP MABEL {top_il6}"
+                                     if top_il6 else "the IL-6 parameters (IL6_Emax, EC50_trimer)"))
+        sc = outcomes[outcomes[C.ITEM].isin(["first_dose_cmax", "first_dose_il6"])][
+            C.OUTCOME_DETAIL].astype(str).str.contains(r"\bSC\b").any()
+        why.append("not informative: " + ", ".join(parts) + f" (the study simulates "
+                   f"'{drug['route']}' doses" + (", the observation followed SC dosing" if sc
+                                                 and "sc" not in str(drug["route"]).lower()
+                                                 else "") + "; " + "; ".join(causes) + ")")
+    if "safe" in unscored:
+        safe = "n/a"
+    if "not_wasteful" in unscored:
+        wasteful = "n/a"
+    for crit, who in unscored.items():
+        srcs = " / ".join(dict.fromkeys(src for _, src in who))
+        why.append(f"not scored: {crit} (known outcome leak: {', '.join(i for i, _ in who)} "
+                   f"cite the outcome source {srcs})")
     verdict = "unsafe" if safe == "no" else ("wasteful" if wasteful == "no" else "acceptable")
-    return {C.MOLECULE: name, C.FIH_YEAR: fih_year, C.BENCH_DOSE_UNIT: UNIT,
+    return {C.MOLECULE: name, C.FIH_YEAR: fih_year, C.BENCH_DOSE_UNIT: row_unit,
             C.PROPOSED_START: proposed, C.HISTORICAL_START: historical, C.RATIO: ratio,
             C.FIRST_TOXIC_DOSE: toxic, C.FIRST_TOXIC_KIND: kind, C.MARGIN: margin,
             C.REQUIRED_MARGIN: required, C.PK_FOLD_ERROR: folds["first_dose_cmax"],
@@ -322,18 +399,23 @@ def retrospective(studies: Sequence[str | os.PathLike[str]] | None = None, *,
 
     paths = [Path(s) for s in studies] if studies is not None else reference_studies(
         molecules=QUICK if quick else None)
+    # every input is checked before the first (long) run: no partial table on a bad file
+    from workbench.study.benchmark_leaks import check_no_undeclared_leak
     from workbench.study.schema import read_study
 
-    # every input is checked before the first (long) run: no partial table on a bad file
-    checked = [(p, read_study(p), read_outcomes(p.parent / "outcomes.csv")) for p in paths]
+    checked = []
+    for p in paths:
+        study, outcomes = read_study(p), read_outcomes(p.parent / "outcomes.csv")
+        leaks = check_no_undeclared_leak(study.data["provenance"], outcomes)
+        checked.append((p, study, outcomes, leaks))
     rows, runs = [], {}
-    for p, study, outcomes in checked:
+    for p, study, outcomes, leaks in checked:
         name = p.parent.name if p.name == "study.yaml" else p.stem
         fih = int(float(_row(outcomes, "fih_year")[C.VALUE]))
         log.info("benchmark: %s", name)
         run = run_mabel(study, reduced=quick, workers=workers, progress=progress)
         runs[name] = run
-        rows.append(_evaluate(name, run, outcomes, fih))
+        rows.append(_evaluate(name, run, outcomes, fih, leaks))
     table = pd.DataFrame(rows, columns=list(C.BENCHMARK_COLUMNS))
     return Benchmark(table, _counts(table), runs, quick)
 
@@ -377,7 +459,8 @@ def plot_benchmark(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
 def benchmark_markdown(table: pd.DataFrame, counts: pd.DataFrame) -> str:
     """The table and the counts as Markdown (the form of ``studies/reference/README.md``);
-    ``*`` marks a tolerated first dose standing in for an unknown first toxic dose."""
+    ``*`` marks a tolerated first dose standing in for an unknown first toxic dose; a row whose
+    doses are not in ug/kg (a continuous infusion: ug/kg/day) names its unit."""
     def f(x) -> str:
         return "n/a" if not isinstance(x, int | float) or not math.isfinite(x) else f"{x:.3g}"
 
@@ -385,7 +468,9 @@ def benchmark_markdown(table: pd.DataFrame, counts: pd.DataFrame) -> str:
              "safe | not wasteful | informative | verdict |", "|" + "---|" * 12]
     for _, r in table.iterrows():
         star = "*" if str(r[C.FIRST_TOXIC_KIND]).startswith("no dose-limiting") else ""
-        lines.append(f"| {r[C.MOLECULE]} | {r[C.FIH_YEAR]} | {f(r[C.PROPOSED_START])} | "
+        unit = str(r.get(C.BENCH_DOSE_UNIT, UNIT) or UNIT)
+        name = f"{r[C.MOLECULE]} ({unit})" if unit not in (UNIT, "nan") else f"{r[C.MOLECULE]}"
+        lines.append(f"| {name} | {r[C.FIH_YEAR]} | {f(r[C.PROPOSED_START])} | "
                      f"{f(r[C.HISTORICAL_START])} | {f(r[C.RATIO])} | "
                      f"{f(r[C.FIRST_TOXIC_DOSE])}{star} | {f(r[C.MARGIN])} | "
                      f"{r[C.LADDER_LEVELS]} | {r[C.SAFE]} | {r[C.NOT_WASTEFUL]} | "
