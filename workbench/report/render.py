@@ -141,27 +141,10 @@ def _decision_estimates(run):
 
 
 def _mabel_values(run) -> list[tuple[str, float]]:
-    """(label, dose) of every bar of the MABEL comparison chart: each QSP estimate at the
-    decision's statistic (decision.statistic), the selected QSP MABEL, the traditional
-    estimates and the start: the values the decision table uses."""
-    from workbench.mabel.decision import statistic_value
-
-    dec = run.decision
-    stat = dec.statistic or "nominal"
-    raw = {"5th percentile": "lower"}.get(stat, stat)
-    if raw.endswith("th percentile"):
-        raw = float(raw.split("th")[0])
-    out = []
-    for e in _decision_estimates(run).estimates:
-        v = statistic_value(e, raw) if math.isfinite(e.dose) else math.nan
-        if math.isfinite(v):
-            out.append((f"QSP ({stat if e.n_samples else 'nominal'}): {e.effect.label}", v))
-    if math.isfinite(dec.qsp_mabel):
-        out.append((f"QSP MABEL (selected, {stat})", float(dec.qsp_mabel)))
-    out += [(f"traditional: {t[C.NAME]}", float(t[C.DOSE])) for _, t in run.traditional.iterrows()]
-    if math.isfinite(dec.start_dose):
-        out.append(("selected starting dose", float(dec.start_dose)))
-    return out
+    """(label, dose) of every bar of the MABEL comparison chart, as the run computed them
+    (:func:`workbench.study.stages.mabel_values`: the values the decision table uses)."""
+    tables = getattr(run, "report_tables", None)
+    return list(tables.mabel_values) if tables is not None else []
 
 
 def _mabel_fig(run):
@@ -242,7 +225,8 @@ def _population_blocks(run) -> list:
     pm = run.population
     d = run.study.data["population"]
     pop = pm.population
-    desc = [f"{len(pop)} virtual adult patients (seed {d.get('seed', 0)})"
+    seed = run.seeds.population if getattr(run, "seeds", None) is not None else d.get("seed", 0)
+    desc = [f"{len(pop)} virtual adult patients (seed {seed})"
             + (f" from {d['covariates']}" if d.get("covariates") else
                " with weight, height, age and sex drawn from adult distributions")]
     if d.get("bsv"):
@@ -437,31 +421,27 @@ def _sections(run) -> dict[str, list]:
     S["parameters"] += [("p", "Every compartment and parameter with its unit; source and all "
                               "candidate values from the provenance table."),
                         ("table", _param_table(run))]
-    if run.provenance is not None:
-        from workbench.core.priors import prior_table
-
+    tables = getattr(run, "report_tables", None)
+    if tables is not None and tables.priors is not None:
         S["parameters"] += [("p", "Priors beside their candidates (provenance table): each "
                                   "uncertain parameter is drawn from the prior on its chosen "
                                   "row, centred on the chosen value; only candidates marked same "
                                   "or scaled inform a spread taken from the candidates, and "
                                   "comparison candidates never widen it. fold95: 95 % of the "
                                   "prior lies within centre/fold95 to centre x fold95."),
-                            ("table", prior_table(run.provenance, run.model))]
-        from workbench.core.provenance import lint_provenance
-
-        infl = list((d.get("sensitivity") or {}).get("parameters") or [])
-        lint = lint_provenance(run.model, run.provenance, influential=infl)
-        lint = lint[lint[C.CODE].isin(["no-prior", "chosen-outside-candidates",
-                                       "scaled-without-how", "bad-prior", "high-uncertainty"])]
+                            ("table", tables.priors)]
+    if tables is not None and tables.provenance_lint is not None:
+        lint = tables.provenance_lint
         S["parameters"] += [("p", "Provenance lint of candidates and priors (influential set: "
-                                  + (", ".join(infl) or "sensitivity.parameters not given")
+                                  + (", ".join(tables.influential)
+                                     or "sensitivity.parameters not given")
                                   + "): " + ("no findings." if lint.empty else
                                              f"{len(lint)} finding(s):"))]
         if not lint.empty:
             S["parameters"].append(("table", lint))
-    if run.uncertainty is not None:
+    if tables is not None and tables.uncertainty is not None:
         S["parameters"] += [("p", "Distributions used for uncertainty (the priors above):"),
-                            ("table", run.uncertainty.with_model(run.model).to_frame())]
+                            ("table", tables.uncertainty)]
     S["assumptions"] += [("p", "Assumptions:"), ("list", list(d["assumptions"]) or ["(none stated)"]),
                          ("p", "Left out, and why:"), ("list", list(d["omissions"]) or ["(none stated)"])]
     vt = run.verification.to_frame().drop(columns=[C.PLOT])
@@ -659,10 +639,9 @@ def render(run, out: Path) -> dict[str, Path]:
         csv("cumulative_margin.csv", run.decision.margin)
     if run.decision.tradeoff is not None:
         csv("start_tradeoff.csv", run.decision.tradeoff)
-    if run.provenance is not None:
-        from workbench.core.priors import prior_table
-
-        csv("priors.csv", prior_table(run.provenance, run.model))
+    tables = getattr(run, "report_tables", None)
+    if tables is not None and tables.priors is not None:
+        csv("priors.csv", tables.priors)
     csv("qsp_mabel.csv", run.qsp.to_frame())
     csv("qsp_dose_response.csv", run.qsp.dose_response)
     csv("traditional_mabel.csv", run.traditional)

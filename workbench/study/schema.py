@@ -41,6 +41,9 @@ to the study file. Schema (``*``: required)::
                                               # active range; life-threatening start)
     dose_range: [0.001 ug/kg, 10 mg/kg]
     grid_points: 25
+    seed: 1                                   # optional: the seed of every random stage whose
+                                              # section gives none (uncertainty, population,
+                                              # sensitivity), one SeedSequence child per stage
     traditional: [ ... ]                      # workbench.mabel.decision.traditional_estimates specs
     uncertainty: {n: 64, seed: 1, method: lhs, from_provenance: true, params: [CL=lognormal,cv=0.3]}
     population:                               # optional: virtual population (mabel_population)
@@ -117,6 +120,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.errors import SpecError
+from workbench.study.sections import StudySections, study_sections
 
 __all__ = ["REQUIRED_ANALYSES", "RISK_MATRIX", "Study", "lint_study", "read_study", "risk_level"]
 
@@ -141,7 +145,7 @@ _TOP = {"name", "title", "question", "context_of_use", "model_risk", "model", "p
         "outputs", "simulation", "effects", "minimal_active_effect", "dose_range", "grid_points",
         "traditional", "uncertainty", "population", "sensitivity", "verification", "calibration",
         "validation", "decision", "assumptions", "omissions", "limitations", "update_plan",
-        "references", "stepup"}
+        "references", "stepup", "seed"}
 _CALIBRATION = {"petab", "starts", "seed", "profiles", "apply"}
 _VALIDATION = {"data", "level"}
 _DECISION = {"severity", "reversibility", "novelty", "factors", "agreement_fold", "statistic",
@@ -159,7 +163,9 @@ def risk_level(influence: str, consequence: str) -> str:
 @dataclass(frozen=True, eq=False)
 class Study:
     """A validated study file (module docstring). ``data`` is the parsed YAML with
-    defaults filled and paths made absolute; the attributes are the common fields."""
+    defaults filled and paths made absolute; the attributes are the common fields and
+    ``sections`` every block typed (:class:`workbench.study.sections.StudySections`,
+    read from ``data`` when not given)."""
 
     path: str
     name: str
@@ -169,6 +175,11 @@ class Study:
     consequence: str
     model: str
     data: dict = field(repr=False)
+    sections: StudySections = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.sections is None:
+            object.__setattr__(self, "sections", study_sections(self.data))
 
     @property
     def risk(self) -> str:
@@ -315,6 +326,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         except Exception as exc:
             errs.append(f"dose_range: {rng!r} is not two doses with units ({exc})")
     opt(data, "grid_points", "", int)
+    opt(data, "seed", "", int)
     tr = opt(data, "traditional", "", list)
     for i, t in enumerate(tr or []):
         if not isinstance(t, dict) or t.get("method") not in ("occupancy", "activity", "noael",
