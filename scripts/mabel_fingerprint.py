@@ -66,10 +66,14 @@ def tables(run) -> dict:
     return t
 
 
+def fingerprint_of(x) -> str:
+    """First 16 hex digits of the SHA-256 of a table's canonical text."""
+    return hashlib.sha256(_canon(x).encode()).hexdigest()[:16]
+
+
 def fingerprint(run) -> dict[str, str]:
-    """``{table name: first 16 hex digits of SHA-256 of its canonical text}``."""
-    return {k: hashlib.sha256(_canon(v).encode()).hexdigest()[:16]
-            for k, v in tables(run).items()}
+    """``{table name: fingerprint_of(table)}`` of a run."""
+    return {k: fingerprint_of(v) for k, v in tables(run).items()}
 
 
 def main(argv: list[str] | None = None) -> int:
