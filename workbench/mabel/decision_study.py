@@ -30,7 +30,7 @@ def decision_settings(study):
     """:class:`workbench.mabel.decision.DecisionSettings` of a study's ``decision`` block."""
     from workbench.mabel.decision import DecisionSettings
 
-    ds = {k: v for k, v in study.data["decision"].items() if k != "max_dose"}
+    ds = study.sections.decision.keywords()
     if isinstance(ds.get("compete"), list):
         ds["compete"] = tuple(ds["compete"])
     return DecisionSettings(**ds)
@@ -39,12 +39,10 @@ def decision_settings(study):
 def _active_effect(study):
     from workbench.mabel.qsp import parse_effect
 
-    ma = study.data.get("minimal_active_effect")
-    if not ma:
+    ma = study.sections.minimal_active_effect
+    if ma is None:
         return None
-    if isinstance(ma, dict):
-        return parse_effect(ma["definition"], name=str(ma.get("name", "")), lloq=ma.get("lloq"))
-    return parse_effect(ma)
+    return parse_effect(ma.definition, name=ma.name, lloq=ma.lloq)
 
 
 def study_decision(study, model, qsp_dec, *, samples: pd.DataFrame | None, run: dict,
@@ -82,26 +80,27 @@ def study_decision(study, model, qsp_dec, *, samples: pd.DataFrame | None, run: 
     from workbench.mabel.qsp import qsp_mabel
 
     st = study
-    drug, out = st.data["drug"], st.data["outputs"]
-    unit = drug["dose_unit"]
+    sec = st.sections
+    drug, out = sec.drug, sec.outputs
+    unit = drug.dose_unit
     settings = decision_settings(st)
-    trad = traditional_estimates(st.data["traditional"], dose_unit=unit, mw=drug["mw"],
-                                 subject=subject)
+    trad = traditional_estimates([dict(t) for t in sec.traditional], dose_unit=unit,
+                                 mw=drug.mw, subject=subject)
     act = _active_effect(st)
     minimal = None
     if act is not None:
-        minimal = qsp_mabel(model, [act], dose_range=tuple(st.data["dose_range"]),
+        minimal = qsp_mabel(model, [act], dose_range=tuple(sec.dose_search.dose_range),
                             grid_points=grid_points, samples=samples, workers=workers,
                             progress=progress, **run).estimates[0]
     dec0 = decide(qsp_dec, trad, replace(settings, life_threatening=False))
     best = qsp_dec.lowest() or qsp_dec.estimates[0]
-    (hi, hu) = U.parse_quantity(st.data["dose_range"][1])
+    (hi, hu) = U.parse_quantity(sec.dose_search.dose_range[1])
     cap = hi * U.factor(hu, unit)
-    if st.data["decision"].get("max_dose"):
-        v, u = U.parse_quantity(st.data["decision"]["max_dose"])
+    if sec.decision.max_dose:
+        v, u = U.parse_quantity(sec.decision.max_dose)
         cap = min(cap, v * U.factor(u, unit))
-    occ = f"max({out['occupancy']})" if out.get("occupancy") else None
-    exposure = f"max({out['exposure']})"
+    occ = f"max({out.occupancy})" if out.occupancy else None
+    exposure = f"max({out.exposure})"
     start0 = dec0.start_dose
     if not (math.isfinite(start0) and start0 > 0):
         return dec0, minimal, trad

@@ -371,27 +371,6 @@ def _equations(model) -> list[str]:
     return lines
 
 
-def _param_table(run) -> pd.DataFrame:
-    par = run.model.parameters[[C.ID, C.NAME, C.VALUE, C.UNIT]].copy()
-    if run.provenance is None:
-        par["source"] = ""
-        par["candidates"] = ""
-        return par
-    pv = run.provenance
-    src, cand = {}, {}
-    for sid, g in pv.groupby(C.ID, sort=False):
-        ch = g[g[C.CHOSEN].astype(bool)]
-        row = ch.iloc[0] if len(ch) else g.iloc[0]
-        src[sid] = f"{row[C.SOURCE_TYPE]}; {row[C.REFERENCE]}"
-        cand[sid] = ", ".join(f"{v:.4g} {u}" for v, u in zip(g[C.VALUE], g[C.UNIT], strict=True))
-    par["source"] = par[C.ID].map(src).fillna("(no provenance entry)")
-    par["candidates"] = par[C.ID].map(cand).fillna("")
-    comp = run.model.compartments[[C.ID, C.NAME, C.VALUE, C.UNIT]].copy()
-    comp["source"] = comp[C.ID].map(src).fillna("(no provenance entry)")
-    comp["candidates"] = comp[C.ID].map(cand).fillna("")
-    return pd.concat([comp, par], ignore_index=True)
-
-
 def _sections(run) -> dict[str, list]:
     """Section id -> list of blocks: ("p", text) | ("list", [..]) | ("table", df) | ("fig", fig)
     | ("pre", lines)."""
@@ -399,6 +378,7 @@ def _sections(run) -> dict[str, list]:
     d = st.data
     dec = run.decision
     unit = dec.dose_unit
+    tables = getattr(run, "report_tables", None)  # the run's own tables (it computed them)
     S: dict[str, list] = {k: [] for k, _ in SECTIONS}
     S["summary"].append(("summary", decision_summary(run)))
     S["context"] += [("p", f"Study: {d.get('title') or st.name} (file {st.path})."),
@@ -420,8 +400,7 @@ def _sections(run) -> dict[str, list]:
                              "libSBML formulaToL3String:"), ("pre", _equations(run.model))]
     S["parameters"] += [("p", "Every compartment and parameter with its unit; source and all "
                               "candidate values from the provenance table."),
-                        ("table", _param_table(run))]
-    tables = getattr(run, "report_tables", None)
+                        ("table", tables.parameters if tables is not None else pd.DataFrame())]
     if tables is not None and tables.priors is not None:
         S["parameters"] += [("p", "Priors beside their candidates (provenance table): each "
                                   "uncertain parameter is drawn from the prior on its chosen "
@@ -516,18 +495,10 @@ def _sections(run) -> dict[str, list]:
     comp += [{"estimate": f"traditional: {t[C.NAME]}", "dose (nominal)": f"{t[C.DOSE]:.4g} {unit}",
               "spread": "", "median": "", "5-95 %": "", "basis": t[C.INPUTS]}
              for _, t in run.traditional.iterrows()]
-    meas = []
-    for e in run.qsp.estimates:
-        ok, why = e.effect.measurable(e.baseline, e.unit)
-        meas.append({"effect": e.effect.label, "definition": e.effect.text,
-                     "threshold": f"{e.threshold:.4g} {e.unit}".strip(),
-                     "baseline": f"{e.baseline:.4g} {e.unit}".strip(),
-                     "measurable": {None: "no assay limit stated", True: "yes",
-                                    False: "NOT MEASURABLE"}[ok], "why": why,
-                     "assay limit source": e.effect.lloq_source})
     S["mabel"] += [("p", "Measurability of each effect against its assay's lower limit of "
                          "quantification (LLOQ): the threshold and its change from baseline must "
-                         "each be at least one LLOQ."), ("table", pd.DataFrame(meas))]
+                         "each be at least one LLOQ."),
+                   ("table", tables.measurability if tables is not None else pd.DataFrame())]
     S["mabel"] += [("table", pd.DataFrame(comp)), ("fig", _mabel_fig(run)),
                    ("p", "Chart values (the values the decision table uses, decision.statistic = "
                          f"{dec.statistic}): " + "; ".join(

@@ -153,24 +153,9 @@ def _per_kg_and_absolute(dose: float, unit: str, weight: float):
 
 def _reach(run) -> list[str]:
     """Share of virtual patients (or uncertainty draws) reaching each minimal effect at the
-    starting dose."""
-    pm = run.population
-    if pm is not None and pm.reach is not None and len(pm.reach):
-        first = pm.reach[pm.reach[C.LADDER_LEVEL] == 1]
-        return [f"{r[C.PROBABILITY]:.0%} of virtual patients reach '{r[C.EFFECT]}' (95 % CI "
-                f"{r[C.CI_LOW]:.0%}-{r[C.CI_HIGH]:.0%}, {int(r[C.N_REACHED])} of "
-                f"{int(r[C.N_SAMPLES])})" for _, r in first.iterrows()]
-    start = run.decision.start_dose
-    out = []
-    for e in run.qsp.estimates:
-        ps = e.per_sample
-        if ps is None or not math.isfinite(start) or C.DOSE not in ps:
-            continue
-        d = ps[C.DOSE].to_numpy(float)
-        k = int(np.sum(np.isfinite(d) & (d <= start)))
-        out.append(f"{k / len(d):.0%} of {len(d)} uncertainty draws reach '{e.effect.label}' "
-                   "(no virtual population in the study)")
-    return out
+    starting dose, as the run computed it (:func:`workbench.study.report_tables.reach_at_start`)."""
+    tables = getattr(run, "report_tables", None)
+    return list(tables.reach) if tables is not None else []
 
 
 def decision_summary(run) -> DecisionSummary:

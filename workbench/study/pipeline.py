@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from workbench.core._versions import software_versions_table as software_versions
+from workbench.study.report_tables import ReportTables, report_tables_stage
 from workbench.study.schema import Study, read_study
 from workbench.study.stages import (
     BASE_VARIANT,
     Draws,
-    ReportTables,
     StageSeeds,
     analyses_stage,
     data_stage,
@@ -49,7 +49,6 @@ from workbench.study.stages import (
     population_stage,
     profiles_stage,
     qsp_mabel_stage,
-    report_tables_stage,
     setup_stage,
     slider_stage,
     stage_seeds,
@@ -124,7 +123,8 @@ class MabelRun:
     slider: DoseSlider | None = None
     #: the seed each random stage used
     seeds: StageSeeds | None = None
-    #: the report's own tables (priors, provenance lint, distributions, chart values)
+    #: the report's own tables (parameters, priors, provenance lint, distributions,
+    #: measurability, chart values, reach at the start)
     report_tables: ReportTables | None = None
 
     def _repr_html_(self) -> str:
@@ -289,7 +289,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
     stepup = run("stepup", stepup_stage, setup, m, dec, popm)
     slider = run("slider", slider_stage, setup, m, qsp, dec)
     arc = run("export", export_stage, setup, m, dec, package_dir)
-    tables = run("report_tables", report_tables_stage, setup, m, unc, dec)
+    tables = run("report_tables", report_tables_stage, setup, m, unc, qsp, dec, popm)
     if reduced:
         notes["reduced"] = ("reduced run: uncertainty n <= 8, Sobol N = 8 (not checked for "
                             "convergence), grid <= 13 doses; "

@@ -188,6 +188,10 @@ class DecisionSection:
     settings: Mapping[str, object] = field(default_factory=lambda: _EMPTY)
     max_dose: str | None = None
 
+    def keywords(self) -> dict:
+        """``settings`` as plain keywords (dicts and lists) for ``DecisionSettings(**...)``."""
+        return _thaw(self.settings)
+
     @property
     def risk_threshold(self) -> float | None:
         v = self.settings.get("risk_threshold")

@@ -12,8 +12,9 @@ or one derived from the study seed by a fixed child index of
 ``numpy.random.SeedSequence``), so skipping or reordering a stage never changes
 another stage's draws.
 
-Every value the report shows is computed here (:func:`report_tables_stage`);
-:mod:`workbench.report` only renders.
+Every value the report shows is computed by a stage (the report's own tables by
+:func:`workbench.study.report_tables.report_tables_stage`); :mod:`workbench.report`
+only renders.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ __all__ = [
     "BASE_VARIANT",
     "DecisionOutcome",
     "Draws",
-    "ReportTables",
     "SensitivityOutcome",
     "Setup",
     "StageSeeds",
@@ -65,7 +65,6 @@ __all__ = [
     "population_stage",
     "profiles_stage",
     "qsp_mabel_stage",
-    "report_tables_stage",
     "setup_stage",
     "slider_stage",
     "stage_seeds",
@@ -203,23 +202,6 @@ class VariantsOutcome:
 
     comparison: VariantComparison
     decisions: pd.DataFrame
-
-
-@dataclass(frozen=True, eq=False)
-class ReportTables:
-    """Tables and values the report shows that are not results of an analysis stage
-    (computed here so that :mod:`workbench.report` only renders)."""
-
-    #: priors beside candidates (provenance table), None without one
-    priors: pd.DataFrame | None
-    #: provenance lint findings the report lists, None without a provenance table
-    provenance_lint: pd.DataFrame | None
-    #: the influential parameters the lint was run with
-    influential: tuple[str, ...]
-    #: the distributions of the uncertainty on the final model, None without uncertainty
-    uncertainty: pd.DataFrame | None
-    #: (label, dose) of every bar of the MABEL comparison chart
-    mabel_values: tuple[tuple[str, float], ...]
 
 
 # ---------------------------------------------------------------------------
@@ -579,52 +561,3 @@ def export_stage(setup: Setup, model: Model, dec: DecisionOutcome, package_dir) 
                           outputs=s.outputs.profile_outputs, end=s.simulation.end,
                           **setup.common,
                           description=f"{setup.study.name}: QSP MABEL study package")
-
-
-def _statistic_label(stat) -> str | float:
-    raw = {"5th percentile": "lower"}.get(stat, stat)
-    if raw.endswith("th percentile"):
-        raw = float(raw.split("th")[0])
-    return raw
-
-
-def mabel_values(dec: DecisionOutcome) -> tuple[tuple[str, float], ...]:
-    """(label, dose) of every bar of the MABEL comparison chart: each QSP estimate at the
-    decision's statistic, the selected QSP MABEL, the traditional estimates and the start:
-    the values the decision table uses."""
-    from workbench.mabel.decision import statistic_value
-
-    d = dec.decision
-    stat = d.statistic or "nominal"
-    raw = _statistic_label(stat)
-    out = []
-    for e in dec.qsp_used.estimates:
-        v = statistic_value(e, raw) if math.isfinite(e.dose) else math.nan
-        if math.isfinite(v):
-            out.append((f"QSP ({stat if e.n_samples else 'nominal'}): {e.effect.label}", v))
-    if math.isfinite(d.qsp_mabel):
-        out.append((f"QSP MABEL (selected, {stat})", float(d.qsp_mabel)))
-    out += [(f"traditional: {t[C.NAME]}", float(t[C.DOSE]))
-            for _, t in dec.traditional.iterrows()]
-    if math.isfinite(d.start_dose):
-        out.append(("selected starting dose", float(d.start_dose)))
-    return tuple(out)
-
-
-def report_tables_stage(setup: Setup, model: Model, unc: UncertaintyOutcome,
-                        dec: DecisionOutcome) -> ReportTables:
-    """The report's own tables (priors, provenance lint, uncertainty distributions, chart
-    values) on the final model."""
-    infl = tuple(setup.study.sections.sensitivity.parameters)
-    priors = lint = None
-    if setup.provenance is not None:
-        from workbench.core.priors import prior_table
-        from workbench.core.provenance import lint_provenance
-
-        priors = prior_table(setup.provenance, model)
-        lint = lint_provenance(model, setup.provenance, influential=list(infl))
-        lint = lint[lint[C.CODE].isin(["no-prior", "chosen-outside-candidates",
-                                       "scaled-without-how", "bad-prior", "high-uncertainty"])]
-    ut = (unc.uncertainty.with_model(model).to_frame() if unc.uncertainty is not None
-          else None)
-    return ReportTables(priors, lint, infl, ut, mabel_values(dec))
