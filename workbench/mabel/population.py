@@ -29,6 +29,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,10 @@ from workbench.core.dosing import Subject, _dose_unit_kind
 from workbench.core.model import Model
 from workbench.core.parameter_space import model_value
 from workbench.errors import SpecError, UnknownIdError
+
+if TYPE_CHECKING:
+    from workbench.analysis.population import Population
+    from workbench.mabel.qsp import QspMabelResult
 
 __all__ = ["PopulationMabel", "PopulationSpec", "joint_samples", "overlap_by_level",
            "population_mabel", "population_samples", "reach_by_level", "study_population",
@@ -209,9 +214,9 @@ class PopulationMabel:
         :func:`overlap_by_level` over the ladder (set by the study run).
     """
 
-    population: object
-    variability: object
-    joint: object | None
+    population: Population
+    variability: QspMabelResult
+    joint: QspMabelResult | None
     joint_samples: pd.DataFrame
     reach: pd.DataFrame | None = None
     overlap: pd.DataFrame | None = None

@@ -1,22 +1,33 @@
-"""The MABEL study: run every analysis of a study file and write the dossier.
+"""The MABEL study: run every analysis of a study file, in the order of :data:`STAGES`.
 
-:func:`run_mabel` reads a study file (:mod:`workbench.study`) and runs, in
-order: verification (:func:`workbench.verify`), parameter uncertainty from the
-provenance table and the study (:func:`workbench.build_uncertainty`), the QSP
-MABEL with its distribution and steepness (:func:`workbench.mabel.qsp.qsp_mabel`),
-the traditional MABEL estimates and the dose decision with its escalation
-ladder (:mod:`workbench.decision`), local and Sobol sensitivity of the effect
-at the QSP MABEL and at every ladder level (:mod:`workbench.decision_analyses`), the PK/PD
-profiles at the start and at lower and higher doses, model variants, a virtual
-population (:mod:`workbench.population`, when the study asks for one) and the
-exchange package (:func:`workbench.export_archive`), and the ensembles of the
-report's dose slider (:mod:`workbench.dose_slider`). Each stage is announced
-(:mod:`workbench.progress`: one line per stage, a bar on a terminal).
-:func:`workbench.report.render.write_report` writes ``report.html``
-(self-contained and interactive: Plotly figures and the dose slider, plotly.js
-inlined) and ``report.pdf`` (printed by WeasyPrint from the same document, static
-figures), both opening with the decision summary, into one directory beside the
-tables (CSV) and the package (``package/``: SBML, provenance, SED-ML, OMEX).
+:func:`run_mabel` reads a study file into typed sections
+(:mod:`workbench.study.schema`, :mod:`workbench.study.sections`) and runs the
+stages listed once in :data:`STAGES`, each a function of
+:mod:`workbench.study.stages` that takes the shared :class:`~workbench.study.stages.Setup`
+and earlier stages' frozen results and returns its own::
+
+    verify            verify_stage            -> Verification
+    uncertainty       uncertainty_stage       -> UncertaintyOutcome
+    data              data_stage              -> StudyData              (calibration/validation)
+    draws             draws_stage             -> Draws                  (every random draw)
+    qsp_mabel         qsp_mabel_stage         -> QspMabelResult
+    population        population_stage        -> PopulationMabel        (virtual population)
+    decision          decision_stage          -> DecisionOutcome        (start, ladder)
+    population_levels population_levels_stage -> PopulationMabel       (reach, overlap)
+    profiles          profiles_stage          -> dict[regimen, DataFrame]
+    analyses          analyses_stage          -> SensitivityOutcome     (MABEL and ladder levels)
+    variants          variants_stage          -> VariantsOutcome        (model.variants)
+    stepup            stepup_stage            -> StepUpResult           (stepup block)
+    slider            slider_stage            -> DoseSlider
+    export            export_stage            -> ArchiveResult          (package_dir given)
+    report_tables     report_tables_stage     -> ReportTables           (the report's own tables)
+
+Each stage with a label is announced (:mod:`workbench.core.progress`: one line per
+stage, a bar on a terminal); :func:`mabel_stages` derives the lines from the same
+list. Random draws are made once (``draws``) with one seed per stage
+(:func:`workbench.study.stages.stage_seeds`). The result, :class:`MabelRun`, is
+what :func:`workbench.report.render.write_report` renders (``report.html``,
+``report.pdf`` and the CSV tables) without computing anything.
 
 ``reduced=True`` shrinks every sample size (uncertainty, Sobol, grid) for tests.
 """
