@@ -223,22 +223,22 @@ def _population_blocks(run) -> list:
     from workbench.mabel.population import plot_mabel_distributions
 
     pm = run.population
-    d = run.study.data["population"]
     pop = pm.population
-    seed = run.seeds.population if getattr(run, "seeds", None) is not None else d.get("seed", 0)
+    p = run.study.sections.population
+    seed = run.seeds.population if getattr(run, "seeds", None) is not None else p.seed or 0
     desc = [f"{len(pop)} virtual adult patients (seed {seed})"
-            + (f" from {d['covariates']}" if d.get("covariates") else
+            + (f" from {p.covariates}" if p.covariates else
                " with weight, height, age and sex drawn from adult distributions")]
-    if d.get("bsv"):
+    if p.bsv:
         desc.append("between-subject variability (log-normal CV) of " + ", ".join(
-            f"{k} {float(v):.0%}" for k, v in dict(d["bsv"]).items()))
-    if d.get("clearances") or d.get("volumes"):
+            f"{k} {float(v):.0%}" for k, v in p.bsv.items()))
+    if p.clearances or p.volumes:
         desc.append("allometric weight scaling of " + ", ".join(
-            [*(f"{k} (exponent 0.75)" for k in d.get("clearances") or []),
-             *(f"{k} (exponent 1)" for k in d.get("volumes") or [])]))
-    if d.get("plausible"):
+            [*(f"{k} (exponent 0.75)" for k in p.clearances),
+             *(f"{k} (exponent 1)" for k in p.volumes)]))
+    if p.plausible:
         desc.append("plausible patients only (baseline " + ", ".join(
-            f"{k} in [{v[0]:g}, {v[1]:g}]" for k, v in dict(d["plausible"]).items()) + ")")
+            f"{k} in [{v[0]:g}, {v[1]:g}]" for k, v in p.plausible.items()) + ")")
     unit = run.decision.dose_unit
     blocks = [("p", "Virtual population: " + "; ".join(desc) + f". Doses in {unit} are scaled "
                     "to each patient's size. Each patient is paired with one draw of the "

@@ -161,7 +161,7 @@ def _reach(run) -> list[str]:
 def decision_summary(run) -> DecisionSummary:
     """Collect the decision summary of a :class:`workbench.study.pipeline.MabelRun`."""
     dec = run.decision
-    weight = float(run.study.data["drug"].get("body_weight", 70))
+    weight = float(run.study.sections.drug.body_weight)
     per_kg, absolute = _per_kg_and_absolute(dec.start_dose, dec.dose_unit, weight)
     margin, steps = cumulative_margin_from_table(dec.table)
     reference = "the lowest nominal QSP MABEL"
