@@ -14,6 +14,7 @@ BUNDLED = {  # file: (dose species, occupancy output)
     "mab_tmdd.ant": ("L", "RO"),
     "mab_tmdd_qss.ant": ("Ltot", "RO"),
     "cd3_bispecific.ant": ("Drug", "RO_CD3"),
+    "cd3_platform.ant": ("Drug", "RO_CD3"),
 }
 
 
