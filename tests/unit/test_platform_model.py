@@ -28,7 +28,7 @@ DRUG_SPECIES = ["Drug", "Drug_p", "Drug_t", "Drug_sc", "Drug_CD3_b", "Drug_TAA_b
                 "Drug_CD3_l", "Drug_CD3_t", "Drug_TAA_t", "Trimer_t"]
 CD3_SPECIES = ["CD3_b", "Drug_CD3_b", "Trimer_b", "CD3_l", "Drug_CD3_l", "CD3_t", "Drug_CD3_t",
                "Trimer_t"]
-SOLID = {"f_TAA_blood": 0.0, "f_TAA_tumour": 1.0}
+HAEM = {"f_TAA_blood": 1.0, "f_TAA_tumour": 0.0}  # the default is a solid-tumour target
 
 
 def _runner(**values) -> roadrunner.RoadRunner:
@@ -70,7 +70,7 @@ def _state_rates(rr) -> dict[str, float]:
     return {k.rstrip("'"): float(v) for k, v in zip(a.colnames, a[0])}
 
 
-@pytest.mark.parametrize("setting", [{}, SOLID], ids=["haematological", "solid"])
+@pytest.mark.parametrize("setting", [HAEM, {}], ids=["haematological", "solid"])
 def test_drug_free_state_is_a_steady_state(setting):
     """Without drug every state (species amounts, T-cell pools, target fractions) is at rest
     at t = 0 and stays there for four weeks."""
@@ -88,7 +88,7 @@ def test_drug_free_state_is_a_steady_state(setting):
     assert rr.getValue("Tact") == 0 and rr.getValue("Tgt_frac") == 1
 
 
-@pytest.mark.parametrize("setting", [{}, SOLID], ids=["haematological", "solid"])
+@pytest.mark.parametrize("setting", [HAEM, {}], ids=["haematological", "solid"])
 @pytest.mark.parametrize("dose_ugkg", [0.1, 10.0, 1000.0])
 def test_drug_mass_balance_with_every_loss(setting, dose_ugkg):
     """d(total drug in every compartment and complex)/dt equals minus the losses written out
@@ -109,7 +109,7 @@ def test_total_drug_is_conserved_when_nothing_removes_it():
     """With clearance, internalisation, target-cell death and presystemic loss switched off,
     the total amount of drug (free and bound, all compartments, depot) stays the dose."""
     rr = _runner(CL=0, kint_CD3=0, kint_TAA=0, kint_TRI=0, k_tgt=0, kmax_kill=0, F_sc=1,
-                 f_TAA_tumour=1.0)
+                 f_TAA_blood=1.0)  # targets in blood and tumour
     dose = 3.0
     rr.setValue("Drug_sc", dose / 2)
     rr.setValue("Drug", dose / 2)
@@ -145,7 +145,7 @@ def test_t_cell_trafficking_gives_the_published_blood_fraction():
     per day, Westermann & Pabst 1992) put about 2 % of T cells in blood, the fraction the
     same review reports (1.5-2.5 % accepted). A run started with every T cell in blood
     relaxes to the analytic steady state of the three-pool system."""
-    rr = _runner(f_TAA_tumour=1.0)
+    rr = _runner()
     k_bl, k_lb, k_tb, k_bt = (rr.getValue(k) for k in ("k_BL", "k_LB", "k_TB", "k_BT"))
     f_blood = 1 / (1 + k_bl / k_lb + k_bt / k_tb)
     assert 0.015 <= rr.getValue("f_Tblood") <= 0.025
@@ -222,9 +222,9 @@ def test_sc_depot_auc_ratio_is_the_bioavailability():
 def test_target_placement_switches():
     """The TAA sits where the target cells live: haematological default only in blood, the
     solid-tumour setting only in the tumour; Tgt_frac and RO_TAA follow."""
-    hem = _runner()
+    hem = _runner(**HAEM)
     assert hem.getValue("[TAA_b]") > 0 and hem.getValue("[TAA_t]") == 0
-    solid = _runner(**SOLID)
+    solid = _runner()
     assert solid.getValue("[TAA_b]") == 0 and solid.getValue("[TAA_t]") > 0
     n = solid.getValue("NtgtT0")
     assert n == pytest.approx(solid.getValue("Tum_density") * solid.getValue("V_tumour"))
@@ -236,7 +236,7 @@ def test_target_placement_switches():
     assert solid.getValue("RO_TAA") > 0
 
 
-@pytest.mark.parametrize("setting", [{}, SOLID], ids=["haematological", "solid"])
+@pytest.mark.parametrize("setting", [HAEM, {}], ids=["haematological", "solid"])
 def test_killing_and_il6_need_activated_t_cells(setting):
     """Activation-dependent killing: with activation switched off (kTact = 0) trimers still
     form but no target cell is killed and IL-6 stays at baseline; with it on, both respond."""
@@ -253,9 +253,9 @@ def test_killing_and_il6_need_activated_t_cells(setting):
 
 
 def test_activation_is_driven_by_synapses_per_t_cell():
-    """Stim depends on trimers per T cell: doubling the blood T-cell pool at the same trimer
-    concentration halves Syn_b (checked on the assignment rule, independent of dynamics)."""
-    rr = _runner()
+    """Stim is the Hill function of trimers per T cell (Syn_b = trimer amount x NA / blood
+    T cells), not of the trimer concentration."""
+    rr = _runner(**HAEM)
     rr.setValue("Drug", 1 * NMOL_PER_UGKG)
     rr.simulate(0, 2, 3)
     syn = rr.getValue("Syn_b")
