@@ -260,7 +260,7 @@ def test_activation_is_driven_by_synapses_per_t_cell():
     rr.simulate(0, 2, 3)
     syn = rr.getValue("Syn_b")
     expected = rr.getValue("[Trimer_b]") * rr.getValue("central") * rr.getValue("NA") \
-        / (rr.getValue("TB") * rr.getValue("Ttot0"))
+        / (rr.getValue("TB") * rr.getValue("Tunit"))
     assert syn == pytest.approx(expected, rel=1e-12)
     x = syn / rr.getValue("EC50_syn")
     n = rr.getValue("n_act")
