@@ -10,6 +10,7 @@ that must silence a mechanism (no activation, no killing).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -31,10 +32,15 @@ CD3_SPECIES = ["CD3_b", "Drug_CD3_b", "Trimer_b", "CD3_l", "Drug_CD3_l", "CD3_t"
 HAEM = {"f_TAA_blood": 1.0, "f_TAA_tumour": 0.0}  # the default is a solid-tumour target
 
 
+@functools.lru_cache(maxsize=1)
+def _sbml() -> str:
+    return load_model(PLATFORM).sbml
+
+
 def _runner(**values) -> roadrunner.RoadRunner:
     """A fresh RoadRunner of the platform model with `values` set, initial assignments
     re-evaluated (reset) and tight tolerances (the tests compare to 1e-6 or better)."""
-    rr = roadrunner.RoadRunner(load_model(PLATFORM).sbml)
+    rr = roadrunner.RoadRunner(_sbml())
     for k, v in values.items():
         rr.setValue(k, v)
     rr.reset()
@@ -67,7 +73,7 @@ def _losses(rr) -> float:
 def _state_rates(rr) -> dict[str, float]:
     """d/dt of every state (species amounts in nmol/h, rate-rule variables), by id."""
     a = rr.getRatesOfChangeNamedArray()
-    return {k.rstrip("'"): float(v) for k, v in zip(a.colnames, a[0])}
+    return {k.rstrip("'"): float(v) for k, v in zip(a.colnames, a[0], strict=True)}
 
 
 @pytest.mark.parametrize("setting", [HAEM, {}], ids=["haematological", "solid"])
