@@ -208,15 +208,16 @@ def test_diagram_draws_activation_and_release():
     g = diagram_graph(m)
     nodes = dict(g.nodes)
     dashed = {(a, b) for a, b, k in g.edges if k == "modifier"}
-    # trimer -> stimulus -> activated T cells -> IL-6 (the rate rule's release term)
-    assert {("Trimer", "Trimer_pM"), ("Trimer_pM", "Stim"), ("Stim", "Tact")} <= dashed
-    assert any(a == "Tact" and (b == "IL6_nM" or b.startswith("reaction:")) for a, b in dashed)
-    assert nodes["Tact"] == "state" and nodes["Drug"] == "species"
+    # (bundled study on models/cd3_platform.ant) blood trimer -> synapses per T cell ->
+    # stimulus -> activated blood T cells -> all activated T cells -> IL-6 release
+    assert {("Trimer_b", "Syn_b"), ("Syn_b", "Stim_b"), ("Stim_b", "TaB"), ("TaB", "Ta_all")} <= dashed
+    assert any(a == "Ta_all" and (b == "IL6_nM" or b.startswith("reaction:")) for a, b in dashed)
+    assert nodes["TaB"] == "state" and nodes["Drug"] == "species"
     # binding is mass flow: Drug and CD3 into one reaction, Drug_CD3 out of it
     flows = {(a, b) for a, b, k in g.edges if k == "flow"}
-    rx = {b for a, b in flows if a == "Drug"} & {b for a, b in flows if a == "CD3"}
-    assert any((r, "Drug_CD3") in flows for r in rx)
+    rx = {b for a, b in flows if a == "Drug"} & {b for a, b in flows if a == "CD3_b"}
+    assert any((r, "Drug_CD3_b") in flows for r in rx)
     # constants derived from parameters alone (baselines) are not drawn
-    assert "CD3_0" not in nodes and "KD_CD3" not in nodes
+    assert "TB0" not in nodes and "KD_CD3" not in nodes
     fig = diagram_figure(m)  # the fallback without Graphviz draws the same graph
     __import__("matplotlib.pyplot").pyplot.close(fig)
