@@ -73,6 +73,18 @@ def test_v2_twin_gives_the_v1_objective_and_simulation():
 
 
 @needs_v2
+def test_v2_twin_fits_to_the_v1_maximum_likelihood():
+    """The estimation scale differs (v1 log10, v2 linear) but the maximum of the same
+    likelihood does not: same best objective and estimates."""
+    from workbench import calibrate
+
+    r1 = calibrate(V1, starts=4, seed=0, progress=False)
+    r2 = calibrate(V2, starts=4, seed=0, progress=False)
+    assert r2.objective_best == pytest.approx(r1.objective_best, abs=1e-6)
+    np.testing.assert_allclose(r2.x_best, 10.0 ** r1.x_best, rtol=1e-4)
+
+
+@needs_v2
 def test_v2_placeholders_priors_and_preequilibration_match_closed_forms(tmp_path):
     """Turnover A' = p - k A, k = 0.5. Experiment 'step': pre-equilibrate under p = 2
     (A_ss = 4), then p = 0 from t = 0: A = 4 exp(-k t). Measurements without an
