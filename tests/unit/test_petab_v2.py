@@ -15,8 +15,8 @@ from scipy import stats
 
 from workbench import lint_petab, read_petab
 from workbench.errors import PetabVersionError
-from workbench.petab_objective import Objective
-from workbench.petab_v2 import petab_v2_support
+from workbench.calibrate.petab_objective import Objective
+from workbench.calibrate.petab_v2 import petab_v2_support
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = ROOT / "tests" / "data" / "study_with_data" / "petab" / "problem.yaml"
@@ -88,7 +88,9 @@ def test_v2_twin_fits_to_the_v1_maximum_likelihood():
 def test_v2_placeholders_priors_and_preequilibration_match_closed_forms(tmp_path):
     """Turnover A' = p - k A, k = 0.5. Experiment 'step': pre-equilibrate under p = 2
     (A_ss = 4), then p = 0 from t = 0: A = 4 exp(-k t). Measurements without an
-    experiment: the model as is at steady state, A = p / k = 2. Observable
+    experiment: the model as is at steady state, A = p / k = 2. Experiment 'hold':
+    pre-equilibrate under p = 2, then no change: p keeps its value (v2), A stays 4
+    (were p reset to the model's 1, A would fall to 2 + 2 exp(-k t)). Observable
     scale * A with named placeholders; sigma from a noise placeholder; a normal
     prior on k's linear value."""
     from petab_factory import TURNOVER_ANTIMONY
@@ -101,6 +103,8 @@ def test_v2_placeholders_priors_and_preequilibration_match_closed_forms(tmp_path
              "observableParameters": "scale", "noiseParameters": 0.5} for t in times]
     meas.append({"observableId": "y", "experimentId": "", "time": math.inf,
                  "measurement": 1.0, "observableParameters": "scale", "noiseParameters": 0.5})
+    meas += [{"observableId": "y", "experimentId": "hold", "time": t, "measurement": 1.0,
+              "observableParameters": "scale", "noiseParameters": 0.5} for t in (0.0, 2.0)]
     pars = [{"parameterId": "k", "lowerBound": 0.01, "upperBound": 10, "nominalValue": 0.5,
              "estimate": "true", "priorDistribution": "normal", "priorParameters": "0.4;0.2"},
             {"parameterId": "scale", "lowerBound": 0.1, "upperBound": 10, "nominalValue": 1.5,
@@ -108,15 +112,18 @@ def test_v2_placeholders_priors_and_preequilibration_match_closed_forms(tmp_path
     conds = [{"conditionId": "high", "targetId": "p", "targetValue": 2.0},
              {"conditionId": "off", "targetId": "p", "targetValue": 0.0}]
     exps = [{"experimentId": "step", "time": "-inf", "conditionId": "high"},
-            {"experimentId": "step", "time": 0.0, "conditionId": "off"}]
+            {"experimentId": "step", "time": 0.0, "conditionId": "off"},
+            {"experimentId": "hold", "time": "-inf", "conditionId": "high"},
+            {"experimentId": "hold", "time": 0.0, "conditionId": ""}]
     yaml = _write_v2(tmp_path / "v2", TURNOVER_ANTIMONY, observables=obs, measurements=meas,
                      parameters=pars, conditions=conds, experiments=exps)
     obj = Objective(read_petab(yaml))
     fit = obj.fit_table(np.array([0.5]))
-    sim = 1.5 * np.array([4.0, 4.0 * math.exp(-0.5), 4.0 * math.exp(-1.5), 2.0])
+    sim = 1.5 * np.array([4.0, 4.0 * math.exp(-0.5), 4.0 * math.exp(-1.5), 2.0, 4.0, 4.0])
     np.testing.assert_allclose(fit["simulation"], sim, rtol=1e-6)
-    assert list(fit["preequilibration"]) == ["step__preequilibration"] * 3 + [""]
-    nllh = -float(np.sum(stats.norm(sim, 0.5).logpdf(np.ones(4))))
+    assert list(fit["preequilibration"]) == (["step__preequilibration"] * 3 + [""]
+                                             + ["hold__preequilibration"] * 2)
+    nllh = -float(np.sum(stats.norm(sim, 0.5).logpdf(np.ones(6))))
     assert obj.nllh(np.array([0.5])) == pytest.approx(nllh, rel=1e-6)
     assert obj.neglogprior(np.array([0.5])) == pytest.approx(
         -stats.norm(0.4, 0.2).logpdf(0.5), rel=1e-12)

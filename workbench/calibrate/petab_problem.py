@@ -2,7 +2,7 @@
 
 :func:`read_petab` reads a PEtab v1 problem (YAML, SBML model, measurement,
 condition, observable and parameter tables) with the ``petab`` library and
-checks it (a PEtab v2 problem is read by :mod:`workbench.petab_v2` into the
+checks it (a PEtab v2 problem is read by :mod:`workbench.calibrate.petab_v2` into the
 same tables, with Python >= 3.12): every finding (a missing table, a formula naming an unknown symbol,
 a negative measurement time, ...) is collected and reported at once
 (:func:`lint_petab`), the way PEtab's own linter does (whose errors are added),
@@ -69,7 +69,7 @@ class PetabProblem:
         The PEtab tables (pandas; conditions indexed by ``conditionId``,
         observables by ``observableId``, parameters by ``parameterId``).
         A PEtab v2 problem is held in these v1 tables (one condition per
-        experiment, parameters on the linear scale: :mod:`workbench.petab_v2`).
+        experiment, parameters on the linear scale: :mod:`workbench.calibrate.petab_v2`).
     format_version
         The YAML's ``format_version`` ("1", or "2.0.0" for a v2 problem).
     """
@@ -187,7 +187,7 @@ def _load(path: Path) -> tuple[dict, list]:
         raise CalibrationError("not a PEtab YAML file: no 'problems' entry", source=src,
                                fix="see https://petab.readthedocs.io for the YAML layout")
     if major == "2":  # read by petab.v2 and mapped onto the v1 tables
-        from .petab_v2 import load_v2
+        from workbench.calibrate.petab_v2 import load_v2
 
         parts = load_v2(path, _finding, findings)
         parts["format_version"] = str(cfg.get("format_version"))
@@ -422,7 +422,7 @@ def _lint(path: Path) -> tuple[pd.DataFrame, dict]:
     _check(parts, model, findings)
     if not any(f[C.SEVERITY] == "error" for f in findings):
         if "v2" in parts:
-            from .petab_v2 import lint_v2
+            from workbench.calibrate.petab_v2 import lint_v2
 
             lint_v2(parts["v2"], _finding, findings)
         else:
@@ -489,7 +489,7 @@ def read_petab(path: str | os.PathLike[str]) -> PetabProblem:
         log.warning("%s: %s", p, w[C.MESSAGE])
     env = errors[errors[C.CODE] == "petab-v2-unsupported"]
     if len(env):  # the environment, not the problem: say how to get a reader
-        from .errors import PetabVersionError
+        from workbench.errors import PetabVersionError
 
         err = PetabVersionError(str(env[C.MESSAGE].iloc[0]), source=str(p),
                                 fix=str(env[C.FIX].iloc[0]))

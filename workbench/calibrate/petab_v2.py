@@ -282,11 +282,15 @@ def _merge(eid, condition_ids, changes, finding, findings) -> dict:
 
 
 def _model_kinds(problem) -> dict[str, str]:
-    from .petab_problem import _entity_kinds
+    """id -> kind of the model's entities (empty when libSBML cannot read it: the
+    model's own findings are reported by the caller)."""
+    import libsbml
+
+    from workbench.core.model import element_kinds
 
     try:
-        return _entity_kinds(problem.model.to_sbml_str())
-    except Exception:  # the model's own findings are reported by the caller
+        return element_kinds(libsbml.readSBMLFromString(problem.model.to_sbml_str()).getModel())
+    except Exception:
         return {}
 
 
