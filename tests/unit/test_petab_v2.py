@@ -14,9 +14,9 @@ import pytest
 from scipy import stats
 
 from workbench import lint_petab, read_petab
-from workbench.errors import PetabVersionError
 from workbench.calibrate.petab_objective import Objective
 from workbench.calibrate.petab_v2 import petab_v2_support
+from workbench.errors import PetabVersionError
 
 ROOT = Path(__file__).resolve().parents[2]
 V1 = ROOT / "tests" / "data" / "study_with_data" / "petab" / "problem.yaml"
@@ -160,10 +160,12 @@ def test_v2_on_old_petab_is_refused_naming_python_312(monkeypatch):
     """petab 0.8 (the last release for Python 3.11) has no usable v2 reader: a
     PetabVersionError (exit code 2) that says to use Python >= 3.12; the v1 twin
     still reads."""
-    import petab
+    import importlib.metadata
 
     if petab_v2_support() is None:  # simulate the 3.11 stack on 3.12+
-        monkeypatch.setattr(petab, "__version__", "0.8.2")
+        real = importlib.metadata.version
+        monkeypatch.setattr(importlib.metadata, "version",
+                            lambda name: "0.8.2" if name == "petab" else real(name))
     with pytest.raises(PetabVersionError) as err:
         read_petab(V2)
     text = str(err.value)

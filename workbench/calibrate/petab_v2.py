@@ -60,11 +60,13 @@ def petab_v2_support() -> str | None:
     petab 0.8 (the last release for Python 3.11) ships only a draft of the v2
     reader; the workbench needs petab >= 0.10, which needs Python >= 3.12.
     """
-    try:
-        import petab
-    except ImportError:  # pragma: no cover - petab is a dependency
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:  # the distribution's version (petab 0.8 deprecates petab.__version__)
+        version = dist_version("petab")
+    except PackageNotFoundError:  # pragma: no cover - petab is a dependency
         return "the petab library is not installed"
-    version = str(getattr(petab, "__version__", "0"))
     try:
         parts = tuple(int(v) for v in version.split(".")[:2])
     except ValueError:
