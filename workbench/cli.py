@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cb = sub.add_parser("calibrate", help="fit a PEtab problem (multi-start), write the "
                         "calibration record, goodness of fit and plots")
-    cb.add_argument("problem", help="PEtab v1 YAML file")
+    cb.add_argument("problem", help="PEtab YAML file (v1; v2 with Python >= 3.12)")
     cb.add_argument("--out", help="output directory (required unless --check)")
     cb.add_argument("--starts", type=int, default=20, help="Latin-hypercube starts (default 20)")
     cb.add_argument("--seed", type=int, default=0)

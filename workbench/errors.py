@@ -20,6 +20,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelCheckError",
     "ModelLoadError",
+    "PetabVersionError",
     "ProvenanceError",
     "SimulationError",
     "SpecError",
@@ -175,6 +176,14 @@ class CalibrationError(WorkbenchError, ValueError):
     """
 
     findings = None
+
+
+class PetabVersionError(CalibrationError):
+    """The installed ``petab`` library cannot read this PEtab format version (PEtab v2
+    needs petab >= 0.10, hence Python >= 3.12): the environment, not the problem, is
+    at fault (exit code 2)."""
+
+    exit_code = 2
 
 
 class MissingDependencyError(WorkbenchError, RuntimeError):

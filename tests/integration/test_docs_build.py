@@ -26,5 +26,19 @@ def test_mkdocs_build_is_strict_and_complete(tmp_path):
     api = (site / "api" / "models" / "index.html").read_text(encoding="utf-8")
     # the reference comes from the docstrings: a signature and a numpydoc section
     assert "load_model" in api and "simulate" in api and "Parameters" in api
-    assert (site / "examples" / "01_cd3_regimens" / "index.html").is_file()
     assert (site / "mabel_dose_response.png").is_file()
+    # every public name of the package is in the API reference (as an object heading)
+    import workbench
+
+    html = "".join(p.read_text(encoding="utf-8") for p in (site / "api").glob("*/index.html"))
+    missing = [n for n in workbench.__all__ if not n.startswith("__")
+               and f'id="workbench.{n}"' not in html
+               and f'id="{getattr(getattr(workbench, n), "__module__", "")}.{n}"' not in html]
+    assert not missing, f"public names without an API entry: {missing}"
+    # every numbered example script has a page, listed in the navigation
+    home = (site / "index.html").read_text(encoding="utf-8")
+    scripts = sorted(ROOT.glob("examples/[0-9][0-9]_*.py"))
+    assert scripts
+    for script in scripts:
+        assert (site / "examples" / script.stem / "index.html").is_file(), script.name
+        assert f'href="examples/{script.stem}/" class="md-nav__link"' in home, script.name

@@ -1,5 +1,10 @@
 """The workbench installs next to current sbmlsim, pyPESTO and AMICI in one Python 3.13
-environment (slow: AMICI has no wheel and compiles from source, about 10 min on 2 cores).
+environment (slow: AMICI has no wheel and compiles from source).
+
+Measured 2026-12-03 on the shared 2-core machine: 7 min 06 s with pip's cache off
+(``PIP_NO_CACHE_DIR=1 .venv/bin/python -m pytest -m slow
+tests/integration/test_stack_py313.py``: downloads and the AMICI build), 1 min 34 s
+when pip's cache already holds the built AMICI wheel.
 
 Resolved on 2026-12-03 (pip 25, PyPI): workbench with libroadrunner 2.11.0, petab
 0.10.0 and tellurium 2.2.13.1, sbmlsim 0.14.0, pypesto 0.7.0, amici 1.1.0 - no

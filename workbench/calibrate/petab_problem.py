@@ -1,8 +1,9 @@
-"""PEtab v1 calibration problems: reading and checking.
+"""PEtab calibration problems: reading and checking.
 
 :func:`read_petab` reads a PEtab v1 problem (YAML, SBML model, measurement,
 condition, observable and parameter tables) with the ``petab`` library and
-checks it: every finding (a missing table, a formula naming an unknown symbol,
+checks it (a PEtab v2 problem is read by :mod:`workbench.calibrate.petab_v2` into the
+same tables, with Python >= 3.12): every finding (a missing table, a formula naming an unknown symbol,
 a negative measurement time, ...) is collected and reported at once
 (:func:`lint_petab`), the way PEtab's own linter does (whose errors are added),
 and no objective is built from an invalid problem
@@ -54,7 +55,7 @@ def unscale(x, s: str):
 
 @dataclass(frozen=True)
 class PetabProblem:
-    """A checked PEtab v1 problem (picklable: tables and SBML text, no libSBML objects).
+    """A checked PEtab problem (picklable: tables and SBML text, no libSBML objects).
 
     Attributes
     ----------
@@ -67,6 +68,10 @@ class PetabProblem:
     measurements, conditions, observables, parameters
         The PEtab tables (pandas; conditions indexed by ``conditionId``,
         observables by ``observableId``, parameters by ``parameterId``).
+        A PEtab v2 problem is held in these v1 tables (one condition per
+        experiment, parameters on the linear scale: :mod:`workbench.calibrate.petab_v2`).
+    format_version
+        The YAML's ``format_version`` ("1", or "2.0.0" for a v2 problem).
     """
 
     source: str
@@ -76,6 +81,7 @@ class PetabProblem:
     conditions: pd.DataFrame = field(repr=False, compare=False)
     observables: pd.DataFrame = field(repr=False, compare=False)
     parameters: pd.DataFrame = field(repr=False, compare=False)
+    format_version: str = "1"
 
     @property
     def name(self) -> str:
@@ -176,12 +182,20 @@ def _load(path: Path) -> tuple[dict, list]:
         cfg = petab.yaml.load_yaml(str(path))
     except Exception as exc:
         raise CalibrationError(f"not a readable PEtab YAML file ({exc})", source=src) from None
-    if not isinstance(cfg, dict) or "problems" not in cfg:
+    major = str(cfg.get("format_version", "1")).split(".")[0] if isinstance(cfg, dict) else ""
+    if major != "2" and (not isinstance(cfg, dict) or "problems" not in cfg):
         raise CalibrationError("not a PEtab YAML file: no 'problems' entry", source=src,
                                fix="see https://petab.readthedocs.io for the YAML layout")
-    if str(cfg.get("format_version", "1")).split(".")[0] != "1":
+    if major == "2":  # read by petab.v2 and mapped onto the v1 tables
+        from workbench.calibrate.petab_v2 import load_v2
+
+        parts = load_v2(path, _finding, findings)
+        parts["format_version"] = str(cfg.get("format_version"))
+        return parts, findings
+    if major != "1":
         _finding(findings, "error", "format-version", "yaml", "format_version",
-                 f"format_version {cfg.get('format_version')!r}: only PEtab v1 is supported")
+                 f"format_version {cfg.get('format_version')!r}: only PEtab v1 and v2 are "
+                 "supported")
     base = path.parent
     problems = cfg.get("problems") or [{}]
     if len(problems) != 1:
@@ -373,7 +387,7 @@ def _check(parts: dict, model, findings: list) -> None:
 
 
 def lint_petab(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Check a PEtab v1 problem and return every finding at once.
+    """Check a PEtab v1 or v2 problem and return every finding at once.
 
     The checks: the YAML names each table and the files exist and parse; the
     model loads; parameter scales, bounds and estimate flags are valid;
@@ -407,7 +421,12 @@ def _lint(path: Path) -> tuple[pd.DataFrame, dict]:
     parts["model"] = model
     _check(parts, model, findings)
     if not any(f[C.SEVERITY] == "error" for f in findings):
-        _petab_lint(parts, findings)
+        if "v2" in parts:
+            from workbench.calibrate.petab_v2 import lint_v2
+
+            lint_v2(parts["v2"], _finding, findings)
+        else:
+            _petab_lint(parts, findings)
     return _findings_frame(findings), parts
 
 
@@ -444,7 +463,7 @@ def _petab_lint(parts: dict, findings: list) -> None:
 
 
 def read_petab(path: str | os.PathLike[str]) -> PetabProblem:
-    """Read and check a PEtab v1 problem.
+    """Read and check a PEtab v1 or v2 problem (v2: Python >= 3.12).
 
     Parameters
     ----------
@@ -460,12 +479,22 @@ def read_petab(path: str | os.PathLike[str]) -> PetabProblem:
     CalibrationError
         With every finding of :func:`lint_petab` at once (``.findings``); the
         problem is not built.
+    PetabVersionError
+        A PEtab v2 problem on Python < 3.12, whose petab (0.8) has no v2 reader.
     """
     p = Path(path)
     findings, parts = _lint(p)
     errors = findings[findings[C.SEVERITY] == "error"]
     for _, w in findings[findings[C.SEVERITY] == "warning"].iterrows():
         log.warning("%s: %s", p, w[C.MESSAGE])
+    env = errors[errors[C.CODE] == "petab-v2-unsupported"]
+    if len(env):  # the environment, not the problem: say how to get a reader
+        from workbench.errors import PetabVersionError
+
+        err = PetabVersionError(str(env[C.MESSAGE].iloc[0]), source=str(p),
+                                fix=str(env[C.FIX].iloc[0]))
+        err.findings = findings
+        raise err
     if len(errors):
         lines = [f"{r[C.TABLE]}" + (f" line {int(r[C.LINE])}" if pd.notna(r[C.LINE]) else "")
                  + f": {r[C.MESSAGE]}" for _, r in errors.iterrows()]
@@ -490,7 +519,8 @@ def read_petab(path: str | os.PathLike[str]) -> PetabProblem:
     model = parts["model"]
     return PetabProblem(source=str(p), sbml=model.sbml, model_source=model.source,
                         measurements=meas, conditions=cond, observables=obs,
-                        parameters=parts["parameter"])
+                        parameters=parts["parameter"],
+                        format_version=parts.get("format_version", "1"))
 
 
 def _prior_params(row) -> tuple[float, float]:
