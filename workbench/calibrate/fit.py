@@ -7,8 +7,9 @@ parameter scales: starts from a seeded Latin hypercube within the bounds
 reflective least-squares fit (scipy ``least_squares``, Branch et al. 1999,
 doi:10.1137/S1064827595289108) when the objective is a sum of squares, else
 by L-BFGS-B (Byrd et al. 1995, doi:10.1137/0916069); the multi-start approach
-follows Raue et al. 2013 (doi:10.1371/journal.pone.0074335). Starts run in a
-process pool, one private libRoadRunner engine per worker.
+follows Raue et al. 2013 (doi:10.1371/journal.pone.0074335). Starts run on the
+worker processes (:mod:`workbench.sim.executors`), one private libRoadRunner engine
+per worker.
 
 The result (:class:`CalibrationResult`) is the calibration record the FDA
 draft guidance asks for: per parameter the initial and final values, bounds,
@@ -30,7 +31,6 @@ import json
 import logging
 import math
 import os
-import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,8 +48,15 @@ from workbench.calibrate.petab_problem import PetabProblem, read_petab, unscale
 from workbench.calibrate.plots import plot_calibration
 from workbench.core._versions import __version__
 from workbench.errors import CalibrationError, SpecError
-from workbench.sim._backends import _terminate
 from workbench.sim._engine import IntegratorSettings
+from workbench.sim.executors import (  # _terminate: the Ctrl-C path, tested from here
+    ProcessExecutor,
+    SerialExecutor,
+    Task,
+    WorkersBroken,
+    _terminate,  # noqa: F401
+    worker_context,
+)
 
 __all__ = ["CalibrationResult", "calibrate", "profile_likelihood", "update_provenance",
            "write_calibration"]
@@ -199,22 +206,17 @@ def _local_fit(obj: Objective, x0: np.ndarray, method: str, max_evaluations: int
             "seconds": time.perf_counter() - t0, "message": " ".join(str(msg).split()) + note}
 
 
-# process-pool worker state: one Objective (one private engine) per worker
-_WORKER: dict[str, object] = {}
+# the objective of the running tasks is the executor's context (workbench.sim.executors):
+# one Objective, with its private engine, per worker process; _TIGHT caches its polishing twin
+_TIGHT: dict[str, object] = {}
 
 
-def _worker_init(obj: Objective, root: int | None = None) -> None:
-    from workbench.sim._runtime import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool on Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent(root)  # a killed workbench leaves no worker behind
-    _WORKER["obj"] = obj
+def _objective() -> Objective:
+    return worker_context()  # type: ignore[no-any-return]
 
 
 def _worker_start(i: int, x0: np.ndarray, method: str, max_evaluations: int, seed: int):
-    return i, _local_fit(_WORKER["obj"], x0, method, max_evaluations,  # type: ignore[arg-type]
-                         resample_seed=seed)
+    return i, _local_fit(_objective(), x0, method, max_evaluations, resample_seed=seed)
 
 
 def _polish_settings(s: IntegratorSettings) -> IntegratorSettings:
@@ -224,80 +226,41 @@ def _polish_settings(s: IntegratorSettings) -> IntegratorSettings:
 
 def _tight(obj: Objective) -> Objective:
     """The objective with CVODE tolerances 1e4 times tighter (for polishing)."""
-    key = "tight"
-    if _WORKER.get("tight_of") is not obj:
-        _WORKER[key] = Objective(obj.problem, _polish_settings(obj.settings))
-        _WORKER["tight_of"] = obj
-    return _WORKER[key]  # type: ignore[return-value]
+    if _TIGHT.get("of") is not obj:
+        _TIGHT["tight"] = Objective(obj.problem, _polish_settings(obj.settings))
+        _TIGHT["of"] = obj
+    return _TIGHT["tight"]  # type: ignore[return-value]
 
 
 def _worker_polish(i: int, x0: np.ndarray, method: str, max_evaluations: int):
-    obj = _tight(_WORKER["obj"])  # type: ignore[arg-type]
-    return i, _local_fit(obj, x0, method, max_evaluations, diff_step=1e-4)
+    return i, _local_fit(_tight(_objective()), x0, method, max_evaluations, diff_step=1e-4)
 
 
 def _worker_profile(j: int, x_best: np.ndarray, f_best: float, method: str, kw: dict):
-    return j, _profile_one(_WORKER["obj"], j, x_best, f_best, method, **kw)  # type: ignore[arg-type]
-
-
-def _pool(obj: Objective, workers: int):
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["workbench.sim._worker_boot", "workbench.calibrate.fit"])
-        from workbench.sim._worker_boot import start_forkserver
-
-        start_forkserver()  # SIGINT ignored there (a terminal's Ctrl-C hits the group)
-    else:  # pragma: no cover - Windows, macOS without forkserver
-        ctx = mp.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                               initargs=(obj, os.getpid()))
+    return j, _profile_one(_objective(), j, x_best, f_best, method, **kw)
 
 
 def _run_tasks(obj: Objective, tasks: list[tuple], fn, workers: int, desc: str,
                progress: bool | None) -> dict:
-    """Run ``fn(*task)`` for every task, in this process (1 worker) or a pool; results by key."""
-    from concurrent.futures import FIRST_COMPLETED, wait
-    from concurrent.futures.process import BrokenProcessPool
-
+    """Run ``fn(*task)`` for every task, in this process (1 worker) or on worker processes
+    that receive ``obj`` once (:class:`workbench.sim.executors.ProcessExecutor`); results
+    by key."""
     from tqdm.auto import tqdm
 
-    out: dict = {}
     bar = tqdm(total=len(tasks), desc=desc, unit="task", leave=False,
                disable=None if progress is None else not progress)
+    ex = (SerialExecutor(context=obj) if workers <= 1 or len(tasks) <= 1
+          else ProcessExecutor(workers, context=obj, preload=("workbench.calibrate.fit",)))
     try:
-        if workers <= 1 or len(tasks) <= 1:
-            _WORKER["obj"] = obj
-            for t in tasks:
-                k, r = fn(*t)
-                out[k] = r
-                bar.update(1)
-            return out
-        ex = _pool(obj, workers)
-        try:
-            pending = {ex.submit(fn, *t) for t in tasks}
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    k, r = fut.result()
-                    out[k] = r
-                    bar.update(1)
-        except BrokenProcessPool:
-            _terminate(ex)
-            raise CalibrationError("a worker process died (crashed or was killed); no result",
-                                   source=obj.problem.source,
-                                   fix="run with workers=1 to see the error") from None
-        except BaseException:
-            _terminate(ex)
-            raise
-        ex.shutdown(wait=True)
-        return out
+        results = ex.execute([Task(fn, tuple(t)) for t in tasks], bar.update)
+    except WorkersBroken:
+        raise CalibrationError("a worker process died (crashed or was killed); no result",
+                               source=obj.problem.source,
+                               fix="run with workers=1 to see the error") from None
     finally:
         bar.close()
-        for k in ("obj", "tight", "tight_of"):
-            _WORKER.pop(k, None)
+        _TIGHT.clear()
+    return dict(results)
 
 
 # ---------------------------------------------------------------------------

@@ -359,7 +359,6 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
     """
     from workbench.analysis.regimens import _wilson
     from workbench.sim.ensemble import run_ensemble
-    from workbench.sim.simulate import simulate
 
     m = model if isinstance(model, Model) else load_model(model)
     s = settings
@@ -385,16 +384,19 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
         expo_m = [f"max({s.exposure}, {a:.10g}, {b:.10g})" for a, b in win]
         mets = list(dict.fromkeys([*risk_m, *expo_m]))
         grid = _grid(win, to_model)
-        nom = run_ensemble(m, nominal, reg, metrics=mets, times=grid, **kw)
+        # one nominal run gives the peaks and (after the reference) the time course of the
+        # figure: the risk output at every grid time, read as value metrics of the same run
+        nom = run_ensemble(m, nominal, reg, metrics=mets, times=grid,
+                           outputs=[s.risk] if k else None, **kw)
         risk_unit = nom.attrs.get("units", {}).get(risk_m[0], risk_unit)
         smp = (run_ensemble(m, samples, reg, metrics=mets, times=grid, **kw)
                if samples is not None and len(samples) else None)
         ok = (smp[C.STATUS] == C.STATUS_OK).to_numpy() if smp is not None else None
-        if k:  # the nominal time course for the figure
-            tc = simulate(m, reg, times=grid, outputs=[s.risk], target=target, mw=mw,
-                          subject=subject, integrator=integrator)
-            prof.append(pd.DataFrame({C.TIME: tc[C.TIME], C.SCHEDULE: sch.name,
-                                      C.VALUE: tc[s.risk]}))
+        if k:
+            course = nom.iloc[0][[f"value({s.risk}, {float(t):.10g})" for t in grid]]
+            prof.append(pd.DataFrame({C.TIME: np.asarray(grid, dtype=float),
+                                      C.SCHEDULE: sch.name,
+                                      C.VALUE: course.to_numpy(dtype=float)}))
         for i, t in enumerate(times):
             full = amount[t] >= s.target_dose * (1 - 1e-9)
             row = {C.SCHEDULE: sch.name, C.ADMINISTRATION: i + 1, C.TIME: t,

@@ -1,6 +1,7 @@
 """Back ends of :func:`workbench.run_ensemble`: what travels to the workers, the worker
 side (one :class:`workbench.sim._batch.BatchRunner` per ensemble, metrics computed in the
-worker), the kept process pool, Dask, and the chunking shared by all of them.
+worker), the chunking, and the choice of executor (:mod:`workbench.sim.executors`: this
+process, the kept process pool or Dask).
 
 Chunks shrink towards the end (guided self-scheduling) so the workers finish
 together; the process pool is kept between ensembles and its workers cache one
@@ -12,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import pickle
-import signal
 import threading
 from dataclasses import dataclass, field, replace
 
@@ -24,10 +23,21 @@ from workbench import columns as C
 from workbench.errors import SimulationError
 from workbench.sim._batch import BatchRunner
 from workbench.sim._engine import DoseEvent, IntegratorSettings, engine_for
+from workbench.sim.executors import (
+    DaskExecutor,
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    Task,
+    WorkersBroken,
+    pool_ready,
+    shutdown_pool,
+    start_pool,
+)
 from workbench.sim.metric_spec import Metric
 from workbench.sim.metrics import auc, time_above
 
-__all__ = ["shutdown_pool", "start_pool"]
+__all__ = ["executor_for", "run_chunks", "shutdown_pool", "start_pool"]
 
 log = logging.getLogger(__name__)
 
@@ -161,93 +171,9 @@ def _runner_for(spec: _Spec) -> _ChunkRunner:
         return runner
 
 
-def _pool_init(root: int | None = None) -> None:
-    from workbench.sim._runtime import die_with_parent
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool on Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # no KeyboardInterrupt (and traceback) here
-    die_with_parent(root)  # a killed workbench leaves no worker behind
-
-
-def _pool_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int,
+def _chunk_task(spec: _Spec, settings: IntegratorSettings | None, start: int,
                 values: np.ndarray):
-    out, failed = _runner_for(spec).run_chunk(values, settings)
-    return start, out, failed
-
-
-class _WarmPool:
-    """One process pool kept between ensembles (workers keep their RoadRunners).
-
-    Starting workers and building a RoadRunner in each costs about 0.3 s; MABEL
-    studies and sensitivity analyses run many ensembles of the same model. The
-    pool is replaced when another worker count is asked for, dropped after
-    Ctrl-C or a crashed worker, and shut down at exit (or by :func:`shutdown_pool`).
-    """
-
-    def __init__(self) -> None:
-        self.ex = None
-        self.workers = 0
-        self.lock = threading.Lock()
-
-    def get(self, workers: int):
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
-        if getattr(mp.current_process(), "_inheriting", False):
-            # a worker starting up re-imports the caller's script; without a
-            # `__main__` guard the script calls the ensemble again here. Stop this
-            # worker quietly (SystemExit prints no traceback): the caller then
-            # reports the broken pool once, with the fix.
-            raise SystemExit(1)
-        with self.lock:
-            if self.ex is not None and self.workers == workers:
-                return self.ex
-            self.close()
-            if "forkserver" in mp.get_all_start_methods():
-                ctx = mp.get_context("forkserver")
-                ctx.set_forkserver_preload(["workbench.sim._worker_boot", "workbench.sim.ensemble"])
-                from workbench.sim._worker_boot import start_forkserver
-
-                start_forkserver()  # SIGINT ignored there (a terminal's Ctrl-C hits the group)
-            else:  # pragma: no cover - Windows, macOS without forkserver
-                ctx = mp.get_context("spawn")
-            self.ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                          initializer=_pool_init, initargs=(os.getpid(),))
-            self.workers = workers
-            return self.ex
-
-    def ready(self, workers: int) -> bool:
-        """True when a pool of ``workers`` processes is already running."""
-        return self.ex is not None and self.workers == workers
-
-    def drop(self, ex) -> None:
-        """Forget ``ex`` (terminated or broken)."""
-        with self.lock:
-            if self.ex is ex:
-                self.ex, self.workers = None, 0
-
-    def close(self) -> None:
-        if self.ex is not None:
-            self.ex.shutdown(wait=True, cancel_futures=True)
-        self.ex, self.workers = None, 0
-
-
-_WARM = _WarmPool()
-
-
-def start_pool(workers: int) -> None:
-    """Start the kept worker pool now (``workers`` processes), so that ensembles too
-    small to be worth a pool start still use it (:func:`run_ensemble`)."""
-    _WARM.get(int(workers))
-
-
-def shutdown_pool() -> None:
-    """Stop the worker processes kept between ensembles (they also stop at exit)."""
-    with _WARM.lock:
-        _WARM.close()
-
-
-def _dask_chunk(spec: _Spec, settings: IntegratorSettings | None, start: int, values: np.ndarray):
+    """One chunk on this process's cached runner (a task of every executor)."""
     out, failed = _runner_for(spec).run_chunk(values, settings)
     return start, out, failed
 
@@ -279,95 +205,37 @@ def _collect(out, status, start, block, failed):
         status[start + i] = "failed: " + reason
 
 
-def _run_in_process(spec, values, settings, out, status, chunk, bar):
-    runner = _runner_for(spec)  # the cached runner: its batch plan and options are reused
-    for s, e in _chunks(len(values), chunk):
-        block, failed = runner.run_chunk(values[s:e], settings)
-        _collect(out, status, s, block, failed)
-        bar.update(e - s)
+def executor_for(backend: str, workers: int, nrow: int, scheduler=None) -> Executor:
+    """The executor of an ensemble of ``nrow`` samples: Dask, this process (one worker,
+    or too few samples to be worth starting a pool) or the kept process pool."""
+    if backend == "dask":
+        return DaskExecutor(workers, scheduler)
+    if workers == 1 or nrow < workers * (_MIN_PER_WARM_WORKER if pool_ready(workers)
+                                         else _MIN_PER_WORKER):
+        return SerialExecutor()
+    return ProcessExecutor(workers)
 
 
-def _run_pool(spec, values, settings, out, status, chunk, workers, bar):
-    from concurrent.futures import FIRST_COMPLETED, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    ex = _WARM.get(workers)
+def run_chunks(executor: Executor, spec: _Spec, values: np.ndarray,
+               settings: IntegratorSettings | None, out: np.ndarray, status: np.ndarray,
+               chunk: int, progress=None) -> None:
+    """Run every sample of ``values`` (chunks of at most ``chunk``) on ``executor``; the
+    metrics go into ``out`` and failures into ``status``, row by row."""
+    tasks = [Task(_chunk_task, (spec, settings, s, values[s:e]), size=e - s)
+             for s, e in _chunks(len(values), chunk, executor.workers)]
     try:
-        try:
-            pending = {ex.submit(_pool_chunk, spec, settings, s, values[s:e])
-                       for s, e in _chunks(len(values), chunk, workers)}
-        except (BrokenPipeError, ConnectionError, EOFError):
-            # the forkserver re-imports the main script: without a __main__ guard the
-            # script runs again in it and the server dies before the workers start
+        results = executor.execute(tasks, progress)
+    except WorkersBroken as exc:
+        if exc.starting:
             raise SimulationError(
                 "the worker processes could not start (the process-pool server stopped)",
                 source=spec.source or None,
                 fix="in a script, put the calls under `if __name__ == \"__main__\":` (the "
                     "workers re-import the script), or run with workers=1") from None
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                s, block, failed = fut.result()
-                _collect(out, status, s, block, failed)
-                bar.update(len(block))
-    except BrokenProcessPool:
-        _WARM.drop(ex)
-        _terminate(ex)
         raise SimulationError("a worker process died (crashed, was killed, or could not start); "
                               "no result", source=spec.source or None,
                               fix="run with workers=1 to see the error of the failing sample; in "
                                   "a script, put the calls under `if __name__ == \"__main__\":` "
                                   "(the workers re-import the script)") from None
-    except BaseException:
-        _WARM.drop(ex)
-        _terminate(ex)
-        raise
-
-
-def _terminate(ex) -> None:
-    """Stop a process pool now (Ctrl-C): end the workers, drop the queued chunks."""
-    stop = getattr(ex, "terminate_workers", None)  # Python >= 3.14
-    if stop is not None:
-        stop()
-        return
-    procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown() forgets them
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    ex.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        p.join(timeout=5)
-
-
-def _run_dask(spec, values, settings, out, status, chunk, workers, scheduler, bar):
-    from distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    own_client = True
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        client = Client(cluster)
-    elif isinstance(scheduler, Client):
-        client, own_client = scheduler, False
-    else:
-        client = Client(str(scheduler))
-    futs = []
-    try:
-        [spec_f] = client.scatter([spec], broadcast=True, hash=False)
-        futs = [client.submit(_dask_chunk, spec_f, settings, s, values[s:e], pure=False)
-                for s, e in _chunks(len(values), chunk, workers)]
-        for fut in as_completed(futs):
-            s, block, failed = fut.result()
-            _collect(out, status, s, block, failed)
-            bar.update(len(block))
-    except BaseException:
-        if futs:
-            client.cancel(futs)
-        raise
-    finally:
-        if own_client:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+    for start, block, failed in results:
+        _collect(out, status, start, block, failed)

@@ -335,8 +335,7 @@ class Engine:
     def _dependents(self, a: Assignment, values: np.ndarray) -> dict[str, float]:
         if not a.dependents:
             return {}
-        return self.index.parameter_ias.dependent_values(
-            dict(zip(a.ids, values.tolist(), strict=True)), self.index.ia_base)
+        return a.dependent_plan.evaluate(values.tolist())
 
     @staticmethod
     def _globals(a: Assignment, values: np.ndarray, dep: dict[str, float]

@@ -24,7 +24,7 @@ import numpy as np
 
 from workbench.core._sbmlmath import is_discontinuous, names
 from workbench.errors import SpecError, UnknownIdError, WorkbenchError
-from workbench.sim._initial_assignments import ParameterInitialAssignments
+from workbench.sim._initial_assignments import DependentPlan, ParameterInitialAssignments
 from workbench.sim._outputs import parse_output
 
 __all__ = ["Assignment", "ModelIndex", "settable_error"]
@@ -292,6 +292,8 @@ class Assignment:
     dependents
         Parameters whose initial assignment (transitively) reads an id, and their
         global indices: evaluated per sample, libRoadRunner does not.
+    dependent_plan
+        How to evaluate them for one sample (compiled here, once).
     reset_all
         True when a run can change compartments or global parameters (events, rate
         rules, infusion inputs, a compartment set): ``resetAll`` before each sample.
@@ -313,6 +315,7 @@ class Assignment:
     init_current: tuple[tuple[int, str], ...]
     after: tuple[tuple[int, str], ...]
     dependents: Mapping[str, int]
+    dependent_plan: DependentPlan
     reset_all: bool
     fresh_reset: bool
     compartments_current: tuple[tuple[int, str], ...]
@@ -359,7 +362,9 @@ class Assignment:
         return cls(ids=ids, init=init, init_keys=keys, gpos=np.array(gpos, np.intp),
                    gidx=np.array(gidx, np.int32), init_current=tuple(current),
                    after=tuple(after),
-                   dependents=MappingProxyType(deps), reset_all=reset_all,
+                   dependents=MappingProxyType(deps),
+                   dependent_plan=pias.plan(ids, index.ia_base),
+                   reset_all=reset_all,
                    fresh_reset=bool(changed & index.ia_reads
                                     or (sets_compartment and index.initial_assigned)),
                    compartments_current=tuple((pos, sid) for pos, sid in current

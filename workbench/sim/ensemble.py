@@ -44,20 +44,11 @@ from workbench.core.dosing import Regimen, Subject, parse_regimen
 from workbench.core.model import Model, load_model
 from workbench.core.parameter_space import ParameterSpace
 from workbench.errors import SpecError
-from workbench.sim._backends import (
-    _MIN_PER_WARM_WORKER,
-    _MIN_PER_WORKER,
-    _WARM,
-    _run_dask,
-    _run_in_process,
-    _run_pool,
-    _Spec,
-    shutdown_pool,
-    start_pool,
-)
+from workbench.sim._backends import _Spec, executor_for, run_chunks
 from workbench.sim._engine import IntegratorSettings
 from workbench.sim._model_index import settable_error
 from workbench.sim._timegrid import METRIC_POINTS, time_grid
+from workbench.sim.executors import SerialExecutor, shutdown_pool, start_pool
 from workbench.sim.metric_spec import METRIC_KINDS, Metric, _check_output, parse_metric
 from workbench.sim.simulate import DoseContext, doses_to_events, output_units, resolve_time
 
@@ -242,15 +233,9 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     bar = tqdm(total=nrow, unit="sim", desc="ensemble", leave=False,
                disable=None if progress is None else not progress)
     try:
-        if nrow == 0:
-            pass
-        elif backend == "dask":
-            _run_dask(spec, values, integrator, out, status, chunk, workers, scheduler, bar)
-        elif workers == 1 or nrow < workers * (_MIN_PER_WARM_WORKER if _WARM.ready(workers)
-                                               else _MIN_PER_WORKER):
-            _run_in_process(spec, values, integrator, out, status, chunk, bar)
-        else:
-            _run_pool(spec, values, integrator, out, status, chunk, workers, bar)
+        if nrow:
+            run_chunks(executor_for(backend, workers, nrow, scheduler), spec, values,
+                       integrator, out, status, chunk, bar.update)
     finally:
         bar.close()
     n_failed = int(np.count_nonzero(status != C.STATUS_OK))
@@ -270,13 +255,18 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     from workbench.sim.convergence import check_ensemble, report_of, resolve_options
 
     opts = resolve_options(convergence_check)
+    columns = [mt.text for mt in mlist]
+
+    def rerun(settings: IntegratorSettings, rows: list[int]) -> pd.DataFrame:
+        # the same built spec (and the cached runner) on the chosen rows, in this process
+        sub = values[rows]
+        got = np.full((len(rows), len(mlist)), np.nan)
+        run_chunks(SerialExecutor(), spec, sub, settings, got,
+                   np.full(len(rows), C.STATUS_OK, dtype=object), chunk)
+        return pd.DataFrame(got, columns=columns)
+
     res.attrs["convergence"] = report_of(check_ensemble(
-        lambda s, rows: run_ensemble(m, table.iloc[rows], regimen, metrics=metrics,
-                                     outputs=outputs, times=times, start=start, end=end,
-                                     points=points, target=target, mw=mw, subject=subject,
-                                     integrator=s, workers=1, progress=False,
-                                     convergence_check=False),
-        res, [mt.text for mt in mlist], C.STATUS, C.STATUS_OK, settings=integrator, opts=opts,
+        rerun, res, columns, C.STATUS, C.STATUS_OK, settings=integrator, opts=opts,
         source=m.source))
     return res
 
