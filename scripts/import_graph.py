@@ -63,8 +63,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli", "cli_verbs", "_cli_help", "__init__", "*shims*"),
 )
 
-#: The mark of a shim: a top-level module that only aliases an old flat import path to its
-#: new module for one release. Shims are placed in the front-end layer.
+#: The mark of a shim: a module that only aliases an old import path to its new module for
+#: one release (top-level: the flat layout; in a subpackage: a module merged into another,
+#: ``analysis/regimen_plots.py`` -> ``analysis/plots.py``). Shims are placed in the
+#: front-end layer.
 SHIM_MARK = "# shim: old import path"
 
 
@@ -241,11 +243,13 @@ def _levels(layers: tuple[tuple[str, ...], ...], package: str) -> dict[str, int]
 
 
 def _shims(package_dir: Path | None, package: str) -> set[str]:
-    """Top-level modules that are shims of an old import path (they carry SHIM_MARK)."""
+    """Modules that are shims of an old import path (they carry SHIM_MARK): top-level ones
+    (the flat layout) and those inside a subpackage (a module merged into another)."""
     if package_dir is None:
         return set()
-    return {f"{package}.{p.stem}" for p in package_dir.glob("*.py")
-            if SHIM_MARK in p.read_text(encoding="utf-8")}
+    return {".".join((package, *p.relative_to(package_dir).with_suffix("").parts))
+            for p in package_dir.rglob("*.py")
+            if p.stem != "__init__" and SHIM_MARK in p.read_text(encoding="utf-8")}
 
 
 def level_of(module: str, level: dict[str, int], shims: set[str] = frozenset(),

@@ -17,7 +17,7 @@ from workbench import columns as C
 from workbench.sim._initial_assignments import ParameterInitialAssignments
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_stepup import _UNITS, SCHEDULES, TOLERANCE, _settings  # noqa: E402
+from test_stepup import _UNITS, SCHEDULES, TOLERANCE, _settings
 
 
 def test_convergence_check_reuses_the_built_ensemble(monkeypatch):
@@ -93,7 +93,7 @@ def test_initial_assignments_are_compiled_per_assignment(monkeypatch):
         plan = pias.plan(ids, base)
         for _ in range(5):
             v = rng.uniform(0.5, 4.0, len(ids)).tolist()
-            assert plan.evaluate(v) == pias.dependent_values(dict(zip(ids, v)), base)
+            assert plan.evaluate(v) == pias.dependent_values(dict(zip(ids, v, strict=True)), base)
     assert pias.plan(("g",), base).steps == ()
     assert [p for p, _, _ in pias.plan(("N",), base).steps] == ["beta", "c", "d"]
 

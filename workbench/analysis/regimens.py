@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.analysis import regimen_plots
+from workbench.analysis.plots import plot_all as _plot_all
 from workbench.analysis.population import Population
 from workbench.core import units as U
 from workbench.core.dosing import Regimen, Subject, _dose_unit_kind, parse_regimen
@@ -485,7 +485,7 @@ def write_regimens(result: RegimenResult, outdir: str | os.PathLike[str], *,
         put("window.csv", outside_window(result.subjects, mt, lo, hi, subgroups=subgroups,
                                          unit=units.get(mt, "")))
     if plots:
-        paths += regimen_plots.plot_all(result, out, window=window)
+        paths += _plot_all(result, out, window=window)
     return paths
 
 

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.analysis.sensitivity_plots import plot_indices
+from workbench.analysis.plots import plot_indices
 from workbench.core._io import atomic_write_text
 from workbench.core.model import Model, load_model
 from workbench.core.parameter_space import (

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.analysis.plots import plot_bands
 from workbench.core.dosing import Regimen, Subject, parse_regimen
 from workbench.core.model import Model, load_model
 from workbench.core.parameter_space import ParameterRange, ParameterSpace, read_parameter_space
@@ -535,63 +536,6 @@ def _bands(runs, mtexts, tc, pcts, units, n, tol):
 # ---------------------------------------------------------------------------
 # figures and files
 # ---------------------------------------------------------------------------
-
-def _dose_of(regimen_text: str) -> tuple[float, str] | None:
-    try:
-        reg = parse_regimen(regimen_text)
-    except Exception:
-        return None
-    if not reg.doses:
-        return None
-    return reg.doses[0].amount, reg.doses[0].unit
-
-
-def plot_bands(result: UncertaintyResult, path: str | os.PathLike[str], *,
-               logy: bool = False, title: str = "") -> None:
-    """Prediction bands: one panel per time-course output (one band per regimen) and per
-    dose-response metric (band over the regimens' doses); written atomically as PNG."""
-    from workbench.core.plots import _figure, _label, save_figure
-
-    b = result.bands
-    lo, hi = min(result.percentiles), max(result.percentiles)
-    mid = sorted(result.percentiles, key=lambda p: abs(p - 50))[0]
-    qtys = list(dict.fromkeys(b[C.QUANTITY]))
-    fig, axes = _figure(len(qtys), 6, 3.8)
-    tu = result.time_unit
-    for ax, q in zip(axes, qtys, strict=True):
-        bq = b[b[C.QUANTITY] == q]
-        if bq[C.TIME].notna().any():
-            for reg, g in bq.groupby(C.REGIMEN, sort=False):
-                piv = g.pivot_table(index=C.TIME, columns=C.PERCENTILE, values=C.VALUE)
-                line = ax.plot(piv.index, piv[mid], label=f"{reg} (P{mid:g})")[0]
-                ax.fill_between(piv.index, piv[lo], piv[hi], alpha=0.25,
-                                color=line.get_color(), label=f"P{lo:g}-P{hi:g}")
-            ax.set_xlabel(f"time [{tu}]" if tu else "time [model units]")
-        else:
-            piv = bq.pivot_table(index=C.REGIMEN, columns=C.PERCENTILE, values=C.VALUE,
-                                 sort=False)
-            doses = [_dose_of(r) for r in piv.index]
-            if all(d is not None for d in doses) and len({d[1] for d in doses}) == 1:
-                x = [d[0] for d in doses]
-                ax.set_xscale("log")
-                ax.set_xlabel(f"dose [{doses[0][1]}]")
-            else:
-                x = list(range(len(piv)))
-                ax.set_xticks(x, list(piv.index), rotation=30, fontsize=7, ha="right")
-                ax.set_xlabel("regimen")
-            ax.plot(x, piv[mid], marker="o", label=f"P{mid:g}")
-            ax.fill_between(x, piv[lo], piv[hi], alpha=0.25, label=f"P{lo:g}-P{hi:g}")
-            vals = piv.to_numpy(float)
-            if np.nanmin(vals) > 0 and np.nanmax(vals) > 100 * np.nanmin(vals):
-                ax.set_yscale("log")
-        ax.set_ylabel(_label(q, bq[C.UNIT].iloc[0]))
-        if logy:
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(title or f"prediction bands ({len(result.samples)} samples, {result.method})")
-    save_figure(fig, path)
-
 
 def write_uncertainty(result: UncertaintyResult, outdir: str | os.PathLike[str]) -> list[str]:
     """Write ``bands.csv``, ``band_convergence.csv``, ``samples.csv``, ``runs.csv``,

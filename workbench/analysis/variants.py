@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.analysis.plots import plot_variants
 from workbench.core import units as U
 from workbench.core._sbmlmath import names
 from workbench.core.dosing import Subject
@@ -463,48 +464,6 @@ def compare_variants(base: Model | str | os.PathLike[str], variants: Sequence[Va
 # ---------------------------------------------------------------------------
 # figure and files
 # ---------------------------------------------------------------------------
-
-def plot_variants(result: VariantComparison, path: str | os.PathLike[str]) -> None:
-    """Variant comparison: one panel per quantity (bars per variant and regimen), and the
-    dose-response of each searched metric per variant; written atomically as PNG."""
-    from workbench.core.plots import _figure, _label, save_figure
-
-    t = result.table
-    qtys = list(dict.fromkeys(t[C.QUANTITY]))
-    cq = list(dict.fromkeys(result.curves[C.QUANTITY])) if len(result.curves) else []
-    panels = [("bar", q) for q in qtys] + [("curve", q) for q in cq]
-    fig, axes = _figure(len(panels), 6, 3.8)
-    names = list(dict.fromkeys(t[C.VARIANT]))
-    for ax, (kind, q) in zip(axes, panels, strict=True):
-        if kind == "bar":
-            g = t[t[C.QUANTITY] == q]
-            regs = list(dict.fromkeys(g[C.REGIMEN]))
-            w = 0.8 / len(names)
-            for j, name in enumerate(names):
-                vals = [g[(g[C.VARIANT] == name) & (g[C.REGIMEN] == r)][C.VALUE].iloc[0]
-                        for r in regs]
-                ax.bar(np.arange(len(regs)) + j * w, vals, w, label=name)
-            ax.set_xticks(np.arange(len(regs)) + 0.4 - w / 2, [r or q for r in regs],
-                          fontsize=7, rotation=20, ha="right")
-            ax.set_ylabel(_label(q, g[C.UNIT].iloc[0]), fontsize=8)
-            vals = g[C.VALUE].to_numpy(float)
-            vals = vals[np.isfinite(vals)]
-            if len(vals) and vals.min() > 0 and vals.max() > 100 * vals.min():
-                ax.set_yscale("log")
-        else:
-            g = result.curves[result.curves[C.QUANTITY] == q]
-            for name, gv in g.groupby(C.VARIANT, sort=False):
-                ax.plot(gv[C.DOSE], gv[C.VALUE], marker="o", ms=3, label=name)
-            ax.set_xscale("log")
-            ax.set_xlabel(f"dose [{g[C.DOSE_UNIT].iloc[0]}]")
-            ax.set_ylabel(_label(q, g[C.UNIT].iloc[0]))
-            for lv in t[t[C.QUANTITY].str.startswith(f"dose for {q} = ")][C.QUANTITY].unique():
-                ax.axhline(float(lv.rsplit("=", 1)[1]), ls="--", color="grey", lw=0.8)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    fig.suptitle(f"model variants (reference: {result.reference})")
-    save_figure(fig, path)
-
 
 def write_variants(result: VariantComparison, outdir: str | os.PathLike[str]) -> list[str]:
     """Write ``variants.csv`` (long), ``variants_wide.csv``, ``variant_specs.csv``,
