@@ -15,7 +15,7 @@ The analyses take them as ``dosing=``, ``grid=`` and ``run=``; their older keywo
 objects (:func:`workbench.sim.options.bundles`).
 
 The command-line options of a bundle are declared once, in the metadata of its fields
-(:func:`option`), and added to a verb's parser by :func:`add_options`: ``--into``,
+(:func:`cli`), and added to a verb's parser by :func:`add_options`: ``--into``,
 ``--mw``, ``--weight`` come from :class:`Dosing`, ``--end``/``--points`` from
 ``TimeGrid``, ``--workers``/``--rtol``/``--backend`` from ``RunOptions``. A verb only
 states which options it takes and its own defaults.
@@ -38,10 +38,7 @@ from typing import Any
 from workbench.core.dosing import Regimen, Subject, _dose_unit_kind, molecular_weight, parse_regimen
 from workbench.errors import DoseError, SpecError, WorkbenchError
 
-__all__ = ["CliFlag", "Dosing", "add_options", "check_choice", "option"]
-
-_UNSET: Any = dataclasses.MISSING
-
+__all__ = ["CliFlag", "Dosing", "add_options", "check_choice", "cli", "cli_flags"]
 
 @dataclass(frozen=True)
 class CliFlag:
@@ -65,16 +62,10 @@ class CliFlag:
         return self.dest or self.flag.lstrip("-").replace("-", "_")
 
 
-def option(default: Any = _UNSET, *, cli: CliFlag | tuple[CliFlag, ...] = (),
-           default_factory: Any = _UNSET, doc: str = "") -> Any:
-    """A dataclass field with its command-line flags in the metadata (``"cli"``)."""
-    flags = (cli,) if isinstance(cli, CliFlag) else tuple(cli)
-    kw: dict[str, Any] = {"metadata": {"cli": flags, "doc": doc}}
-    if default_factory is not _UNSET:
-        kw["default_factory"] = default_factory
-    elif default is not _UNSET:
-        kw["default"] = default
-    return field(**kw)
+def cli(*flags: CliFlag) -> dict[str, tuple[CliFlag, ...]]:
+    """Field metadata declaring the command-line flags of a bundle's field
+    (``field(default=None, metadata=cli(CliFlag("--into", ...)))``)."""
+    return {"cli": tuple(flags)}
 
 
 def cli_flags(cls: type) -> dict[str, CliFlag]:
@@ -181,17 +172,17 @@ class Dosing:
         A target that is not a species id.
     """
 
-    target: str | None = option(None, cli=CliFlag("--into", "species receiving the doses",
-                                                  dest="into"))
-    mw: float | None = option(None, cli=CliFlag(
-        "--mw", "molecular weight of the drug, e.g. '150 kDa'"))
-    subject: Subject = option(default_factory=Subject, cli=CliFlag(
-        "--weight", "body weight in kg (default 70)", type=float, default=70.0))
-    route: str = option("iv", cli=CliFlag(
-        "--route", "route after each dose amount: 'iv' (bolus) or 'iv infusion 2 h' "
-        "(default iv)", default="iv"))
-    dose_unit: str | None = option(None, cli=CliFlag(
-        "--dose-unit", "unit of the doses given as numbers, e.g. 'ug/kg'"))
+    target: str | None = field(default=None, metadata=cli(
+        CliFlag("--into", "species receiving the doses", dest="into")))
+    mw: float | None = field(default=None, metadata=cli(
+        CliFlag("--mw", "molecular weight of the drug, e.g. '150 kDa'")))
+    subject: Subject = field(default_factory=Subject, metadata=cli(
+        CliFlag("--weight", "body weight in kg (default 70)", type=float, default=70.0)))
+    route: str = field(default="iv", metadata=cli(
+        CliFlag("--route", "route after each dose amount: 'iv' (bolus) or 'iv infusion 2 h' "
+                "(default iv)", default="iv")))
+    dose_unit: str | None = field(default=None, metadata=cli(
+        CliFlag("--dose-unit", "unit of the doses given as numbers, e.g. 'ug/kg'")))
 
     def __post_init__(self) -> None:
         if self.target is not None and not (isinstance(self.target, str)

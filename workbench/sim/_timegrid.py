@@ -15,18 +15,16 @@ public behaviour (documented on :func:`workbench.simulate` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
-
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from workbench.core import units as U
 from workbench.core.limits import check_limit
-from workbench.core.options import CliFlag, option
+from workbench.core.options import CliFlag, cli
 from workbench.errors import SpecError, UnitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,15 +92,15 @@ class TimeGrid:
         than 2 points, empty or non-finite times, a time before the start.
     """
 
-    start: float | str = option(0.0, cli=CliFlag(
-        "--start", "start time, e.g. '0 h' (a bare number: model units; default 0)",
-        default=0.0))
-    end: float | str | None = option(None, cli=CliFlag(
-        "--end", "end time, e.g. '672 h' (a bare number: model units)"))
-    points: int | None = option(None, cli=CliFlag(
-        "--points", "evenly spaced output points", type=int))
-    times: tuple[float, ...] | None = option(None, cli=CliFlag(
-        "--times", "comma-separated output times (model units)", type=_comma_floats))
+    start: float | str = field(default=0.0, metadata=cli(
+        CliFlag("--start", "start time, e.g. '0 h' (a bare number: model units; default 0)",
+                default=0.0)))
+    end: float | str | None = field(default=None, metadata=cli(
+        CliFlag("--end", "end time, e.g. '672 h' (a bare number: model units)")))
+    points: int | None = field(default=None, metadata=cli(
+        CliFlag("--points", "evenly spaced output points", type=int)))
+    times: tuple[float, ...] | None = field(default=None, metadata=cli(
+        CliFlag("--times", "comma-separated output times (model units)", type=_comma_floats)))
 
     def __post_init__(self) -> None:
         t0 = _time_ok(self.start, "start")

@@ -13,12 +13,12 @@ calling give the same results, and refuses a bundle given together with one of i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-from workbench.core.options import CliFlag, Dosing, check_choice, option
+from workbench.core.options import CliFlag, Dosing, check_choice, cli
 from workbench.errors import SpecError
 from workbench.sim._engine import IntegratorSettings
 from workbench.sim._timegrid import TimeGrid
@@ -55,21 +55,21 @@ class RunOptions:
         an unknown backend.
     """
 
-    integrator: IntegratorSettings | None = option(None, cli=(
+    integrator: IntegratorSettings | None = field(default=None, metadata=cli(
         CliFlag("--rtol", "relative tolerance (default 1e-11)", type=float, default=1e-11),
         CliFlag("--atol", "absolute tolerance (default 1e-12)", type=float, default=1e-12)))
-    workers: int | None = option(None, cli=CliFlag(
-        "--workers", "processes (default: every core)", type=int))
-    backend: str = option("processes", cli=CliFlag(
-        "--backend", "where ensembles run (default processes)", choices=BACKENDS,
-        default="processes"))
-    scheduler: Any = option(None, cli=CliFlag(
-        "--scheduler", "Dask scheduler address, e.g. tcp://host:8786 (default with --backend "
-        "dask: a local cluster)"))
-    chunk_size: int | None = option(None, cli=CliFlag(
-        "--chunk-size", "samples per task (default: automatic)", type=int))
-    progress: bool | None = option(None, cli=CliFlag(
-        "--no-progress", "no progress bar", action="store_false", dest="progress"))
+    workers: int | None = field(default=None, metadata=cli(
+        CliFlag("--workers", "processes (default: every core)", type=int)))
+    backend: str = field(default="processes", metadata=cli(
+        CliFlag("--backend", "where ensembles run (default processes)", choices=BACKENDS,
+                default="processes")))
+    scheduler: Any = field(default=None, metadata=cli(
+        CliFlag("--scheduler", "Dask scheduler address, e.g. tcp://host:8786 (default with "
+                "--backend dask: a local cluster)")))
+    chunk_size: int | None = field(default=None, metadata=cli(
+        CliFlag("--chunk-size", "samples per task (default: automatic)", type=int)))
+    progress: bool | None = field(default=None, metadata=cli(
+        CliFlag("--no-progress", "no progress bar", action="store_false", dest="progress")))
 
     def __post_init__(self) -> None:
         if self.integrator is not None and not isinstance(self.integrator, IntegratorSettings):

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.core import units as U
-from workbench.core.dosing import Regimen, Subject, dose_in_model_units, parse_regimen
+from workbench.core.dosing import Regimen, dose_in_model_units, parse_regimen
 from workbench.core.model import Model, load_model
 from workbench.core.options import Dosing
 from workbench.errors import DoseError, SimulationError, SpecError
 from workbench.sim._batch import BatchRunner
-from workbench.sim._engine import DoseEvent, IntegratorSettings, engine_for
+from workbench.sim._engine import DoseEvent, engine_for
 from workbench.sim._outputs import parse_output
 from workbench.sim._timegrid import DEFAULT_POINTS, TimeGrid, resolve_time, time_grid
 from workbench.sim.options import RunOptions, bundles
