@@ -40,8 +40,9 @@ import pandas as pd
 from workbench import columns as C
 from workbench.core import units as U
 from workbench.core._sbmlmath import names
-from workbench.core.dosing import Subject
+from workbench.core.dosing import Regimen, Subject
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.errors import SpecError, UnknownIdError
 from workbench.sim._engine import IntegratorSettings
 
@@ -345,7 +346,7 @@ class VariantComparison:
                                            "max_rel_diff"])
 
 
-def _metric_value(m: Model, metric: str, regimen: str | None, kw: dict) -> tuple[float, str]:
+def _metric_value(m: Model, metric: str, regimen: Regimen | str | None, kw: dict) -> tuple[float, str]:
     from workbench.sim.ensemble import run_ensemble
 
     r = run_ensemble(m, pd.DataFrame(index=[0]), regimen, metrics=[metric], workers=1,
@@ -361,8 +362,10 @@ def _dose_search(m: Model, q: DoseFor, grid: np.ndarray, unit: str, route: str, 
                  xtol: float) -> tuple[float, list[float]]:
     from scipy.optimize import brentq
 
-    def f(logd: float) -> float:
-        return _metric_value(m, q.metric, f"{10 ** logd:.10g} {unit} {route}", kw)[0] - q.level
+    dosing = Dosing(route=route, dose_unit=unit)
+
+    def f(logd: float) -> float:  # the dose travels as a number, not as regimen text
+        return _metric_value(m, q.metric, dosing.regimen(10 ** logd), kw)[0] - q.level
 
     logs = np.log10(grid)
     vals = [f(x) for x in logs]

@@ -37,6 +37,7 @@ import pandas as pd
 from workbench import columns as C
 from workbench.core.dosing import Subject
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.sim._engine import IntegratorSettings
 
 __all__ = ["LevelSensitivity", "sensitivity_at_levels", "sobol_converged", "variant_decisions"]
@@ -224,7 +225,7 @@ def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
             logging.getLogger(__name__).warning("sensitivity at %s skipped: the dose %r is not a positive number",
                         where, dose)
             continue
-        reg = f"{dose:.6g} {dose_unit} {route} {schedule}".strip()
+        reg = Dosing(route=route, dose_unit=dose_unit).regimen(dose, schedule)  # a number
         drows.append({WHERE: where, C.DOSE: dose, C.DOSE_UNIT: dose_unit})
         lo = so = None
         if local:
@@ -284,7 +285,7 @@ def variant_decisions(base: Model, variants: Sequence, comparison, *, mabel_quan
         m = base if v.name == reference else build_variant(base, v)
         val = math.nan
         if math.isfinite(sv) and sv > 0:
-            reg = f"{sv:.6g} {dose_unit} {route} {schedule}".strip()
+            reg = Dosing(route=route, dose_unit=dose_unit).regimen(sv, schedule)  # a number
             val, unit = _metric_value(m, effect, reg, {**kw, "target": v.target or kw.get("target")})
         rows.append({C.VARIANT: v.name, "mabel": mv, "start": sv, "first_level_effect": val,
                      "effect_at_proposed_start": float(at_start.get(v.name, math.nan))})
