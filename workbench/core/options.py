@@ -218,11 +218,15 @@ class Dosing:
                                 element="Dosing.dose_unit", fix="use e.g. 'ug/kg' or 'mg'")
             try:
                 _dose_unit_kind(self.dose_unit)
+            except DoseError as e:
+                raise DoseError(e.message, element="Dosing.dose_unit",
+                                fix=e.fix or "use a dose unit such as 'ug/kg' or 'mg'") from None
+            try:
                 _unit_template(self.dose_unit, self.route.strip(), "")
             except DoseError as e:
-                raise DoseError(e.message, element="Dosing.dose_unit / Dosing.route",
-                                fix=e.fix or "use a dose unit such as 'ug/kg' and a route "
-                                             "such as 'iv'") from None
+                raise DoseError(f"the route {self.route!r} does not read: {e.message}",
+                                element="Dosing.route",
+                                fix="use 'iv' (bolus) or 'iv infusion 2 h'") from None
 
     def regimen(self, amount: float, schedule: str = "") -> Regimen:
         """The regimen of ``amount`` (in :attr:`dose_unit`) by :attr:`route` on ``schedule``.
