@@ -325,9 +325,35 @@ def test_cli_options_come_from_the_fields():
     add_options(p, RunOptions, ["workers", "backend", "rtol"], defaults={"workers": 1})
     a = p.parse_args(["--end", "672 h", "--into", "Drug", "--times", "1, 2.5"])
     assert (a.into, a.mw, a.weight, a.end, a.points, a.times) == ("Drug", None, 70.0, "672 h",
-                                                                  201, (1.0, 2.5))
+                                                                  201, "1, 2.5")
     assert (a.workers, a.backend, a.rtol) == (1, "processes", 1e-11)
     with pytest.raises(SystemExit):
         p.parse_args(["--into", "Drug"])          # --end is required here
     with pytest.raises(KeyError, match="no command-line option"):
         add_options(argparse.ArgumentParser(), Dosing, ["workers"])
+    # the help states each verb's default, or what no default means
+    text = p.format_help()
+    assert "--points POINTS       evenly spaced output points (default 201)" in text
+    assert "--workers WORKERS     processes (default 1)" in text
+
+
+def test_the_cli_declares_the_bundle_options_through_the_fields():
+    """Every --into, --mw, --weight, --end, --points, --times, --rtol, --atol, --workers,
+    --backend, --scheduler of the CLI comes from the fields (one exception: the regimens
+    verb's --points, output points per dosing interval, a different quantity)."""
+    import inspect
+    import re
+
+    import workbench.cli as cli
+
+    src = inspect.getsource(cli)
+    hand = re.findall(r'add_argument\("--(into|mw|weight|end|points|times|rtol|atol|workers|'
+                      r'backend|scheduler)"', src)
+    assert hand == ["points"]
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    sim = sub.choices["simulate"].parse_args(["m.xml", "--end", "24 h"])
+    assert (sim.points, sim.rtol, sim.atol, sim.weight) == (101, 1e-11, 1e-12, 70.0)
+    sens = sub.choices["sensitivity"].parse_args(["m.xml", "--params", "p.csv", "--out", "o"])
+    assert (sens.points, sens.rtol, sens.workers, sens.backend) == (201, None, None, "processes")
+    assert sub.choices["calibrate"].parse_args(["p.yaml"]).workers == 1

@@ -55,6 +55,8 @@ class CliFlag:
     dest: str | None = None
     choices: tuple[str, ...] | None = None
     action: str | None = None
+    #: what a default of None means, for the help ("every core", "the engine's")
+    none: str = ""
 
     @property
     def name(self) -> str:
@@ -94,7 +96,7 @@ def add_options(parser: argparse.ArgumentParser, cls: type, names: Iterable[str]
         Namespace names of the flags this verb takes (``"into"``, ``"mw"``, ``"workers"``).
     defaults, helps
         This verb's own default or help for a flag (a verb that runs one process by
-        default says so); the help of a flag whose default changes mentions it.
+        default says so); a help that does not state the default gets ``(default X)``.
     required
         Flags the verb cannot run without.
     title
@@ -108,7 +110,15 @@ def add_options(parser: argparse.ArgumentParser, cls: type, names: Iterable[str]
             raise KeyError(f"{cls.__name__} declares no command-line option {name!r}; "
                            f"known: {', '.join(sorted(flags))}")
         fl = flags[name]
-        kw: dict[str, Any] = {"dest": fl.name, "help": helps.get(name, fl.help)}
+        default = defaults.get(name, fl.default)
+        text = helps.get(name, fl.help)
+        if name not in required and "default" not in text:
+            if default is None:
+                text += f" (default: {fl.none})" if fl.none else ""
+            elif default is not False:
+                text += f" (default {default:g})" if isinstance(default, float) else \
+                    f" (default {default})"
+        kw: dict[str, Any] = {"dest": fl.name, "help": text}
         if fl.action:
             kw["action"] = fl.action
         else:
@@ -119,7 +129,7 @@ def add_options(parser: argparse.ArgumentParser, cls: type, names: Iterable[str]
         if name in required:
             kw["required"] = True
         else:
-            kw["default"] = defaults.get(name, fl.default)
+            kw["default"] = default
         group.add_argument(fl.flag, **kw)
 
 
@@ -177,10 +187,10 @@ class Dosing:
     mw: float | None = field(default=None, metadata=cli(
         CliFlag("--mw", "molecular weight of the drug, e.g. '150 kDa'")))
     subject: Subject = field(default_factory=Subject, metadata=cli(
-        CliFlag("--weight", "body weight in kg (default 70)", type=float, default=70.0)))
+        CliFlag("--weight", "body weight in kg", type=float, default=70.0)))
     route: str = field(default="iv", metadata=cli(
-        CliFlag("--route", "route after each dose amount: 'iv' (bolus) or 'iv infusion 2 h' "
-                "(default iv)", default="iv")))
+        CliFlag("--route", "route after each dose amount: 'iv' (bolus) or 'iv infusion 2 h'",
+                default="iv")))
     dose_unit: str | None = field(default=None, metadata=cli(
         CliFlag("--dose-unit", "unit of the doses given as numbers, e.g. 'ug/kg'")))
 

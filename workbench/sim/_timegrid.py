@@ -64,10 +64,6 @@ def _time_ok(value: Any, name: str) -> float | None:
                     fix="give e.g. 672 (model units) or '672 h'")
 
 
-def _comma_floats(text: str) -> tuple[float, ...]:
-    return tuple(float(x) for x in str(text).split(",") if x.strip())
-
-
 @dataclass(frozen=True)
 class TimeGrid:
     """Output times of a run: ``points`` evenly spaced from ``start`` to ``end``, or
@@ -93,14 +89,14 @@ class TimeGrid:
     """
 
     start: float | str = field(default=0.0, metadata=cli(
-        CliFlag("--start", "start time, e.g. '0 h' (a bare number: model units; default 0)",
+        CliFlag("--start", "start time, e.g. '0 h' (a bare number: model units)",
                 default=0.0)))
     end: float | str | None = field(default=None, metadata=cli(
         CliFlag("--end", "end time, e.g. '672 h' (a bare number: model units)")))
     points: int | None = field(default=None, metadata=cli(
         CliFlag("--points", "evenly spaced output points", type=int)))
     times: tuple[float, ...] | None = field(default=None, metadata=cli(
-        CliFlag("--times", "comma-separated output times (model units)", type=_comma_floats)))
+        CliFlag("--times", "comma-separated output times (model units)")))
 
     def __post_init__(self) -> None:
         t0 = _time_ok(self.start, "start")

@@ -56,12 +56,13 @@ class RunOptions:
     """
 
     integrator: IntegratorSettings | None = field(default=None, metadata=cli(
-        CliFlag("--rtol", "relative tolerance (default 1e-11)", type=float, default=1e-11),
-        CliFlag("--atol", "absolute tolerance (default 1e-12)", type=float, default=1e-12)))
+        CliFlag("--rtol", "relative tolerance; see README, Numerical accuracy", type=float,
+                default=1e-11, none="the engine's"),
+        CliFlag("--atol", "absolute tolerance", type=float, default=1e-12, none="the engine's")))
     workers: int | None = field(default=None, metadata=cli(
-        CliFlag("--workers", "processes (default: every core)", type=int)))
+        CliFlag("--workers", "processes", type=int, none="every core")))
     backend: str = field(default="processes", metadata=cli(
-        CliFlag("--backend", "where ensembles run (default processes)", choices=BACKENDS,
+        CliFlag("--backend", "where ensembles run", choices=BACKENDS,
                 default="processes")))
     scheduler: Any = field(default=None, metadata=cli(
         CliFlag("--scheduler", "Dask scheduler address, e.g. tcp://host:8786 (default with "
