@@ -274,7 +274,11 @@ def test_a_dose_survives_exactly_without_a_text_round_trip(model, monkeypatch):
     assert [d.time for d in reg.doses] == [0.0, 168.0, 336.0]
     assert reg == parse_regimen("1 ug/kg iv q1w x3", target="Drug").scaled(dose)
     assert str(reg) == "0.3 ug/kg iv q1w x3"   # the label only; the amount is the number
-    # an infusion keeps its duration, and a per-time unit its converted amount
+    # a plain amount in the species' own unit (unit-free models), as in "5 model units iv"
+    for u in ("model units", "model_units", "Model Units"):
+        assert Dosing(dose_unit=u).regimen(dose).doses == parse_regimen("1 model units iv").scaled(
+            dose).doses
+    # an infusion keeps its duration
     inf = Dosing(dose_unit="nmol", route="iv infusion 2 h").regimen(dose)
     assert inf.doses[0] == Dose(time=0.0, amount=dose, unit="nmol", route="infusion",
                                 duration=2.0)

@@ -30,12 +30,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from workbench.core.dosing import Regimen, Subject, _dose_unit_kind, molecular_weight, parse_regimen
+from workbench.core.dosing import (
+    MODEL_UNITS,
+    Regimen,
+    Subject,
+    _dose_unit_kind,
+    molecular_weight,
+    parse_regimen,
+)
 from workbench.errors import DoseError, SpecError, WorkbenchError
 
 __all__ = ["CliFlag", "Dosing", "add_options", "check_choice", "cli", "cli_flags"]
@@ -226,8 +234,9 @@ class Dosing:
             if not isinstance(self.dose_unit, str):
                 raise DoseError(f"the dose unit must be text, got {self.dose_unit!r}",
                                 element="Dosing.dose_unit", fix="use e.g. 'ug/kg' or 'mg'")
-            try:
-                _dose_unit_kind(self.dose_unit)
+            try:  # "model units": amounts in the dosed species' own unit (unit-free models)
+                _dose_unit_kind(re.sub(r"(?i)^model[\s_]+units?$", MODEL_UNITS,
+                                       self.dose_unit.strip()))
             except DoseError as e:
                 raise DoseError(e.message, element="Dosing.dose_unit",
                                 fix=e.fix or "use a dose unit such as 'ug/kg' or 'mg'") from None
