@@ -175,6 +175,24 @@ def test_sensitivity_both_ways(model, space, name, extra):
     _same(old.samples, new.samples)
 
 
+def test_sensitivity_at_levels_both_ways(model, space):
+    from workbench.mabel.decision_analyses import sensitivity_at_levels
+
+    kw = dict(metrics=["max(RO)"], n_start=4, n_max=8, seed=2)
+    old = sensitivity_at_levels(model, space, [("a", 0.1 + 0.2), ("b", 3.0)], "nmol", **kw,
+                                target="Drug", route="iv", workers=1, times=[0, 1, 4, 24])
+    new = sensitivity_at_levels(model, space, [("a", 0.1 + 0.2), ("b", 3.0)], **kw,
+                                dosing=Dosing(target="Drug", dose_unit="nmol"),
+                                grid=TimeGrid(times=(0, 1, 4, 24)),
+                                run=RunOptions(workers=1, progress=False))
+    for x, y in ((old.local, new.local), (old.sobol, new.sobol), (old.doses, new.doses)):
+        _same(x, y)
+    # the dose is the number given, and RO = C / (C + Kd) at the nominal Kd = 2 nM
+    assert new.doses["dose"].iloc[0] == 0.1 + 0.2
+    v = new.local[new.local["where"] == "a"]["value"].iloc[0]
+    assert v == pytest.approx(0.3 / 5 / (0.3 / 5 + 2), rel=1e-6)
+
+
 def test_propagate_both_ways(model):
     from workbench.analysis.uncertainty import build_uncertainty, propagate
 

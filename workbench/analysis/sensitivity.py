@@ -205,11 +205,11 @@ _SENS_KEYS = ("target", "mw", "subject", "start", "end", "points", "times", "int
               "workers", "backend", "scheduler", "progress")
 
 
-def _ensemble_kw(func: str, regimen, legacy: dict, dosing, grid, run, workers=None) -> dict:
+def _ensemble_kw(func: str, regimen, legacy: dict, dosing, grid, run, **defaults) -> dict:
     """The keywords of :func:`run_ensemble`: the bundles given, or built from ``legacy``
-    (``workers``: this analysis's default number of processes)."""
+    (``defaults``: this analysis's own defaults of older keywords, e.g. ``workers=1``)."""
     d, g, r = bundles(func, legacy, dosing=dosing, grid=grid, run=run, allowed=_SENS_KEYS,
-                      defaults={"workers": workers})
+                      defaults=defaults)
     return dict(regimen=regimen, dosing=d, grid=g, run=r)
 
 
