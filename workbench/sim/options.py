@@ -13,7 +13,7 @@ calling give the same results, and refuses a bundle given together with one of i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -94,10 +94,6 @@ class RunOptions:
             raise SpecError(f"progress must be True, False or None, got {self.progress!r}",
                             element="RunOptions.progress", fix="use True, False or None")
 
-    def ensemble_kw(self) -> dict[str, Any]:
-        """The keywords of :func:`workbench.run_ensemble` these options stand for."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 #: the older keywords of each bundle
 DOSING_KEYS = ("target", "mw", "subject", "route", "dose_unit")
@@ -105,7 +101,7 @@ GRID_KEYS = ("start", "end", "points", "times")
 RUN_KEYS = ("integrator", "workers", "backend", "scheduler", "chunk_size", "progress")
 
 
-def _build(cls, given, key, obj, legacy, allowed, defaults, func):
+def _build(cls, key, obj, legacy, allowed, defaults, func):
     keys = [k for k in allowed if k in legacy]
     if obj is not None:
         if keys:
@@ -152,9 +148,9 @@ def bundles(func: str, legacy: Mapping[str, Any], *, dosing: Dosing | None = Non
     if unknown:
         raise TypeError(f"{func}() got an unexpected keyword argument {unknown[0]!r}")
     defaults = defaults or {}
-    return (_build(Dosing, None, "dosing", dosing, legacy,
+    return (_build(Dosing, "dosing", dosing, legacy,
                    [k for k in DOSING_KEYS if k in allowed], defaults, func),
-            _build(TimeGrid, None, "grid", grid, legacy,
+            _build(TimeGrid, "grid", grid, legacy,
                    [k for k in GRID_KEYS if k in allowed], defaults, func),
-            _build(RunOptions, None, "run", run, legacy,
+            _build(RunOptions, "run", run, legacy,
                    [k for k in RUN_KEYS if k in allowed], defaults, func))

@@ -190,7 +190,9 @@ def _predicted(run, dose_ugkg: float, output: str) -> float:
     subj = Subject(weight=float(drug["body_weight"]))
     d = dose_ugkg * _to_ug_per_kg(1.0, UNIT, 1.0) / _to_ug_per_kg(1.0, drug["dose_unit"],
                                                                   subj.weight)
-    reg = f"{d:.6g} {drug['dose_unit']} {drug['route']}"
+    from workbench.core.options import Dosing
+
+    reg = Dosing(route=drug["route"], dose_unit=drug["dose_unit"]).regimen(d)  # the number
     df = simulate(run.model, reg, target=drug["species"], mw=drug["mw"], subject=subj,
                   end=sim["end"], points=int(sim["points"]), outputs=[output])
     return float(np.nanmax(df[output].to_numpy()))
