@@ -193,6 +193,21 @@ def test_sensitivity_at_levels_both_ways(model, space):
     assert v == pytest.approx(0.3 / 5 / (0.3 / 5 + 2), rel=1e-6)
 
 
+def test_compare_variants_both_ways(model):
+    from workbench.analysis.variants import Variant, compare_variants
+
+    vs = [Variant("base"), Variant("slow", set={"CL": 0.25})]
+    kw = dict(regimens=["2 nmol iv"], metrics=["max(RO)"], dose_for={"max(RO)": 0.1},
+              dose_range=("0.01 nmol", "100 nmol"), grid_points=7)
+    old = compare_variants(model, vs, **kw, target="Drug", route="iv", end="24 h", points=30)
+    new = compare_variants(model, vs, **kw, dosing=Dosing(target="Drug"),
+                           grid=TimeGrid(end="24 h", points=30))
+    _same(old.table, new.table)
+    # the dose for 10 % peak occupancy does not depend on clearance: V Kd / 9
+    d = new.table[new.table["quantity"] == "dose for max(RO) = 0.1"]["value"].to_numpy()
+    assert d == pytest.approx([5 * 2 / 9] * 2, rel=1e-4)
+
+
 def test_propagate_both_ways(model):
     from workbench.analysis.uncertainty import build_uncertainty, propagate
 
