@@ -89,6 +89,7 @@ from workbench.core.dosing import (
     parse_regimen,
 )
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.core.provenance import (
     candidate_ranges,
     check_provenance,
@@ -115,6 +116,7 @@ from workbench.sim._engine import IntegratorSettings
 from workbench.sim.convergence import ConvergenceOptions, ConvergenceWarning, convergence_options
 from workbench.sim.ensemble import Metric, parse_metric, run_ensemble, shutdown_pool
 from workbench.sim.metrics import compute_metrics, simulation_metrics
+from workbench.sim.options import RunOptions, TimeGrid
 from workbench.sim.simulate import read_trajectory, simulate, write_trajectory
 from workbench.study.benchmark import Benchmark, retrospective
 from workbench.study.data import StudyData, run_study_data
@@ -138,6 +140,7 @@ __all__ = [
     "DecisionSettings",
     "Dose",
     "DoseFor",
+    "Dosing",
     "EffectDefinition",
     "ExportReport",
     "IntegratorSettings",
@@ -154,10 +157,12 @@ __all__ = [
     "Refinement",
     "Regimen",
     "RegimenResult",
+    "RunOptions",
     "SensitivityResult",
     "Study",
     "StudyData",
     "Subject",
+    "TimeGrid",
     "Uncertainty",
     "UncertaintyResult",
     "ValidationOptions",

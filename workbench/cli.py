@@ -36,6 +36,25 @@ from workbench.cli_verbs import (
 __all__ = ["main"]
 
 
+def _bundle_options(p: argparse.ArgumentParser, dosing: Sequence[str] = (),
+                    grid: Sequence[str] = (), run: Sequence[str] = (), *,
+                    defaults: dict | None = None, helps: dict | None = None,
+                    required: Sequence[str] = ()) -> None:
+    """A verb's options of the bundles (``--into``, ``--end``, ``--workers`` ...), declared
+    once in the fields of :class:`~workbench.core.options.Dosing`,
+    :class:`~workbench.sim._timegrid.TimeGrid` and :class:`~workbench.sim.options.RunOptions`
+    (:func:`workbench.core.options.add_options`); the verb gives its own defaults."""
+    from workbench.core.options import Dosing, add_options
+    from workbench.sim.options import RunOptions, TimeGrid
+
+    for cls, names, title in ((Dosing, dosing, "dosing (workbench.Dosing)"),
+                              (TimeGrid, grid, "time grid (workbench.TimeGrid)"),
+                              (RunOptions, run, "run options (workbench.RunOptions)")):
+        if names:
+            add_options(p, cls, names, defaults=defaults, helps=helps, required=required,
+                        title=title)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-command per API verb)."""
     p = argparse.ArgumentParser(prog="workbench", description="QSP workbench: load, validate, "
@@ -61,18 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model")
     s.add_argument("--dose", action="append", help="regimen text, e.g. '0.1 mg/kg iv q1w x4' "
                    "(repeat for several regimens)")
-    s.add_argument("--into", help="species receiving the doses")
-    s.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
-    s.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    _bundle_options(s, ("into", "mw", "weight"), ("end", "points"), ("rtol", "atol"),
+                    defaults={"points": 101}, required=("end",))
     s.add_argument("--height", type=float, default=170.0, help="height in cm (default 170)")
     s.add_argument("--bsa-formula", default="mosteller", help="mosteller|du_bois|haycock|gehan_george")
-    s.add_argument("--end", required=True, help="end time, e.g. '672 h' (a bare number: model units)")
-    s.add_argument("--points", type=int, default=101)
     s.add_argument("--outputs", help="comma-separated output ids (default: every species)")
     s.add_argument("--set", action="append", help="id=value (model units); repeatable")
-    s.add_argument("--rtol", type=float, default=1e-11,
-                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
-    s.add_argument("--atol", type=float, default=1e-12)
     s.add_argument("--max-step", type=float, default=None,
                    help="largest solver step (model time units); default: automatic")
     s.add_argument("-o", help="output CSV (default: stdout)")
@@ -91,23 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--metric", action="append", help="e.g. 'max(RO)', 'auc(L)', "
                    "'value(IL6, 168 h)' (repeatable)")
     e.add_argument("--outputs", help="comma-separated outputs for time-resolved indices (with --times)")
-    e.add_argument("--times", help="comma-separated times (model units) for --outputs")
     e.add_argument("--dose", help="regimen text, e.g. '0.1 mg/kg iv q1w x4'")
-    e.add_argument("--into", help="species receiving the doses")
-    e.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
-    e.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
-    e.add_argument("--end", help="end time, e.g. '672 h' (a bare number: model units)")
-    e.add_argument("--points", type=int, default=201, help="output points for metrics (default 201)")
+    _bundle_options(e, ("into", "mw", "weight"), ("end", "points", "times"),
+                    ("rtol", "atol", "workers", "backend", "scheduler"),
+                    defaults={"points": 201, "rtol": None, "atol": None},
+                    helps={"times": "comma-separated times (model units) for --outputs",
+                           "points": "output points for metrics"})
     e.add_argument("--levels", type=int, default=4, help="Morris: grid levels (default 4)")
     e.add_argument("--second-order", action="store_true", help="Sobol: also S2 indices")
     e.add_argument("--convergence", action="store_true", help="Sobol: repeat with 2N and "
                    "report whether the top parameters keep their order")
-    e.add_argument("--rtol", type=float, help="relative tolerance (default: the engine's)")
-    e.add_argument("--atol", type=float, help="absolute tolerance (default: the engine's)")
-    e.add_argument("--workers", type=int, help="processes (default: every core)")
-    e.add_argument("--backend", choices=["processes", "dask"], default="processes")
-    e.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
-                   "(default with --backend dask: a local cluster)")
     e.add_argument("--seed", type=int, help="seed of the sampling and bootstrap")
     e.add_argument("--out", required=True, help="output directory")
     e.set_defaults(func=cmd_sensitivity)
@@ -118,19 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--drug", required=True, help="species receiving the doses")
     f.add_argument("--effect", required=True, help="output measuring the effect, e.g. IL6")
     f.add_argument("--occupancy", help="target-occupancy output, e.g. RO_CD3")
-    f.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
-    f.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    _bundle_options(f, ("mw", "weight"), ("end",), ("rtol", "atol"),
+                    defaults={"end": "672 h"}, helps={"end": "simulated span"})
     f.add_argument("--doses", help="comma-separated grid doses, e.g. '0.01 ug/kg,1 ug/kg,100 ug/kg'")
     f.add_argument("--dose-range", nargs=2, metavar=("LOW", "HIGH"),
                    help="grid range (default 0.001 ug/kg to 100 mg/kg)")
     f.add_argument("--n-doses", type=int, default=9, help="log-spaced grid doses (default 9)")
-    f.add_argument("--end", default="672 h", help="simulated span (default '672 h')")
     f.add_argument("--skip", action="append", help="CHECK=reason (repeatable)")
     f.add_argument("--stochastic", action=argparse.BooleanOptionalAction, default=None,
                    help="force (or switch off) the Gillespie check; default: by molecule counts")
-    f.add_argument("--rtol", type=float, default=1e-11,
-                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
-    f.add_argument("--atol", type=float, default=1e-12)
     f.add_argument("--seed", type=int, default=0, help="seed of the stochastic replicates")
     f.add_argument("--out", help="directory for the CSV tables and figures")
     f.add_argument("--json", action="store_true")
@@ -147,23 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "chosen row (prior, prior_centre, prior_spread; workbench.priors)")
     u.add_argument("--corr", action="append", help="id1,id2=rho (repeatable)")
     u.add_argument("--dose", action="append", help="regimen text (repeat for dose levels)")
-    u.add_argument("--into", help="species receiving the doses")
-    u.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
-    u.add_argument("--weight", type=float, default=70.0)
+    _bundle_options(u, ("into", "mw", "weight"), ("times", "end", "points"),
+                    ("rtol", "atol", "workers"),
+                    helps={"times": "comma-separated times (model units); default: --points "
+                                    "times up to --end",
+                           "points": "output points (default 101)"})
     u.add_argument("--outputs", help="comma-separated outputs for time-course bands")
-    u.add_argument("--times", help="comma-separated times (model units); default: --points "
-                   "times up to --end")
     u.add_argument("--metric", action="append", help="dose-response metric, e.g. 'max(IL6)'")
-    u.add_argument("--end", help="end time, e.g. '672 h'")
-    u.add_argument("--points", type=int, help="output points (default 101)")
     u.add_argument("--n", type=int, default=256, help="samples (default 256)")
     u.add_argument("--method", choices=["lhs", "sobol", "random"], default="lhs")
     u.add_argument("--seed", type=int, default=0)
     u.add_argument("--percentiles", default="5,50,95")
-    u.add_argument("--rtol", type=float, default=1e-11,
-                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
-    u.add_argument("--atol", type=float, default=1e-12)
-    u.add_argument("--workers", type=int, help="processes (default: every core)")
     u.add_argument("--out", required=True, help="output directory")
     u.add_argument("--allow-unconverged", action="store_true", help="exit 0 even when the "
                    "bands have not converged (default: exit 1; the files are written either way)")
@@ -179,11 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--dose", action="append", help="regimen text (repeatable)")
     w.add_argument("--dose-for", action="append", help="METRIC=LEVEL, e.g. 'max(RO)=0.1': "
                    "the dose reaching it")
-    w.add_argument("--into", help="species receiving the doses (base model)")
-    w.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
-    w.add_argument("--weight", type=float, default=70.0)
-    w.add_argument("--end", help="end time, e.g. '672 h'")
-    w.add_argument("--points", type=int, help="output points for metrics (default 201)")
+    _bundle_options(w, ("into", "mw", "weight"), ("end", "points"),
+                    helps={"into": "species receiving the doses (base model)",
+                           "points": "output points for metrics (default 201)"})
     w.add_argument("--out", help="directory for the CSV tables and the figure")
     w.set_defaults(func=cmd_variants)
 
@@ -210,15 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--provenance", help="provenance table (.csv/.xlsx), checked against the model")
     x.add_argument("--dose", action="append", help="regimen text (repeatable): SBML events and "
                    "one SED-ML time course each")
-    x.add_argument("--into", help="species receiving the doses")
-    x.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
-    x.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    _bundle_options(x, ("into", "mw", "weight"), ("end", "points"), defaults={"points": 101},
+                    helps={"end": "end of the time courses, e.g. '672 h' (default: 4 weeks "
+                                  "after the last dose)"})
     x.add_argument("--height", type=float, default=170.0, help="height in cm (default 170)")
     x.add_argument("--outputs", help="comma-separated outputs of the time courses (default: "
                    "every species)")
-    x.add_argument("--end", help="end of the time courses, e.g. '672 h' (default: 4 weeks after "
-                   "the last dose)")
-    x.add_argument("--points", type=int, default=101)
     x.add_argument("--creator", action="append", help="'Family, Given, email, organisation' "
                    "(repeatable): model history and archive metadata")
     x.add_argument("--no-infer-units", action="store_true", help="do not infer undeclared "
@@ -237,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--out", help="output directory (required unless --check)")
     cb.add_argument("--starts", type=int, default=20, help="Latin-hypercube starts (default 20)")
     cb.add_argument("--seed", type=int, default=0)
-    cb.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    _bundle_options(cb, run=("workers", "rtol", "atol"), defaults={"workers": 1})
     cb.add_argument("--method", default="auto", choices=["auto", "least_squares", "lbfgsb"])
     cb.add_argument("--max-evaluations", type=int, default=20000, help="per start")
     cb.add_argument("--include-nominal", action="store_true", help="also start from the nominal "
@@ -248,9 +239,6 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_argument("--provenance", help="provenance table to update with the calibrated values "
                     "(written to OUT/provenance_calibrated.csv)")
     cb.add_argument("--justification", help="why the parameters were calibrated (provenance)")
-    cb.add_argument("--rtol", type=float, default=1e-11,
-                   help="relative tolerance (default 1e-11; see README, Numerical accuracy)")
-    cb.add_argument("--atol", type=float, default=1e-12)
     cb.add_argument("--no-plots", action="store_true")
     cb.add_argument("--check", action="store_true", help="only check the problem; list findings")
     cb.add_argument("--json", action="store_true", help="--check: machine-readable output")
@@ -264,18 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
     cd.add_argument("--samples", help="parameter sample CSV (one column per id): prediction bands")
     cd.add_argument("--set", action="append", help="id=value (model units); repeatable")
     cd.add_argument("--level", type=float, default=0.9, help="prediction-interval level (0.9)")
-    cd.add_argument("--into", help="species receiving the doses")
-    cd.add_argument("--mw", help="molecular weight of the drug, e.g. '150 kDa'")
-    cd.add_argument("--weight", type=float, default=70.0, help="body weight in kg (default 70)")
+    _bundle_options(cd, ("into", "mw", "weight"), ("end",), ("workers",),
+                    defaults={"workers": 1},
+                    helps={"end": "end of the re-predicted runs, e.g. '672 h' (default: the "
+                                  "last observation)"})
     cd.add_argument("--height", type=float, default=170.0, help="height in cm (default 170)")
-    cd.add_argument("--workers", type=int, default=1)
     cd.add_argument("--refine", action="store_true", help="reweight --samples with the data "
                     "(importance sampling) and re-predict --next-dose")
     cd.add_argument("--next-dose", action="append", help="regimen of the next cohort (repeatable)")
     cd.add_argument("--metric", action="append", help="metric to re-predict, e.g. 'max(RO)'")
     cd.add_argument("--sd-log", type=float, default=0.3, help="residual sd of ln(obs/pred)")
-    cd.add_argument("--end", help="end of the re-predicted runs, e.g. '672 h' (default: the "
-                    "last observation)")
     cd.add_argument("--seed", type=int, default=0)
     cd.set_defaults(func=cmd_check_data)
     mb = sub.add_parser("mabel", help="the main job: QSP MABEL, dose decision, report.html/.pdf "
@@ -283,8 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     mb.add_argument("study", nargs="?", help="study YAML (default: studies/cd3_bispecific.yaml)")
     mb.add_argument("--out", default="out/mabel", help="output directory (default out/mabel)")
     mb.add_argument("--quick", action="store_true", help="reduced sample sizes (indicative only)")
-    mb.add_argument("--workers", type=int, default=None,
-                    help="ensemble processes (default: every core)")
+    _bundle_options(mb, run=("workers",), helps={"workers": "ensemble processes (default: "
+                                                             "every core)"})
     mb.set_defaults(func=cmd_mabel)
 
     bm = sub.add_parser("benchmark", help="retrospective validation: every reference study "
@@ -296,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     bm.add_argument("study", nargs="*", help="reference study files (default: the library)")
     bm.add_argument("--out", default="out/benchmark", help="output directory")
     bm.add_argument("--quick", action="store_true", help="reduced sample sizes and two molecules")
-    bm.add_argument("--workers", type=int, default=1, help="ensemble processes (default 1)")
+    _bundle_options(bm, run=("workers",), defaults={"workers": 1},
+                    helps={"workers": "ensemble processes"})
     bm.set_defaults(func=cmd_benchmark)
 
     rf = sub.add_parser(
@@ -324,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     rf.add_argument("--blq", choices=["m3", "drop"], default="m3", help="values below the "
                     "lloq: M3 likelihood (default) or dropped (biased; comparison only)")
     rf.add_argument("--seed", type=int, help="seed (default: the study's uncertainty seed)")
-    rf.add_argument("--workers", type=int, default=1)
+    _bundle_options(rf, run=("workers",), defaults={"workers": 1})
     rf.add_argument("--out", default="out/refine", help="output directory (default out/refine)")
     rf.set_defaults(func=cmd_refine)
 
@@ -340,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     po.add_argument("--allometric-v", help="ids scaled by (WT/70)^1, e.g. central,peripheral")
     po.add_argument("--plausible", action="append", help="baseline range, e.g. "
                     "'value(R, 0)=0.5:2' (repeatable)")
-    po.add_argument("--workers", type=int, default=None)
+    _bundle_options(po, run=("workers",))
     po.add_argument("--out", default="population.csv")
     po.set_defaults(func=cmd_population)
 
@@ -353,8 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "--n generic adults without variability")
     rg.add_argument("--n", type=int, default=200)
     rg.add_argument("--seed", type=int, default=0)
-    rg.add_argument("--into", help="species receiving the doses")
-    rg.add_argument("--mw", help="molecular weight, e.g. '150 kDa'")
+    _bundle_options(rg, ("into", "mw"), (), ("workers",))
     rg.add_argument("--exposure", help="outputs for Cmax/Ctrough/AUC, e.g. Cfree,Drug")
     rg.add_argument("--effect", action="append", help="label=metric, e.g. "
                     "'ro_trough=value(RO_CD3, {end})' (repeatable)")
@@ -365,7 +351,6 @@ def build_parser() -> argparse.ArgumentParser:
     rg.add_argument("--tau", help="interval of single-dose regimens, e.g. '504 h'")
     rg.add_argument("--points", type=int, default=25, help="output points per dosing interval")
     rg.add_argument("--level", type=float, default=0.9, help="central interval (default 0.9)")
-    rg.add_argument("--workers", type=int, default=None)
     rg.add_argument("--out", default="out/regimens")
     rg.set_defaults(func=cmd_regimens)
     for sp in sub.choices.values():  # the convergence switches of every verb that simulates

@@ -42,7 +42,7 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -55,11 +55,12 @@ from workbench.analysis.population import Population
 from workbench.core import units as U
 from workbench.core.dosing import Regimen, Subject, _dose_unit_kind, parse_regimen
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.core.stats import weighted_quantile
 from workbench.errors import SpecError
-from workbench.sim._engine import IntegratorSettings
-from workbench.sim._timegrid import resolve_time
+from workbench.sim._timegrid import TimeGrid, resolve_time
 from workbench.sim.ensemble import run_ensemble
+from workbench.sim.options import RunOptions, bundles
 
 __all__ = ["Criterion", "RegimenResult", "compare_regimens", "exposure_overlap",
            "outside_window", "parse_subgroups", "subgroup_masks", "summarize", "target_attainment",
@@ -351,13 +352,11 @@ class RegimenResult:
 def compare_regimens(model: Model | str | os.PathLike[str], population: Population,
                      regimens: Sequence[Regimen | str], *, exposure: Sequence[str] = (),
                      effects: Mapping[str, str] | Sequence[str] = (),
-                     criteria: Sequence[Criterion | str] = (), target: str | None = None,
-                     mw: float | str | None = None, tau: float | str | None = None,
+                     criteria: Sequence[Criterion | str] = (), tau: float | str | None = None,
                      points: int = 25, subgroups=None, level: float = 0.9,
-                     overlap_metrics: Sequence[str] | None = None,
-                     integrator: IntegratorSettings | None = None, workers: int | None = None,
-                     plausible_only: bool = True, progress: bool | None = None
-                     ) -> RegimenResult:
+                     overlap_metrics: Sequence[str] | None = None, plausible_only: bool = True,
+                     dosing: Dosing | None = None, run: RunOptions | None = None,
+                     **legacy) -> RegimenResult:
     """Simulate every subject under every regimen and summarise exposure and response.
 
     Parameters
@@ -385,6 +384,17 @@ def compare_regimens(model: Model | str | os.PathLike[str], population: Populati
         Coverage of the central interval of summaries and overlap (0.9: 5th-95th).
     plausible_only
         Drop subjects not marked plausible.
+    dosing
+        :class:`~workbench.core.options.Dosing`: dosed species (``target``) and molecular
+        weight (``mw``); the body size is each subject's (the population's covariates),
+        so ``dosing.subject`` must stay the default.
+    run
+        :class:`~workbench.sim.options.RunOptions` (integrator, workers, progress), as for
+        :func:`workbench.run_ensemble`.
+    **legacy
+        The older keywords ``target``, ``mw`` (``dosing``) and ``integrator``,
+        ``workers``, ``progress`` (``run``); giving a bundle and one of its keywords is a
+        :class:`SpecError`.
 
     Returns
     -------
@@ -393,6 +403,14 @@ def compare_regimens(model: Model | str | os.PathLike[str], population: Populati
     import time
 
     t_start = time.perf_counter()
+    dosing, _, run = bundles("compare_regimens", legacy, dosing=dosing, run=run,
+                             allowed=("target", "mw", "integrator", "workers", "progress"))
+    if dosing.subject != Subject():
+        raise SpecError("compare_regimens doses each subject of the population by its own "
+                        "body size, not by Dosing.subject", element="Dosing.subject",
+                        fix="leave Dosing.subject at its default (use the population's "
+                            "weight and BSA covariates)")
+    target = dosing.target
     m = model if isinstance(model, Model) else load_model(model)
     pop = population.plausible() if plausible_only else population
     if not len(pop):
@@ -420,9 +438,8 @@ def compare_regimens(model: Model | str | os.PathLike[str], population: Populati
             subject = Subject(weight=1.0, bsa=1.0)
         texts = list(dict.fromkeys(plan.label_to_text.values()))
         log.info("regimen %s: %d subjects", label, len(samples))
-        res = run_ensemble(m, samples, reg, metrics=texts, times=plan.times, start=0.0,
-                           target=target, mw=mw, subject=subject, integrator=integrator,
-                           workers=workers, progress=progress)
+        res = run_ensemble(m, samples, reg, metrics=texts, dosing=replace(dosing, subject=subject),
+                           grid=TimeGrid(start=0.0, times=plan.times), run=run)
         out = pop.table[keep].reset_index(drop=True).copy()
         out.insert(0, C.REGIMEN, label)
         for lab, t in plan.label_to_text.items():

@@ -32,7 +32,7 @@ import logging
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ from workbench import columns as C
 from workbench.analysis.plots import plot_indices
 from workbench.core._io import atomic_write_text
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.core.parameter_space import (
     DISTRIBUTIONS,
     ParameterRange,
@@ -51,7 +52,9 @@ from workbench.core.parameter_space import (
 from workbench.core.parameter_space import model_value as _model_value  # noqa: F401 (former name)
 from workbench.errors import SimulationError, SpecError
 from workbench.sim._engine import IntegratorSettings
+from workbench.sim._timegrid import TimeGrid
 from workbench.sim.ensemble import Metric, parse_metric, run_ensemble
+from workbench.sim.options import RunOptions, bundles
 
 __all__ = ["DISTRIBUTIONS", "ParameterRange", "ParameterSpace", "SensitivityResult",
            "local_sensitivity", "morris", "read_parameter_space", "run_sensitivity", "sobol"]
@@ -158,15 +161,20 @@ def _evaluate(model: Model, table: pd.DataFrame, mlist: list[Metric], kw: dict
 
     Returns (ensemble table, Y (rows, metrics), number failed at first, number recovered).
     """
+    if "run" not in kw:  # the older keywords (callers outside this module)
+        kw = _ensemble_kw("sensitivity", kw.get("regimen"),
+                          {k: v for k, v in kw.items() if k != "regimen"}, None, None, None)
     res = run_ensemble(model, table, metrics=mlist, **kw)
     failed = np.flatnonzero(res[C.STATUS].to_numpy() != C.STATUS_OK)
     n_failed, recovered = len(failed), 0
     if n_failed:
-        tight = (kw.get("integrator") or IntegratorSettings()).tightened()
+        run = kw["run"]
+        tight = (run.integrator or IntegratorSettings()).tightened()
         log.warning("%d of %d samples failed; retrying them with tighter tolerances "
                     "(rtol %g, atol %g)", n_failed, len(table), tight.relative_tolerance,
                     tight.absolute_tolerance)
-        kw2 = {**kw, "integrator": tight, "workers": min(kw.get("workers") or 1, max(1, n_failed))}
+        kw2 = {**kw, "run": replace(run, integrator=tight,
+                                    workers=min(run.workers or 1, max(1, n_failed)))}
         again = run_ensemble(model, table.iloc[failed], metrics=mlist, **kw2)
         again.index = res.index[failed]
         cols = [mt.text for mt in mlist]
@@ -192,11 +200,17 @@ def _evaluate(model: Model, table: pd.DataFrame, mlist: list[Metric], kw: dict
     return res, y, n_failed, recovered
 
 
-def _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
-                 backend, scheduler, progress, times=None) -> dict:
-    return dict(regimen=regimen, target=target, mw=mw, subject=subject, start=start, end=end,
-                points=points, times=times, integrator=integrator, workers=workers,
-                backend=backend, scheduler=scheduler, progress=progress)
+#: the older keywords of the sensitivity analyses (adapters of ``dosing``, ``grid``, ``run``)
+_SENS_KEYS = ("target", "mw", "subject", "start", "end", "points", "times", "integrator",
+              "workers", "backend", "scheduler", "progress")
+
+
+def _ensemble_kw(func: str, regimen, legacy: dict, dosing, grid, run, **defaults) -> dict:
+    """The keywords of :func:`run_ensemble`: the bundles given, or built from ``legacy``
+    (``defaults``: this analysis's own defaults of older keywords, e.g. ``workers=1``)."""
+    d, g, r = bundles(func, legacy, dosing=dosing, grid=grid, run=run, allowed=_SENS_KEYS,
+                      defaults=defaults)
+    return dict(regimen=regimen, dosing=d, grid=g, run=r)
 
 
 def _seeds(seed: int | None, k: int) -> list[int]:
@@ -233,27 +247,30 @@ def _as_space(model: Model, space, check: bool = True) -> ParameterSpace:
 # ---------------------------------------------------------------------------
 
 _COMMON_DOC = """
-    regimen, target, mw, subject
-        Doses, as for :func:`workbench.simulate`.
-    start, end, points
-        Output grid for metrics over the run (see :func:`workbench.run_ensemble`).
-    integrator
-        Solver settings; failed samples are retried with ``integrator.tightened()``.
-    workers, backend, scheduler
-        Where the runs happen (see :func:`workbench.run_ensemble`).
-    progress
-        Show a progress bar (default: when stderr is a terminal).
+    regimen, dosing
+        Doses and their conversion (:class:`~workbench.core.options.Dosing`), as for
+        :func:`workbench.simulate`.
+    grid
+        :class:`~workbench.sim._timegrid.TimeGrid`: output grid for metrics over the
+        run (see :func:`workbench.run_ensemble`); its ``times`` are the times of
+        time-resolved indices (with ``outputs``).
+    run
+        :class:`~workbench.sim.options.RunOptions`: integrator settings (failed samples
+        are retried with ``integrator.tightened()``), workers, backend, scheduler, progress
+        bar (see :func:`workbench.run_ensemble`).
+    **legacy
+        The older keywords, each building its bundle: ``target``, ``mw``, ``subject``;
+        ``start``, ``end``, ``points``, ``times``; ``integrator``, ``workers``,
+        ``backend``, ``scheduler``, ``progress``. Giving a bundle and one of its
+        keywords is a :class:`SpecError`.
 """
 
 
 def local_sensitivity(model: Model | str | os.PathLike[str], parameters,
                       regimen=None, *, metrics: Sequence[str | Metric] | None = None,
-                      outputs: Sequence[str] | None = None, times: Sequence[float] | None = None,
-                      step: float = 0.01, target=None, mw=None, subject=None,
-                      start: float | str = 0.0, end=None, points=None,
-                      integrator: IntegratorSettings | None = None, workers: int | None = 1,
-                      backend: str = "processes", scheduler=None,
-                      progress: bool | None = None) -> SensitivityResult:
+                      outputs: Sequence[str] | None = None, step: float = 0.01,
+                      dosing: Dosing | None = None, grid: TimeGrid | None = None,
+                      run: RunOptions | None = None, **legacy) -> SensitivityResult:
     """Normalized local sensitivity coefficients d ln y / d ln p at the nominal values.
 
     Each parameter is multiplied by ``e^{+step}`` and ``e^{-step}`` (the others at
@@ -280,9 +297,10 @@ def local_sensitivity(model: Model | str | os.PathLike[str], parameters,
         ``indices`` with columns :data:`workbench.columns.LOCAL_COLUMNS`; ``value``
         is the metric at the nominal values, ``rank`` orders |sensitivity| per metric.
     """
+    kw = _ensemble_kw("local_sensitivity", regimen, legacy, dosing, grid, run, workers=1)
     m = model if isinstance(model, Model) else load_model(model)
     space = _as_space(m, parameters, check=False)
-    mlist = _metrics(m, metrics, outputs, times)
+    mlist = _metrics(m, metrics, outputs, kw["grid"].times)
     if not step > 0:
         raise SpecError(f"step must be positive, got {step}", element="step")
     nom = np.array([r.nominal for r in space.ranges], dtype=float)
@@ -296,8 +314,6 @@ def local_sensitivity(model: Model | str | os.PathLike[str], parameters,
         rows[2 * i + 1, i] = nom[i] * math.exp(step)
         rows[2 * i + 2, i] = nom[i] * math.exp(-step)
     table = pd.DataFrame(rows, columns=space.ids)
-    kw = _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
-                      backend, scheduler, progress, times)
     res, y, nf, nr = _evaluate(m, table, mlist, kw)
     units = res.attrs.get("units", {})
     out = []
@@ -322,13 +338,10 @@ def local_sensitivity(model: Model | str | os.PathLike[str], parameters,
 
 def morris(model: Model | str | os.PathLike[str], space, regimen=None, *,
            metrics: Sequence[str | Metric] | None = None, outputs: Sequence[str] | None = None,
-           times: Sequence[float] | None = None, trajectories: int = 20, levels: int = 4,
-           optimal_trajectories: int | None = None, seed: int | None = None,
-           conf_level: float = 0.95, num_resamples: int = 1000, target=None, mw=None,
-           subject=None, start: float | str = 0.0, end=None, points=None,
-           integrator: IntegratorSettings | None = None, workers: int | None = None,
-           backend: str = "processes", scheduler=None,
-           progress: bool | None = None) -> SensitivityResult:
+           trajectories: int = 20, levels: int = 4, optimal_trajectories: int | None = None,
+           seed: int | None = None, conf_level: float = 0.95, num_resamples: int = 1000,
+           dosing: Dosing | None = None, grid: TimeGrid | None = None,
+           run: RunOptions | None = None, **legacy) -> SensitivityResult:
     """Morris elementary-effects screening (SALib): mu, mu*, sigma per parameter and metric.
 
     Morris MD (1991) Factorial sampling plans for preliminary computational
@@ -360,15 +373,14 @@ def morris(model: Model | str | os.PathLike[str], space, regimen=None, *,
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
+    kw = _ensemble_kw("morris", regimen, legacy, dosing, grid, run)
     m = model if isinstance(model, Model) else load_model(model)
     space = _as_space(m, space)
-    mlist = _metrics(m, metrics, outputs, times)
+    mlist = _metrics(m, metrics, outputs, kw["grid"].times)
     problem = _problem(space)
     s_sample, s_boot = _seeds(seed, 2)
     u = morris_sample.sample(problem, int(trajectories), num_levels=int(levels),
                              optimal_trajectories=optimal_trajectories, seed=s_sample)
-    kw = _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
-                      backend, scheduler, progress, times)
     res, y, nf, nr = _evaluate(m, space.transform(u), mlist, kw)
     units = res.attrs.get("units", {})
     out = []
@@ -396,13 +408,10 @@ def _problem(space: ParameterSpace) -> dict:
 
 def sobol(model: Model | str | os.PathLike[str], space, regimen=None, *,
           metrics: Sequence[str | Metric] | None = None, outputs: Sequence[str] | None = None,
-          times: Sequence[float] | None = None, n: int = 1024, second_order: bool = False,
-          seed: int | None = None, conf_level: float = 0.95, num_resamples: int = 100,
-          check_convergence: bool = False, top: int = 5, target=None, mw=None, subject=None,
-          start: float | str = 0.0, end=None, points=None,
-          integrator: IntegratorSettings | None = None, workers: int | None = None,
-          backend: str = "processes", scheduler=None,
-          progress: bool | None = None) -> SensitivityResult:
+          n: int = 1024, second_order: bool = False, seed: int | None = None,
+          conf_level: float = 0.95, num_resamples: int = 100, check_convergence: bool = False,
+          top: int = 5, dosing: Dosing | None = None, grid: TimeGrid | None = None,
+          run: RunOptions | None = None, **legacy) -> SensitivityResult:
     """Sobol variance-based indices (SALib): S1, ST (and S2) with bootstrap confidence intervals.
 
     Saltelli A (2002) Making best use of model evaluations to compute
@@ -437,9 +446,10 @@ def sobol(model: Model | str | os.PathLike[str], space, regimen=None, *,
     """
     from SALib.sample import sobol as sobol_sample
 
+    kw = _ensemble_kw("sobol", regimen, legacy, dosing, grid, run)
     m = model if isinstance(model, Model) else load_model(model)
     space = _as_space(m, space)
-    mlist = _metrics(m, metrics, outputs, times)
+    mlist = _metrics(m, metrics, outputs, kw["grid"].times)
     problem = _problem(space)
     n = int(n)
     if n < 2:
@@ -457,8 +467,6 @@ def sobol(model: Model | str | os.PathLike[str], space, regimen=None, *,
     rows_n, offset = len(u_n), 0
     if check_convergence and not np.array_equal(u[:rows_n], u_n):  # pragma: no cover - SALib change
         u, offset = np.vstack([u_n, u]), rows_n
-    kw = _ensemble_kw(regimen, target, mw, subject, start, end, points, integrator, workers,
-                      backend, scheduler, progress, times)
     res, y, nf, nr = _evaluate(m, space.transform(u), mlist, kw)
     first, second, conv = [], [], []
     for j, mt in enumerate(mlist):

@@ -43,11 +43,13 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.analysis.plots import plot_bands
-from workbench.core.dosing import Regimen, Subject, parse_regimen
+from workbench.core.dosing import Regimen, parse_regimen
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.core.parameter_space import ParameterRange, ParameterSpace, read_parameter_space
 from workbench.errors import SimulationError, SpecError
-from workbench.sim._engine import IntegratorSettings
+from workbench.sim._timegrid import TimeGrid
+from workbench.sim.options import RunOptions, bundles
 
 __all__ = ["Uncertainty", "UncertaintyResult", "build_uncertainty", "parse_distribution", "plot_bands", "propagate",
            "uncertainty_from_provenance", "write_uncertainty"]
@@ -399,16 +401,18 @@ def _pct(values: np.ndarray, ok: np.ndarray, percentiles) -> np.ndarray:
     return np.percentile(v, percentiles)
 
 
+#: the older keywords of :func:`propagate` (adapters of ``dosing``, ``grid``, ``run``)
+_PROPAGATE_KEYS = ("target", "mw", "subject", "start", "end", "points", "times", "integrator",
+                   "workers", "progress")
+
+
 def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
               regimens: Sequence[Regimen | str | None] | Regimen | str | None = None, *,
-              outputs: Sequence[str] | None = None, times: Sequence[float] | None = None,
+              outputs: Sequence[str] | None = None,
               metrics: Sequence[str] | None = None, n: int = 256, method: str = "lhs",
               seed: int | None = 0, percentiles: Sequence[float] = (5, 50, 95),
-              tol: float = 0.05, target: str | None = None, mw: float | str | None = None,
-              subject: Subject | None = None, start: float | str = 0.0,
-              end: float | str | None = None, points: int | None = None,
-              integrator: IntegratorSettings | None = None, workers: int | None = None,
-              progress: bool | None = None) -> UncertaintyResult:
+              tol: float = 0.05, dosing: Dosing | None = None, grid: TimeGrid | None = None,
+              run: RunOptions | None = None, **legacy) -> UncertaintyResult:
     """Monte Carlo propagation of parameter uncertainty to prediction bands.
 
     Parameters
@@ -419,9 +423,10 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
         The distributions (:class:`Uncertainty`).
     regimens
         One regimen or several (dose levels); None: no dose.
-    outputs, times
-        Time-course bands: each output at each time (model units); without
-        ``times``, ``points`` (default 101) evenly spaced times from ``start`` to ``end``.
+    outputs
+        Time-course bands: each output at each time of ``grid`` (``grid.times``, model
+        units; without them, ``grid.points`` (default 101) evenly spaced times from
+        ``grid.start`` to ``grid.end``).
     metrics
         Dose-response bands: metric texts of :func:`workbench.run_ensemble`
         (``"max(IL6)"``, ``"auc(Drug)"``), one band per regimen.
@@ -433,8 +438,14 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
     tol
         Convergence: largest acceptable shift of a percentile between n/2 and n
         samples, as a fraction of the band width.
-    target, mw, subject, start, end, points, integrator, workers, progress
-        As for :func:`workbench.run_ensemble`.
+    dosing, grid, run
+        :class:`~workbench.core.options.Dosing`, :class:`~workbench.sim._timegrid.TimeGrid`
+        and :class:`~workbench.sim.options.RunOptions`, as for :func:`workbench.run_ensemble`
+        (``grid.end``/``grid.points`` are the grid of metrics over the run).
+    **legacy
+        The older keywords, each building its bundle: ``target``, ``mw``, ``subject``;
+        ``start``, ``end``, ``points``, ``times``; ``integrator``, ``workers``,
+        ``progress``. Giving a bundle and one of its keywords is a :class:`SpecError`.
 
     Returns
     -------
@@ -447,6 +458,9 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
     """
     from workbench.sim.ensemble import parse_metric, run_ensemble
 
+    dosing, tgrid, run = bundles("propagate", legacy, dosing=dosing, grid=grid, run=run,
+                                 allowed=_PROPAGATE_KEYS)
+    target, times = dosing.target, tgrid.times
     m = model if isinstance(model, Model) else load_model(model)
     unc = uncertainty.with_model(m)
     pcts = tuple(float(p) for p in percentiles)
@@ -457,11 +471,11 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
     regs = [parse_regimen(r, target=target) if isinstance(r, str) else r for r in regs]
     mtexts = list(metrics or [])
     tc: list[tuple[str, float]] = []
-    if outputs is not None and times is None and end is not None:
+    if outputs is not None and times is None and tgrid.end is not None:
         from workbench.sim.simulate import resolve_time
 
-        t0, t1 = resolve_time(start, m, "start"), resolve_time(end, m, "end")
-        times = np.linspace(t0, t1, int(points or 101)).tolist()
+        t0, t1 = resolve_time(tgrid.start, m, "start"), resolve_time(tgrid.end, m, "end")
+        times = np.linspace(t0, t1, int(tgrid.points or 101)).tolist()
     if outputs is not None or times is not None:
         if not outputs or times is None or not len(times):
             raise SpecError("time-course bands need outputs and times (or end)",
@@ -474,13 +488,12 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
     allm = mtexts + [_value_text(o, t) for o, t in tc]
     # every output point costs integration time: the run-wide grid (end, points) only
     # for metrics over the run; each value(X, t) puts its own time on the grid
-    grid = (dict(end=end, points=points) if any(parse_metric(t, m).kind != "value"
-                                                 for t in mtexts) else {})
+    over_run = any(parse_metric(t, m).kind != "value" for t in mtexts)
+    egrid = TimeGrid(start=tgrid.start, end=tgrid.end if over_run else None,
+                     points=tgrid.points if over_run else None)
     frames, units = [], {}
     for reg in regs:
-        res = run_ensemble(m, samples, reg, metrics=allm, target=target, mw=mw, subject=subject,
-                           start=start, **grid, integrator=integrator, workers=workers,
-                           progress=progress)
+        res = run_ensemble(m, samples, reg, metrics=allm, dosing=dosing, grid=egrid, run=run)
         units.update(res.attrs.get("units", {}))
         res.insert(0, C.REGIMEN, str(reg) if reg is not None else "no dose")
         frames.append(res)

@@ -41,10 +41,12 @@ from workbench import columns as C
 from workbench.analysis.plots import plot_variants
 from workbench.core import units as U
 from workbench.core._sbmlmath import names
-from workbench.core.dosing import Subject
+from workbench.core.dosing import Regimen
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.errors import SpecError, UnknownIdError
-from workbench.sim._engine import IntegratorSettings
+from workbench.sim._timegrid import TimeGrid
+from workbench.sim.options import RunOptions, bundles
 
 __all__ = ["DoseFor", "Variant", "VariantComparison", "build_variant", "compare_variants",
            "plot_variants", "read_variants", "write_variants"]
@@ -346,11 +348,14 @@ class VariantComparison:
                                            "max_rel_diff"])
 
 
-def _metric_value(m: Model, metric: str, regimen: str | None, kw: dict) -> tuple[float, str]:
+def _metric_value(m: Model, metric: str, regimen: Regimen | str | None, kw: dict) -> tuple[float, str]:
     from workbench.sim.ensemble import run_ensemble
 
-    r = run_ensemble(m, pd.DataFrame(index=[0]), regimen, metrics=[metric], workers=1,
-                     progress=False, **kw)
+    if "run" in kw:  # the bundles
+        r = run_ensemble(m, pd.DataFrame(index=[0]), regimen, metrics=[metric], **kw)
+    else:  # the older keywords
+        r = run_ensemble(m, pd.DataFrame(index=[0]), regimen, metrics=[metric], workers=1,
+                         progress=False, **kw)
     col = next(c for c in r.columns if c not in (C.SAMPLE, C.STATUS))
     if r[C.STATUS].iloc[0] != C.STATUS_OK:
         log.warning("%s, %s, %s: %s", m.source, metric, regimen, r[C.STATUS].iloc[0])
@@ -362,8 +367,10 @@ def _dose_search(m: Model, q: DoseFor, grid: np.ndarray, unit: str, route: str, 
                  xtol: float) -> tuple[float, list[float]]:
     from scipy.optimize import brentq
 
-    def f(logd: float) -> float:
-        return _metric_value(m, q.metric, f"{10 ** logd:.10g} {unit} {route}", kw)[0] - q.level
+    dosing = Dosing(route=route, dose_unit=unit)
+
+    def f(logd: float) -> float:  # the dose travels as a number, not as regimen text
+        return _metric_value(m, q.metric, dosing.regimen(10 ** logd), kw)[0] - q.level
 
     logs = np.log10(grid)
     vals = [f(x) for x in logs]
@@ -381,11 +388,9 @@ def compare_variants(base: Model | str | os.PathLike[str], variants: Sequence[Va
                      regimens: Sequence[str] = (), metrics: Sequence[str] = (),
                      dose_for: Sequence[DoseFor] | Mapping[str, float] = (),
                      dose_range: tuple[str, str] = ("0.001 ug/kg", "100 mg/kg"),
-                     grid_points: int = 17, route: str = "iv", target: str | None = None,
-                     mw: float | str | None = None, subject: Subject | None = None,
-                     end: float | str | None = None, points: int | None = None,
-                     integrator: IntegratorSettings | None = None,
-                     reference: str | None = None) -> VariantComparison:
+                     grid_points: int = 17, reference: str | None = None,
+                     dosing: Dosing | None = None, grid: TimeGrid | None = None,
+                     run: RunOptions | None = None, **legacy) -> VariantComparison:
     """Evaluate the same decision quantities on each model variant.
 
     Parameters
@@ -399,18 +404,29 @@ def compare_variants(base: Model | str | os.PathLike[str], variants: Sequence[Va
     dose_for
         Doses to find: :class:`DoseFor` items, or a mapping metric -> level
         (``{"max(RO)": 0.1}``: the dose giving 10 % peak occupancy).
-    dose_range, grid_points, route
-        Single doses searched: ``grid_points`` log-spaced levels over the range
-        (same kind of unit), then Brent's method to 0.01 % in dose.
-    target, mw, subject, end, points, integrator
-        As for :func:`workbench.run_ensemble`; a variant's own ``target`` wins.
+    dose_range, grid_points
+        Single doses searched (by ``dosing.route``, as numbers): ``grid_points``
+        log-spaced levels over the range (same kind of unit), then Brent's method to
+        0.01 % in dose.
     reference
         The variant the relative differences refer to (default: the first).
+    dosing, grid, run
+        As for :func:`workbench.run_ensemble` (a variant's own ``target`` wins over
+        ``dosing.target``); one run per row, in this process.
+    **legacy
+        The older keywords ``route``, ``target``, ``mw``, ``subject`` (``dosing``),
+        ``end``, ``points`` (``grid``), ``integrator`` (``run``).
 
     Returns
     -------
     VariantComparison
     """
+    dosing, tgrid, run = bundles("compare_variants", legacy, dosing=dosing, grid=grid, run=run,
+                                 allowed=("route", "target", "mw", "subject", "end", "points",
+                                          "integrator"))
+    run = replace(run, workers=run.workers or 1,
+                  progress=False if run.progress is None else run.progress)
+    route = dosing.route
     if not variants:
         raise SpecError("no variants to compare", element="variants")
     names = [v.name for v in variants]
@@ -426,29 +442,29 @@ def compare_variants(base: Model | str | os.PathLike[str], variants: Sequence[Va
                         fix="give metrics and regimens, or dose_for={'max(RO)': 0.1}")
     (lo, unit), (hi, hu) = (U.parse_quantity(x) for x in dose_range)
     hi *= U.factor(hu, unit)
-    grid = np.geomspace(lo, hi, max(int(grid_points), 3))
+    dgrid = np.geomspace(lo, hi, max(int(grid_points), 3))
     b = base if isinstance(base, Model) else load_model(base)
     rows, spec, curves = [], [], []
     for v in variants:
         m = build_variant(b, v)
-        tgt = v.target or target
+        tgt = v.target or dosing.target
         spec.append({C.VARIANT: v.name, C.MODEL: m.source, C.DOSE_TARGET: tgt or "",
                      C.CHANGES: v.changes()})
-        kw = dict(target=tgt, mw=mw, subject=subject, end=end, points=points,
-                  integrator=integrator)
+        kw = dict(dosing=replace(dosing, target=tgt), grid=tgrid, run=run)
         for mt in metrics:
             for reg in regimens:
                 val, u = _metric_value(m, mt, reg, kw)
                 rows.append({C.VARIANT: v.name, C.QUANTITY: mt, C.REGIMEN: reg, C.VALUE: val,
                              C.UNIT: u})
         for q in dfs:
-            dose, vals = _dose_search(m, q, grid, unit, route, kw, 1e-4 / math.log(10))
+            dose, vals = _dose_search(m, q, dgrid, unit, route, kw, 1e-4 / math.log(10))
             rows.append({C.VARIANT: v.name, C.QUANTITY: q.text, C.REGIMEN: "", C.VALUE: dose,
                          C.UNIT: unit})
-            u = _metric_value(m, q.metric, f"{grid[0]:.10g} {unit} {route}", kw)[1]
+            u = _metric_value(m, q.metric, Dosing(route=route, dose_unit=unit).regimen(dgrid[0]),
+                              kw)[1]
             curves += [{C.VARIANT: v.name, C.QUANTITY: q.metric, C.DOSE: float(d),
                         C.DOSE_UNIT: unit, C.VALUE: val + q.level, C.UNIT: u}
-                       for d, val in zip(grid, vals, strict=True)]
+                       for d, val in zip(dgrid, vals, strict=True)]
     table = pd.DataFrame(rows, columns=[*C.VARIANT_COLUMNS[:-1]])
     refv = table[table[C.VARIANT] == ref].set_index([C.QUANTITY, C.REGIMEN])[C.VALUE]
     keys = list(zip(table[C.QUANTITY], table[C.REGIMEN], strict=True))

@@ -29,15 +29,17 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.core.dosing import Subject
 from workbench.core.model import Model, load_model
-from workbench.sim._engine import IntegratorSettings
+from workbench.core.options import Dosing
+from workbench.errors import SpecError
+from workbench.sim._timegrid import TimeGrid
+from workbench.sim.options import RunOptions
 
 __all__ = ["LevelSensitivity", "sensitivity_at_levels", "sobol_converged", "variant_decisions"]
 
@@ -48,13 +50,15 @@ WHERE = "where"
 
 
 def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
-                    metrics: Sequence[str], times: Sequence[float] | None = None,
-                    n_start: int = 64, n_max: int = 512, tol: float = 0.05, top: int = 3,
-                    log: bool = True, seed: int | None = 0, target=None, mw=None,
-                    subject: Subject | None = None,
-                    integrator: IntegratorSettings | None = None, workers: int | None = 1,
-                    progress: bool | None = False):
+                    metrics: Sequence[str], n_start: int = 64, n_max: int = 512,
+                    tol: float = 0.05, top: int = 3, log: bool = True, seed: int | None = 0,
+                    dosing: Dosing | None = None, grid: TimeGrid | None = None,
+                    run: RunOptions | None = None, **legacy):
     """Sobol indices with the base sample doubled until they converge (module docstring).
+
+    ``dosing``, ``grid`` (its ``times``), ``run`` (workers default 1, no progress bar by
+    default) as for :func:`workbench.analysis.sensitivity.sobol`, or their older keywords
+    ``target``, ``mw``, ``subject``, ``times``, ``integrator``, ``workers``, ``progress``.
 
     ``log``: the indices are those of ln(metric) when every value is positive (the
     share of the variance of the fold change, as the local coefficients d ln y / d ln p;
@@ -72,6 +76,7 @@ def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
 
     from workbench.analysis.sensitivity import (
         _as_space,
+        _ensemble_kw,
         _evaluate,
         _metrics,
         _problem,
@@ -80,6 +85,8 @@ def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
     )
     from workbench.analysis.sensitivity import _sobol_analyze as analyze
 
+    kw = _ensemble_kw("sobol_converged", regimen, legacy, dosing, grid, run, workers=1,
+                      progress=False)
     m = model if isinstance(model, Model) else load_model(model)
     space = _as_space(m, space)
     mlist = _metrics(m, metrics, None, None)
@@ -91,8 +98,6 @@ def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
         warnings.filterwarnings("ignore", message=".*power of 2.*")
         warnings.filterwarnings("ignore", message=".*balance properties.*")
         u = sobol_sample.sample(problem, n_max, calc_second_order=False, seed=s_sample)
-    kw = dict(regimen=regimen, target=target, mw=mw, subject=subject, times=times,
-              integrator=integrator, workers=workers, progress=progress)
     table = space.transform(u)
     parts, ys = [], []
     done = 0
@@ -201,20 +206,35 @@ class LevelSensitivity:
 
 
 def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
-                          points: Sequence[tuple[str, float]], dose_unit: str, *,
-                          metrics: Sequence[str], route: str = "iv", schedule: str = "",
-                          times: Sequence[float] | None = None, local: bool = True,
+                          points: Sequence[tuple[str, float]], dose_unit: str | None = None, *,
+                          metrics: Sequence[str], schedule: str = "", local: bool = True,
                           sobol: bool = True, n_start: int = 64, n_max: int = 512,
                           tol: float = 0.05, top: int = 3, log: bool = True,
-                          seed: int | None = 0, target=None,
-                          mw=None, subject: Subject | None = None,
-                          integrator: IntegratorSettings | None = None,
-                          workers: int | None = 1, progress: bool | None = False
-                          ) -> LevelSensitivity:
+                          seed: int | None = 0, dosing: Dosing | None = None,
+                          grid: TimeGrid | None = None, run: RunOptions | None = None,
+                          **legacy) -> LevelSensitivity:
     """Local and Sobol sensitivity of ``metrics`` at each named dose (``points``: e.g.
-    ``[("QSP MABEL", 0.05), ("ladder level 1", 0.0017), ...]`` in ``dose_unit``)."""
-    from workbench.analysis.sensitivity import local_sensitivity
+    ``[("QSP MABEL", 0.05), ("ladder level 1", 0.0017), ...]`` in ``dose_unit``, or in
+    ``dosing.dose_unit``), each dose given by ``dosing.route`` on ``schedule`` as a number
+    (:meth:`Dosing.regimen`).
 
+    ``grid``: its ``times`` (time-resolved metrics); ``run``: workers (default 1) and
+    progress (default off, Sobol only). The older keywords ``route``, ``target``, ``mw``,
+    ``subject``, ``times``, ``integrator``, ``workers``, ``progress`` build the same bundles.
+    """
+    from workbench.analysis.sensitivity import local_sensitivity
+    from workbench.sim.options import bundles
+
+    dosing, grid, run = bundles("sensitivity_at_levels", legacy, dosing=dosing, grid=grid,
+                                run=run, allowed=("route", "target", "mw", "subject", "times",
+                                                  "integrator", "workers", "progress"),
+                                defaults={"route": "iv", "workers": 1, "progress": False})
+    if dosing.dose_unit is None:
+        dosing = replace(dosing, dose_unit=dose_unit)
+    if dosing.dose_unit is None or (dose_unit is not None and dose_unit != dosing.dose_unit):
+        raise SpecError("sensitivity_at_levels needs the dose unit once (dose_unit or "
+                        "Dosing.dose_unit)", element="dose_unit", fix="give it once")
+    dose_unit = dosing.dose_unit
     m = model if isinstance(model, Model) else load_model(model)
     loc_rows, sob_rows, conv_rows, results, drows = [], [], [], {}, []
     skipped: list[tuple[str, float]] = []
@@ -224,19 +244,17 @@ def sensitivity_at_levels(model: Model | str | os.PathLike[str], space,
             logging.getLogger(__name__).warning("sensitivity at %s skipped: the dose %r is not a positive number",
                         where, dose)
             continue
-        reg = f"{dose:.6g} {dose_unit} {route} {schedule}".strip()
+        reg = dosing.regimen(dose, schedule)  # the dose as a number, not as text
         drows.append({WHERE: where, C.DOSE: dose, C.DOSE_UNIT: dose_unit})
         lo = so = None
         if local:
-            lo = local_sensitivity(m, space, reg, metrics=metrics, times=times, target=target,
-                                   mw=mw, subject=subject, integrator=integrator, workers=workers)
+            lo = local_sensitivity(m, space, reg, metrics=metrics, dosing=dosing, grid=grid,
+                                   run=replace(run, progress=None))
             loc_rows.append(lo.indices.assign(**{WHERE: where, C.DOSE: dose}))
         if sobol:
-            so = sobol_converged(m, space, reg, metrics=metrics, times=times, n_start=n_start,
+            so = sobol_converged(m, space, reg, metrics=metrics, n_start=n_start,
                                  n_max=n_max, tol=tol, top=top, log=log, seed=seed,
-                                 target=target, mw=mw,
-                                 subject=subject, integrator=integrator, workers=workers,
-                                 progress=progress)
+                                 dosing=dosing, grid=grid, run=run)
             sob_rows.append(so.indices.assign(**{WHERE: where, C.DOSE: dose,
                                                  "n_base": so.settings["n"],
                                                  "converged": so.settings["converged"]}))
@@ -284,7 +302,7 @@ def variant_decisions(base: Model, variants: Sequence, comparison, *, mabel_quan
         m = base if v.name == reference else build_variant(base, v)
         val = math.nan
         if math.isfinite(sv) and sv > 0:
-            reg = f"{sv:.6g} {dose_unit} {route} {schedule}".strip()
+            reg = Dosing(route=route, dose_unit=dose_unit).regimen(sv, schedule)  # a number
             val, unit = _metric_value(m, effect, reg, {**kw, "target": v.target or kw.get("target")})
         rows.append({C.VARIANT: v.name, "mabel": mv, "start": sv, "first_level_effect": val,
                      "effect_at_proposed_start": float(at_start.get(v.name, math.nan))})

@@ -37,8 +37,11 @@ import pandas as pd
 from workbench import columns as C
 from workbench.core.dosing import Subject, _dose_unit_kind
 from workbench.core.model import Model
+from workbench.core.options import Dosing
 from workbench.core.parameter_space import model_value
 from workbench.errors import SpecError, UnknownIdError
+from workbench.sim._timegrid import TimeGrid
+from workbench.sim.options import RunOptions, bundles
 
 if TYPE_CHECKING:
     from workbench.analysis.population import Population
@@ -255,10 +258,15 @@ class PopulationMabel:
         return pd.DataFrame(rows, columns=[C.NAME, C.LOWER, C.MEDIAN, C.UPPER, C.UNIT])
 
 
+#: the older keywords of :func:`population_mabel` (adapters of the bundles)
+_POPULATION_KEYS = ("dose_unit", "subject", "route", "target", "mw", "end", "points",
+                    "integrator", "workers", "progress")
+
+
 def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
-                     uncertainty=None, dose_unit: str, subject: Subject, workers: int | None = 1,
-                     progress: bool | None = None, n: int | None = None,
-                     drawn: tuple | None = None, **mabel_kw) -> PopulationMabel:
+                     uncertainty=None, n: int | None = None, drawn: tuple | None = None,
+                     dosing: Dosing | None = None, grid: TimeGrid | None = None,
+                     run: RunOptions | None = None, **mabel_kw) -> PopulationMabel:
     """The MABEL per virtual subject, without and with parameter uncertainty.
 
     Parameters
@@ -270,15 +278,23 @@ def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
     uncertainty
         :class:`workbench.analysis.uncertainty.Uncertainty` of the typical values; None:
         variability only.
-    dose_unit, subject
-        Dose unit of the grid and the reference subject the doses are computed
-        for (per-kg and per-m2 doses are then scaled to each subject's size).
     drawn
         :func:`study_samples` of the same model, spec and uncertainty, already drawn
         (e.g. for the validation band); None: drawn here.
+    dosing
+        :class:`~workbench.core.options.Dosing`: its ``dose_unit`` (of the grid; required)
+        and ``subject`` (the reference subject the doses are computed for: per-kg and
+        per-m2 doses are then scaled to each subject's size), dosed species, molecular
+        weight and route for :func:`~workbench.mabel.qsp.qsp_mabel`.
+    grid, run
+        :class:`~workbench.sim._timegrid.TimeGrid` and
+        :class:`~workbench.sim.options.RunOptions` (workers default 1) for
+        :func:`~workbench.mabel.qsp.qsp_mabel`.
     mabel_kw
-        ``dose_range``, ``grid_points``, ``route``, ``schedule``, ``target``,
-        ``mw``, ``end``, ``points``, ``method`` for :func:`~workbench.mabel.qsp.qsp_mabel`.
+        ``dose_range``, ``grid_points``, ``schedule``, ``method`` for
+        :func:`~workbench.mabel.qsp.qsp_mabel`; and the older keywords of the bundles
+        (``dose_unit``, ``subject``, ``route``, ``target``, ``mw``; ``end``, ``points``;
+        ``workers``, ``progress``, ``integrator``).
 
     Returns
     -------
@@ -286,16 +302,25 @@ def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
     """
     from workbench.mabel.qsp import qsp_mabel
 
+    legacy = {k: mabel_kw.pop(k) for k in _POPULATION_KEYS if k in mabel_kw}
+    dosing, grid, run = bundles("population_mabel", legacy, dosing=dosing, grid=grid, run=run,
+                                allowed=_POPULATION_KEYS,
+                                defaults={"route": "iv", "end": "672 h", "points": 200,
+                                          "workers": 1})
+    if dosing.dose_unit is None:
+        raise SpecError("population_mabel needs the dose unit of the grid",
+                        element="Dosing.dose_unit", fix="give dosing=Dosing(dose_unit='ug/kg')")
     mabel_kw = {k: v for k, v in mabel_kw.items() if k != "method"}
-    pop, ps, samples = drawn or study_samples(model, spec, uncertainty, dose_unit=dose_unit,
-                                              subject=subject, n=n, workers=workers)
-    var = qsp_mabel(model, effects, samples=ps, subject=subject, workers=workers,
-                    progress=progress, **mabel_kw)
+    pop, ps, samples = drawn or study_samples(model, spec, uncertainty,
+                                              dose_unit=dosing.dose_unit,
+                                              subject=dosing.subject, n=n, workers=run.workers)
+    # the QSP MABEL's unit is that of its dose range, as before
+    bund = dict(dosing=replace(dosing, dose_unit=None), grid=grid, run=run)
+    var = qsp_mabel(model, effects, samples=ps, **bund, **mabel_kw)
     var = replace(var, settings={**var.settings, "distribution": "population variability"})
     joint = None
     if uncertainty is not None:
-        joint = qsp_mabel(model, effects, samples=samples, subject=subject, workers=workers,
-                          progress=progress, **mabel_kw)
+        joint = qsp_mabel(model, effects, samples=samples, **bund, **mabel_kw)
         joint = replace(joint, settings={**joint.settings,
                                          "distribution": "parameter uncertainty and population "
                                                          "variability"})

@@ -54,17 +54,19 @@ import math
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from workbench import columns as C
 from workbench.core import units as U
-from workbench.core.dosing import Subject
+from workbench.core.dosing import Regimen
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.errors import SpecError
-from workbench.sim._engine import IntegratorSettings
+from workbench.sim._timegrid import TimeGrid
+from workbench.sim.options import RunOptions, bundles
 
 __all__ = ["EffectDefinition", "MabelEstimate", "QspMabelResult", "Steepness", "dose_response",
            "parse_effect", "qsp_mabel"]
@@ -353,44 +355,76 @@ def output_times(end: float, points: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Runner:
-    model: Model
-    target: str | None
-    mw: float | str | None
-    subject: Subject | None
-    route: str
-    schedule: str
-    dose_unit: str
-    times: tuple[float, ...]
-    integrator: IntegratorSettings | None
-    workers: int | None
+    """One model, dosing, schedule, output times and run options: the ensemble at a dose."""
 
-    def regimen(self, dose: float) -> str:
-        return f"{dose:.12g} {self.dose_unit} {self.route} {self.schedule}".strip()
+    model: Model
+    dosing: Dosing
+    schedule: str
+    times: tuple[float, ...]
+    run_options: RunOptions
+
+    @property
+    def dose_unit(self) -> str:
+        return str(self.dosing.dose_unit)
+
+    def regimen(self, dose: float) -> Regimen:
+        """The regimen of ``dose`` as a number (no text round trip: :meth:`Dosing.regimen`)."""
+        return self.dosing.regimen(dose, self.schedule)
 
     def run(self, samples: pd.DataFrame, dose: float | None, metrics: Sequence[str]) -> pd.DataFrame:
         from workbench.sim.ensemble import run_ensemble
 
         reg = self.regimen(dose) if dose else None  # None or 0: no drug
-        return run_ensemble(self.model, samples, reg, metrics=list(metrics), times=list(self.times),
-                            target=self.target, mw=self.mw, subject=self.subject,
-                            integrator=self.integrator, workers=self.workers, progress=False)
+        return run_ensemble(self.model, samples, reg, metrics=list(metrics),
+                            dosing=self.dosing, grid=TimeGrid(times=self.times),
+                            run=replace(self.run_options, progress=False))
+
+
+#: the older keywords of :func:`dose_response` and :func:`qsp_mabel`, and their defaults
+_QSP_KEYS = ("target", "mw", "subject", "route", "end", "points", "integrator", "workers",
+             "progress")
+_QSP_DEFAULTS = {"route": "iv", "end": "672 h", "points": 200, "workers": 1}
+
+
+def _bundles(func: str, legacy: dict, dosing, grid, run, dose_unit: str | None
+             ) -> tuple[Dosing, TimeGrid, RunOptions]:
+    """The bundles of a QSP call; ``dose_unit`` (of the dose range or the doses) goes into
+    ``dosing`` unless it has its own."""
+    d, g, r = bundles(func, legacy, dosing=dosing, grid=grid, run=run, allowed=_QSP_KEYS,
+                      defaults=_QSP_DEFAULTS)
+    if d.dose_unit is None and dose_unit is not None:
+        d = replace(d, dose_unit=dose_unit)
+    return d, g, r
 
 
 def dose_response(model: Model | str | os.PathLike[str], metrics: Sequence[str], doses: Sequence[float],
-                  dose_unit: str, *, samples: pd.DataFrame | None = None, route: str = "iv",
-                  schedule: str = "", target: str | None = None, mw: float | str | None = None,
-                  subject: Subject | None = None, end: float | str = "672 h", points: int = 200,
-                  integrator: IntegratorSettings | None = None,
-                  workers: int | None = 1) -> pd.DataFrame:
-    """Metrics at each dose (single doses ``"<dose> <unit> <route> <schedule>"``; a dose
-    of 0 is the drug-free baseline).
+                  dose_unit: str | None = None, *, samples: pd.DataFrame | None = None,
+                  schedule: str = "", dosing: Dosing | None = None, grid: TimeGrid | None = None,
+                  run: RunOptions | None = None, **legacy) -> pd.DataFrame:
+    """Metrics at each dose (single doses of ``dose`` ``dose_unit`` by ``dosing.route`` on
+    ``schedule``, built as numbers: :meth:`Dosing.regimen`; a dose of 0 is the drug-free
+    baseline).
+
+    ``dose_unit`` may instead be given in ``dosing``; ``grid``: ``end`` and ``points``
+    (default 672 h and 200 points, with early log-spaced points: :func:`output_times`) or
+    explicit ``times``; ``run``: integrator and workers (default 1). The older keywords
+    ``route``, ``target``, ``mw``, ``subject``, ``end``, ``points``, ``integrator``,
+    ``workers`` build the same bundles.
 
     Returns one row per (dose, sample): ``dose``, ``sample``, one column per metric
     (``attrs["units"]``) and ``status``; ``samples`` None means the nominal model (sample 0).
     """
-    r = _runner(model, target, mw, subject, route, schedule, dose_unit, end, points, integrator,
-                workers)
-    return _at_doses(r, pd.DataFrame(index=[0]) if samples is None else samples, doses, metrics)
+    d, g, r = _bundles("dose_response", legacy, dosing, grid, run, dose_unit)
+    if d.dose_unit is None:
+        raise SpecError("the doses need their unit", element="dose_unit",
+                        fix="give dose_unit='ug/kg' (or Dosing(dose_unit=...))")
+    if dose_unit is not None and d.dose_unit != dose_unit:
+        raise SpecError(f"dose_response: the dose unit is given twice ({dose_unit!r} and "
+                        f"Dosing.dose_unit {d.dose_unit!r})", element="dose_unit",
+                        fix="give it once")
+    runner = _runner(model, d, schedule, g, r)
+    return _at_doses(runner, pd.DataFrame(index=[0]) if samples is None else samples, doses,
+                     metrics)
 
 
 def _at_doses(r: _Runner, samples: pd.DataFrame, doses: Sequence[float], metrics: Sequence[str],
@@ -410,14 +444,25 @@ def _at_doses(r: _Runner, samples: pd.DataFrame, doses: Sequence[float], metrics
     return df
 
 
-def _runner(model, target, mw, subject, route, schedule, dose_unit, end, points, integrator,
-            workers) -> _Runner:
+def _runner(model, dosing: Dosing, schedule: str, grid: TimeGrid, run: RunOptions) -> _Runner:
+    """The runner of ``grid``: its explicit times, or :func:`output_times` over
+    [0, end] with ``points`` (default 200) even points; the runs start at time 0."""
     from workbench.sim.simulate import resolve_time
 
     m = model if isinstance(model, Model) else load_model(model)
-    t1 = resolve_time(end, m, "end")
-    return _Runner(m, target, mw, subject, route, schedule, dose_unit,
-                   tuple(output_times(t1, points).tolist()), integrator, workers)
+    if resolve_time(grid.start, m, "start") != 0:
+        raise SpecError(f"the dose-response runs start at time 0, not {grid.start!r}",
+                        source=m.source, element="TimeGrid.start",
+                        fix="leave the start at 0")
+    if grid.times is not None:
+        times = tuple(sorted({0.0, *grid.times}))
+    else:
+        if grid.end is None:
+            raise SpecError("the dose-response runs need their end time", source=m.source,
+                            element="TimeGrid.end", fix="give e.g. end='672 h'")
+        times = tuple(output_times(resolve_time(grid.end, m, "end"),
+                                   200 if grid.points is None else grid.points).tolist())
+    return _Runner(m, dosing, schedule, times, run)
 
 
 def _search(f, grid: np.ndarray, vals: np.ndarray, eff: EffectDefinition, thr: float,
@@ -488,14 +533,12 @@ def _steepness(f, grid: np.ndarray, vals: np.ndarray, baseline: float, mabel: fl
 
 
 def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | EffectDefinition], *,
-              target: str | None = None, mw: float | str | None = None, route: str = "iv",
               schedule: str = "", dose_range: tuple[str, str] = ("0.001 ug/kg", "10 mg/kg"),
-              grid_points: int = 25, end: float | str = "672 h", points: int = 200,
-              subject: Subject | None = None, uncertainty=None, n: int = 64, seed: int | None = 0,
-              method: str = "lhs", samples: pd.DataFrame | None = None, percentiles: Sequence[float] = (5, 50, 95),
-              steep_ratio: float = STEEP_RATIO, xtol: float = 1e-4,
-              integrator: IntegratorSettings | None = None, workers: int | None = 1,
-              progress: bool | None = None) -> QspMabelResult:
+              grid_points: int = 25, uncertainty=None, n: int = 64, seed: int | None = 0,
+              method: str = "lhs", samples: pd.DataFrame | None = None,
+              percentiles: Sequence[float] = (5, 50, 95), steep_ratio: float = STEEP_RATIO,
+              xtol: float = 1e-4, dosing: Dosing | None = None, grid: TimeGrid | None = None,
+              run: RunOptions | None = None, **legacy) -> QspMabelResult:
     """The lowest single dose reaching each minimal-effect definition (module docstring).
 
     Parameters
@@ -504,14 +547,12 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
         A model or a path.
     effects
         Effect definitions (texts for :func:`parse_effect` or :class:`EffectDefinition`).
-    target, mw, subject
-        Dosed species, molecular weight, body size (as for :func:`workbench.simulate`).
-    route, schedule
-        Regimen text after the dose (``"iv"``; schedule e.g. ``"q1w x4"``).
+    schedule
+        Regimen text after the dose and its route (e.g. ``"q1w x4"``).
     dose_range, grid_points
-        Lowest and highest dose (same kind of unit) and the number of log-spaced grid doses.
-    end, points
-        Simulated span and even output points (early log-spaced points are added).
+        Lowest and highest dose (same kind of unit) and the number of log-spaced grid
+        doses; the MABEL is in the unit of the lowest dose unless ``dosing.dose_unit``
+        names another.
     uncertainty, n, seed, method
         :class:`workbench.analysis.uncertainty.Uncertainty` and its sampling; None: nominal only.
     samples
@@ -524,8 +565,20 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
         D50/D10 at or below which the dose-response is called steep.
     xtol
         Tolerance of Brent's method in ln(dose).
-    integrator, workers, progress
-        As for :func:`workbench.run_ensemble`.
+    dosing
+        :class:`~workbench.core.options.Dosing`: dosed species, molecular weight, body
+        size (as for :func:`workbench.simulate`) and the route after each dose (``"iv"``).
+    grid
+        :class:`~workbench.sim._timegrid.TimeGrid`: simulated span ``end`` (default
+        ``"672 h"``) and even output ``points`` (default 200; early log-spaced points are
+        added), or explicit ``times``; the runs start at 0.
+    run
+        :class:`~workbench.sim.options.RunOptions`: integrator, workers (default 1),
+        progress, as for :func:`workbench.run_ensemble`.
+    **legacy
+        The older keywords, each building its bundle: ``target``, ``mw``, ``subject``,
+        ``route``; ``end``, ``points``; ``integrator``, ``workers``, ``progress``. Giving
+        a bundle and one of its keywords is a :class:`SpecError`.
 
     Returns
     -------
@@ -535,6 +588,9 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     ------
     SpecError, UnknownIdError, DoseError, SimulationError
     """
+    dosing, tgrid, run = bundles("qsp_mabel", legacy, dosing=dosing, grid=grid, run=run,
+                                 allowed=_QSP_KEYS, defaults=_QSP_DEFAULTS)
+    progress = run.progress
     m = model if isinstance(model, Model) else load_model(model)
     effs = [e if isinstance(e, EffectDefinition) else parse_effect(e, model=m) for e in effects]
     if not effs:
@@ -544,13 +600,15 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
         raise SpecError("give either uncertainty or samples, not both", element="samples")
     if samples is not None and not len(samples):
         raise SpecError("the sample table is empty", element="samples")
-    (lo, unit), (hi, hu) = (U.parse_quantity(x) for x in dose_range)
-    hi = hi * U.factor(hu, unit)
+    (lo, lu), (hi, hu) = (U.parse_quantity(x) for x in dose_range)
+    unit = dosing.dose_unit or lu
+    lo, hi = lo * U.factor(lu, unit), hi * U.factor(hu, unit)
     if not 0 < lo < hi or grid_points < 3:
         raise SpecError(f"the dose range {dose_range} must be positive and increasing, with at "
                         "least 3 grid points", element="dose_range")
     grid = np.geomspace(lo, hi, int(grid_points))
-    r = _runner(m, target, mw, subject, route, schedule, unit, end, points, integrator, workers)
+    dosing = replace(dosing, dose_unit=unit)
+    r = _runner(m, dosing, schedule, tgrid, run)
     metrics = list(dict.fromkeys(e.metric for e in effs))
     nominal = pd.DataFrame(index=[0])
     base = r.run(nominal, None, metrics)
@@ -595,13 +653,15 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
             est.update(_sample_mabels(r, eff, samples, sbase, band, grid, xtol, pct, progress))
         estimates.append(MabelEstimate(**est))
         log.info("QSP MABEL for %s: %s", eff.text, estimates[-1].dose_text())
-    settings = dict(route=route, schedule=schedule, dose_range=tuple(dose_range),
-                    grid_points=int(grid_points), end=str(end), points=int(points),
+    settings = dict(route=dosing.route, schedule=schedule, dose_range=tuple(dose_range),
+                    grid_points=int(grid_points), end=str(tgrid.end),
+                    points=int(200 if tgrid.points is None else tgrid.points),
                     n=len(samples) if samples is not None else 0, seed=seed,
                     method=method if uncertainty is not None else "given samples",
                     distribution="parameter uncertainty" if uncertainty is not None else
                     ("given samples" if samples is not None else ""),
-                    percentiles=pct, steep_ratio=steep_ratio, target=target, mw=mw)
+                    percentiles=pct, steep_ratio=steep_ratio, target=dosing.target,
+                    mw=dosing.mw)
     return QspMabelResult(tuple(estimates), dr, settings)
 
 

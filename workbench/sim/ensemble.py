@@ -40,17 +40,19 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.core.dosing import Regimen, Subject, parse_regimen
+from workbench.core.dosing import Regimen, parse_regimen
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.core.parameter_space import ParameterSpace
 from workbench.errors import SpecError
 from workbench.sim._backends import _Spec, executor_for, run_chunks
 from workbench.sim._engine import IntegratorSettings
 from workbench.sim._model_index import settable_error
-from workbench.sim._timegrid import METRIC_POINTS, time_grid
+from workbench.sim._timegrid import METRIC_POINTS, TimeGrid, time_grid
 from workbench.sim.executors import SerialExecutor, shutdown_pool, start_pool
 from workbench.sim.metric_spec import METRIC_KINDS, Metric, _check_output, parse_metric
-from workbench.sim.simulate import DoseContext, doses_to_events, output_units, resolve_time
+from workbench.sim.options import RunOptions, bundles
+from workbench.sim.simulate import doses_to_events, output_units, resolve_time
 
 __all__ = ["METRIC_KINDS", "Metric", "parse_metric", "run_ensemble", "shutdown_pool",
            "start_pool"]
@@ -89,16 +91,18 @@ def _time_grid(metrics, start, end, points, times, dose_starts) -> np.ndarray:
     return np.unique(np.concatenate([arr, extra])) if extra else arr
 
 
+#: the older keywords of :func:`run_ensemble` (adapters of ``dosing``, ``grid``, ``run``)
+_ENSEMBLE_KEYS = ("target", "mw", "subject", "start", "end", "points", "times", "integrator",
+                  "workers", "backend", "scheduler", "chunk_size", "progress")
+
+
 def run_ensemble(model: Model | str | os.PathLike[str], samples,
                  regimen: Regimen | str | None = None, *,
                  metrics: Sequence[str | Metric] | None = None,
-                 outputs: Sequence[str] | None = None, times: Sequence[float] | None = None,
-                 start: float | str = 0.0, end: float | str | None = None, points: int | None = None,
-                 target: str | None = None, mw: float | str | None = None,
-                 subject: Subject | None = None, integrator: IntegratorSettings | None = None,
-                 workers: int | None = None, backend: str = "processes", scheduler=None,
-                 chunk_size: int | None = None, n: int | None = None, seed: int | None = None,
-                 progress: bool | None = None, convergence_check=None) -> pd.DataFrame:
+                 outputs: Sequence[str] | None = None, dosing: Dosing | None = None,
+                 grid: TimeGrid | None = None, run: RunOptions | None = None,
+                 n: int | None = None, seed: int | None = None, convergence_check=None,
+                 **legacy) -> pd.DataFrame:
     """Simulate a model once per sample and return metrics per sample.
 
     Parameters
@@ -119,35 +123,39 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
         rates) for that sample, e.g. the body weight of each subject for a
         regimen converted per kg (:mod:`workbench.regimens`).
     regimen
-        Doses, as for :func:`~workbench.simulate` (with ``target``, ``mw``, ``subject``).
+        Doses, as for :func:`~workbench.simulate` (converted with ``dosing``).
     metrics
         Metric texts (module docstring), e.g. ``["max(RO)", "auc(Drug)"]``.
-    outputs, times
-        Trajectories: adds ``value(X, t)`` for each output ``X`` and time ``t``.
-        ``times`` alone sets the output grid of the metrics.
-    start, end, points
-        Output grid (``points`` evenly spaced, default 201:
-        :data:`workbench.sim._timegrid.METRIC_POINTS`) for metrics over
-        the run; the times metrics need and dose times are added. Each point
-        costs integration time: ask for the points the metrics need.
-    integrator
-        Solver settings (:class:`~workbench.IntegratorSettings`).
-    workers
-        Processes (default: every core). With ``backend="processes"`` and 1
-        worker, or fewer than 100 samples per worker, the runs happen in this
-        process (starting a pool would cost more than it saves).
-    backend
-        ``"processes"`` (a local process pool) or ``"dask"`` (dask.distributed:
-        a LocalCluster on 127.0.0.1, or the cluster at ``scheduler``).
-    scheduler
-        Address of a running Dask scheduler (``"tcp://host:8786"``) or a
-        ``distributed.Client``; default: a new LocalCluster.
-    chunk_size
-        Samples per task (default: about 20 tasks per worker).
+    outputs
+        Trajectories: adds ``value(X, t)`` for each output ``X`` and each time ``t``
+        of ``grid.times``.
+    dosing
+        :class:`~workbench.core.options.Dosing`: dosed species (``target``),
+        molecular weight (``mw``), body size (``subject``), as for :func:`~workbench.simulate`.
+    grid
+        :class:`~workbench.sim._timegrid.TimeGrid`: ``start``, ``end``, ``points``
+        (evenly spaced, default 201: :data:`workbench.sim._timegrid.METRIC_POINTS`) for
+        metrics over the run; the times metrics need and dose times are added;
+        ``times`` alone sets the output grid of the metrics. Each point costs
+        integration time: ask for the points the metrics need.
+    run
+        :class:`~workbench.sim.options.RunOptions`: ``integrator`` (solver settings);
+        ``workers`` (processes, default every core; with ``backend="processes"`` and
+        1 worker, or fewer than 100 samples per worker, the runs happen in this
+        process: starting a pool would cost more than it saves); ``backend``
+        (``"processes"``, a local process pool, or ``"dask"``: dask.distributed, a
+        LocalCluster on 127.0.0.1 or the cluster at ``scheduler``); ``scheduler``
+        (a Dask scheduler address ``"tcp://host:8786"`` or a ``distributed.Client``);
+        ``chunk_size`` (samples per task, default about 20 tasks per worker);
+        ``progress`` (a progress bar, default when stderr is a terminal).
     n, seed
         Number of samples and seed when ``samples`` is a ParameterSpace.
-    progress
-        Show a progress bar (default: when stderr is a terminal).
+    **legacy
+        The older keywords, each building its bundle: ``target``, ``mw``,
+        ``subject`` (``dosing``); ``start``, ``end``, ``points``, ``times``
+        (``grid``); ``integrator``, ``workers``, ``backend``, ``scheduler``,
+        ``chunk_size``, ``progress`` (``run``). Giving a bundle and one of its
+        keywords is a :class:`SpecError`.
     convergence_check
         Re-run three samples (first, middle, last) in this process at 100-fold
         tighter tolerances and warn (:class:`~workbench.sim.convergence.ConvergenceWarning`)
@@ -173,10 +181,10 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     """
     from tqdm.auto import tqdm
 
+    dosing, tgrid, run = bundles("run_ensemble", legacy, dosing=dosing, grid=grid, run=run,
+                                 allowed=_ENSEMBLE_KEYS)
+    target, times, integrator = dosing.target, tgrid.times, run.integrator
     m = model if isinstance(model, Model) else load_model(model)
-    from workbench.core.input_checks import check_integrator
-
-    check_integrator(integrator, m.source)  # a bad tolerance named here, as in simulate
     table = _sample_table(samples, n, seed)
     if isinstance(regimen, str):
         regimen = parse_regimen(regimen, target=target)
@@ -205,12 +213,11 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
         values = table.to_numpy(dtype=float, copy=True)
     except (TypeError, ValueError):
         raise SpecError("the sample table has non-numeric values", element="samples") from None
-    events = doses_to_events(m, regimen, DoseContext(mw=mw, subject=subject or Subject()),
-                             target=target) if regimen is not None else []
+    events = doses_to_events(m, regimen, dosing) if regimen is not None else []
     dose_starts = tuple(sorted({e.time for e in events if e.amount > 0 or e.rate > 0}))
-    t0 = resolve_time(start, m, "start")
-    t1 = resolve_time(end, m, "end") if end is not None else None
-    grid = _time_grid(mlist, t0, t1, points, times, dose_starts)
+    t0 = resolve_time(tgrid.start, m, "start")
+    t1 = resolve_time(tgrid.end, m, "end") if tgrid.end is not None else None
+    grid = _time_grid(mlist, t0, t1, tgrid.points, times, dose_starts)
     _check_metric_times(mlist, grid, dose_starts)
     outs = tuple(dict.fromkeys(mt.output for mt in mlist))
     spec = _Spec(sbml=m.sbml, infusion_targets=tuple(sorted({e.target for e in events if e.rate})),
@@ -220,14 +227,10 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     nrow = len(values)
     out = np.full((nrow, len(mlist)), np.nan)
     status = np.full(nrow, C.STATUS_OK, dtype=object)
-    workers = max(1, int(workers or os.cpu_count() or 1))
+    backend, scheduler, chunk_size, progress = run.backend, run.scheduler, run.chunk_size, \
+        run.progress
+    workers = max(1, int(run.workers or os.cpu_count() or 1))
     workers = min(workers, max(1, nrow))
-    if backend not in ("processes", "dask"):
-        raise SpecError(f"unknown backend {backend!r}", element="backend",
-                              fix="use 'processes' or 'dask'")
-    if chunk_size is not None and int(chunk_size) < 1:
-        raise SpecError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}",
-                        element="chunk_size", fix="leave it out (automatic) or give >= 1")
     per_task = 20 if backend == "processes" else 8
     chunk = int(chunk_size or min(1024, max(8, math.ceil(nrow / (workers * per_task)))))
     bar = tqdm(total=nrow, unit="sim", desc="ensemble", leave=False,

@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from workbench.core import units as U
-from workbench.core.dosing import Regimen, Subject, dose_in_model_units, parse_regimen
+from workbench.core.dosing import Regimen, dose_in_model_units, parse_regimen
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.errors import DoseError, SimulationError, SpecError
 from workbench.sim._batch import BatchRunner
-from workbench.sim._engine import DoseEvent, IntegratorSettings, engine_for
+from workbench.sim._engine import DoseEvent, engine_for
 from workbench.sim._outputs import parse_output
-from workbench.sim._timegrid import DEFAULT_POINTS, resolve_time, time_grid
+from workbench.sim._timegrid import DEFAULT_POINTS, TimeGrid, resolve_time, time_grid
+from workbench.sim.options import RunOptions, bundles
 
 __all__ = ["DoseContext", "dose_times", "doses_to_events", "output_units", "read_trajectory", "resolve_time",
            "simulate", "write_trajectory"]
@@ -32,12 +33,9 @@ __all__ = ["DoseContext", "dose_times", "doses_to_events", "output_units", "read
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class DoseContext:
-    """What converts doses into model amounts: the drug's molecular weight and the subject."""
-
-    mw: float | str | None = None
-    subject: Subject = field(default_factory=Subject)
+#: What converts doses into model amounts (the drug's molecular weight, the subject, the
+#: dosed species): the :class:`~workbench.core.options.Dosing` bundle, under its older name.
+DoseContext = Dosing
 
 
 def _as_model(model: Model | str | os.PathLike[str]) -> Model:
@@ -73,7 +71,7 @@ def doses_to_events(model: Model, regimen: Regimen, ctx: DoseContext | None = No
     sdoc = model.sim_document.getModel()
     events: list[DoseEvent] = []
     for d in regimen.doses:
-        tgt = d.target or regimen.target or target
+        tgt = d.target or regimen.target or target or ctx.target
         if not tgt:
             raise DoseError("the dose has no target species", source=model.source, element="dose",
                             fix="name the dosed species (target=..., --into SPECIES, or "
@@ -125,13 +123,15 @@ def output_units(model: Model, outputs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+#: the older keywords of :func:`simulate`
+_SIMULATE_KEYS = ("target", "mw", "subject", "start", "end", "points", "times", "integrator")
+
+
 def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | None = None, *,
-             start: float | str = 0.0, end: float | str | None = None, points: int | None = None,
-             times: Sequence[float] | None = None, outputs: Sequence[str] | None = None,
-             parameters: Mapping[str, float] | None = None, target: str | None = None,
-             mw: float | str | None = None, subject: Subject | None = None,
-             integrator: IntegratorSettings | None = None, predose: bool = False,
-             check_finite: bool = True, convergence_check=None) -> pd.DataFrame:
+             outputs: Sequence[str] | None = None, parameters: Mapping[str, float] | None = None,
+             dosing: Dosing | None = None, grid: TimeGrid | None = None,
+             run: RunOptions | None = None, predose: bool = False, check_finite: bool = True,
+             convergence_check=None, **legacy) -> pd.DataFrame:
     """Simulate a model, optionally under a dosing regimen.
 
     Parameters
@@ -140,13 +140,6 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
         A :class:`~workbench.core.model.Model`, or anything :func:`~workbench.load_model` takes.
     regimen
         A :class:`~workbench.core.dosing.Regimen` or its text form (``"0.1 mg/kg iv q1w x4"``).
-    start, end
-        Time span, as numbers in model time units or strings with a unit (``"672 h"``).
-    points
-        Number of evenly spaced output points from start to end (default 101,
-        :data:`workbench.sim._timegrid.DEFAULT_POINTS`).
-    times
-        Explicit output times (model units), instead of ``end``/``points``.
     outputs
         Output names: a species id (its SBML meaning: a concentration unless
         hasOnlySubstanceUnits), ``[S]`` (concentration), ``amount(S)``, or any
@@ -157,15 +150,17 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
         Initial assignments that depend on them are re-evaluated; a value set for
         an element with its own initial assignment wins over that assignment.
         Variables of assignment rules cannot be set (:class:`SpecError`).
-    target
-        Species receiving doses that do not name their own.
-    mw
-        Molecular weight of the drug (g/mol or ``"150 kDa"``), for mass doses
-        into models that count moles.
-    subject
-        Body weight, height/BSA for ``/kg`` and ``/m2`` doses (default 70 kg, 170 cm).
-    integrator
-        Solver settings (:class:`~workbench.IntegratorSettings`).
+    dosing
+        :class:`~workbench.core.options.Dosing`: the species receiving doses that do
+        not name their own, the drug's molecular weight (mass doses into models that
+        count moles), the subject's body size (``/kg``, ``/m2`` doses).
+    grid
+        :class:`~workbench.sim._timegrid.TimeGrid`: start and end (numbers in model
+        time units or text with a unit, ``"672 h"``) with ``points`` evenly spaced
+        output points (default 101, :data:`workbench.sim._timegrid.DEFAULT_POINTS`), or
+        explicit output ``times`` (model units) instead of ``end``/``points``.
+    run
+        :class:`~workbench.sim.options.RunOptions`; a single run uses its ``integrator``.
     check_finite
         Raise :class:`SimulationError` when an output is infinite or NaN (default);
         False returns such values (some models legitimately reach infinity).
@@ -183,6 +178,12 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
         The :class:`~workbench.sim.convergence.ConvergenceReport` is in
         ``df.attrs["convergence"]``.
 
+    **legacy
+        The older keywords, each building its bundle: ``target``, ``mw``,
+        ``subject`` (``dosing``); ``start``, ``end``, ``points``, ``times`` (``grid``);
+        ``integrator`` (``run``). Giving a bundle and one of its keywords is a
+        :class:`SpecError`.
+
     Returns
     -------
     pandas.DataFrame
@@ -199,21 +200,21 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     ------
     UnknownIdError, DoseError, UnitError, SimulationError, SpecError, UnsupportedFeatureError
     """
+    dosing, grid_spec, run = bundles("simulate", legacy, dosing=dosing, grid=grid, run=run,
+                                     allowed=_SIMULATE_KEYS)
+    target, integrator = dosing.target, run.integrator
     m = _as_model(model)
     if isinstance(regimen, str):
         regimen = parse_regimen(regimen, target=target)
-    t0 = resolve_time(start, m, "start")
     # explicit times replace end/points
-    t1 = resolve_time(end, m, "end") if times is None and end is not None else None
-    grid = time_grid(t0, t1, points, times, default_points=DEFAULT_POINTS, source=m.source)
+    grid = time_grid(grid_spec, default_points=DEFAULT_POINTS, model=m)
     if outputs is None:
         outputs = list(m.species["id"])
     outputs = list(outputs)
     if not outputs:
         raise SimulationError("no outputs requested and the model has no species", source=m.source,
                               element="outputs", fix="name outputs, e.g. outputs=['Drug']")
-    events = doses_to_events(m, regimen, DoseContext(mw=mw, subject=subject or Subject()),
-                             target=target) if regimen is not None else []
+    events = doses_to_events(m, regimen, dosing) if regimen is not None else []
     infusion_targets = tuple(sorted({e.target for e in events if e.rate}))
     from workbench.core.input_checks import check_integrator, check_set_values
 

@@ -183,6 +183,7 @@ def _row(df: pd.DataFrame, item: str) -> pd.Series | None:
 def _predicted(run, dose_ugkg: float, output: str) -> float:
     """max(output) of the study model at a single dose (ug/kg) with the study's settings."""
     from workbench.core.dosing import Subject
+    from workbench.core.options import Dosing
     from workbench.sim.simulate import simulate
 
     st = run.study
@@ -190,7 +191,7 @@ def _predicted(run, dose_ugkg: float, output: str) -> float:
     subj = Subject(weight=float(drug["body_weight"]))
     d = dose_ugkg * _to_ug_per_kg(1.0, UNIT, 1.0) / _to_ug_per_kg(1.0, drug["dose_unit"],
                                                                   subj.weight)
-    reg = f"{d:.6g} {drug['dose_unit']} {drug['route']}"
+    reg = Dosing(route=drug["route"], dose_unit=drug["dose_unit"]).regimen(d)  # the number
     df = simulate(run.model, reg, target=drug["species"], mw=drug["mw"], subject=subj,
                   end=sim["end"], points=int(sim["points"]), outputs=[output])
     return float(np.nanmax(df[output].to_numpy()))

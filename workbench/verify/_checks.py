@@ -16,8 +16,9 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.core import units as U
-from workbench.core.dosing import Subject, parse_regimen
+from workbench.core.dosing import Regimen, Subject
 from workbench.core.model import Model, load_model
+from workbench.core.options import Dosing
 from workbench.core.stoichiometry import conserved_moieties, moiety_text, stoichiometry
 from workbench.errors import SimulationError, SpecError, UnitError
 from workbench.sim._engine import Engine, IntegratorSettings, get_engine
@@ -112,8 +113,10 @@ class Context:
         ctx.ref = int(np.argmax(np.abs(ctx.peak)))
         return ctx
 
-    def regimen(self, i: int) -> str:
-        return f"{self.levels[i]:.6g} {self.dose_unit} {self.o.route}"
+    def regimen(self, i: int) -> Regimen:
+        """Dose level ``i`` as a regimen built from the number (no text round trip)."""
+        return Dosing(target=self.drug, route=self.o.route,
+                      dose_unit=self.dose_unit).regimen(self.levels[i])
 
     def dose_label(self, i: int) -> str:
         return f"{self.levels[i]:g} {self.dose_unit}"
@@ -635,7 +638,7 @@ def check_stochastic(ctx: Context):
                                       "moles, so their molecule counts are unknown")
     big = max(counts, key=counts.get)
     n_big = counts[big]
-    reg = parse_regimen(ctx.regimen(ctx.ref), target=ctx.drug)
+    reg = ctx.regimen(ctx.ref)
     events = doses_to_events(ctx.m, reg, DoseContext(mw=ctx.mw, subject=ctx.subject))
     if o.stochastic is None and n_big > o.max_molecules:
         return _repeatability(ctx, eng, events, big, n_big)
