@@ -485,3 +485,30 @@ def test_rates_per_m2_convert_with_the_pipeline_bsa():
     assert _to_ug_per_kg(1, "ug/h", 70) == pytest.approx(24 / 70, rel=1e-12)
     assert _to_ug_per_kg(1.5, "ng/kg", 70) == pytest.approx(0.0015, rel=1e-12)
     assert _to_ug_per_kg(0.05, "mg", 70) == pytest.approx(50 / 70, rel=1e-12)
+
+
+PLATFORM_PROV = REFERENCE_DIR.parent.parent / "models" / "cd3_platform.provenance.csv"
+
+
+@pytest.mark.parametrize("path", [p for p in STUDIES if p.parent.name != "tgn1412"],
+                         ids=[n for n in NAMES if n != "tgn1412"])
+def test_platform_leaks_are_declared_in_the_molecule(path):
+    """How the platform table's leaks reach the molecules that run on it: every row of
+    models/cd3_platform.provenance.csv that cites a source of this molecule's outcomes is
+    declared with criteria in the molecule's own table. The platform's IL6_Emax marker
+    (`[KNOWN LEAK: ...]`, no criteria) is not a declaration for the checker, so the platform
+    table itself is refused for mosunetuzumab (the only molecule whose outcomes cite Hosseini
+    2020) and is no leak at all for the others."""
+    st = wb.read_study(path)
+    assert Path(st.model).name == "cd3_platform.ant"
+    out = read_outcomes(path.parent / "outcomes.csv")
+    plat = outcome_leaks(PLATFORM_PROV, out)
+    mine = outcome_leaks(st.data["provenance"], out)
+    assert mine["known"].all()
+    assert set(plat[C.ID]) <= set(mine.loc[mine["known"].astype(bool), C.ID])
+    if path.parent.name == "mosunetuzumab":
+        assert "IL6_Emax" in set(plat[C.ID]) and not plat["known"].any()
+        with pytest.raises(SpecError, match="IL6_Emax|hosseini 2020"):
+            check_no_undeclared_leak(PLATFORM_PROV, out)
+    else:
+        assert plat.empty
