@@ -339,13 +339,16 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int,
                 1 / INFORMATIVE_FOLD <= folds["first_dose_il6"] <= INFORMATIVE_FOLD):
             top_il6 = _top_parameters(run, "max(IL6)")
             causes.append("il6: " + (f"most sensitive parameters at the QSP MABEL {top_il6}"
-                                     if top_il6 else "the IL-6 parameters (IL6_Emax, EC50_trimer)"))
+                                     if top_il6 else "the IL-6 parameters (IL6_Emax and the activation potency)"))
         sc = outcomes[outcomes[C.ITEM].isin(["first_dose_cmax", "first_dose_il6"])][
             C.OUTCOME_DETAIL].astype(str).str.contains(r"\bSC\b").any()
+        # an SC study doses a depot species (Drug_sc of models/cd3_platform.ant) with a bolus
+        sim_sc = ("sc" in str(drug["route"]).lower()
+                  or str(drug["species"]).lower().endswith("_sc"))
         why.append("not informative: " + ", ".join(parts) + f" (the study simulates "
-                   f"'{drug['route']}' doses" + (", the observation followed SC dosing" if sc
-                                                 and "sc" not in str(drug["route"]).lower()
-                                                 else "") + "; " + "; ".join(causes) + ")")
+                   f"'{drug['route']}' doses into {drug['species']}"
+                   + (", the observation followed SC dosing" if sc and not sim_sc else "")
+                   + "; " + "; ".join(causes) + ")")
     if "safe" in unscored:
         safe = "n/a"
     if "not_wasteful" in unscored:
