@@ -6,9 +6,11 @@ decision (start dose, ladder, tables) did not change. Floats are written with 12
 significant digits: the same seed gives the same draws, so the tables agree far beyond
 that; the rounding only absorbs last-bit differences between BLAS builds.
 
-Regenerate the stored fingerprint (e.g. after the bundled study or its model changes)::
+Regenerate the stored fingerprints (e.g. after the bundled study or its model changes), one
+per libRoadRunner release, each in its own environment::
 
-    .venv/bin/python scripts/mabel_fingerprint.py > tests/data/mabel_fingerprint.json
+    .venv/bin/python scripts/mabel_fingerprint.py > tests/data/mabel_fingerprint_rr2.10.json
+    .venv313/bin/python scripts/mabel_fingerprint.py > tests/data/mabel_fingerprint_rr2.11.json
 
 ``--study PATH`` fingerprints another study file.
 """
