@@ -235,6 +235,9 @@ def _terminate(ex) -> None:
     ex.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         p.join(timeout=5)
+        if p.is_alive():  # SIGTERM can be lost while a spawned worker is still starting
+            p.kill()
+            p.join(timeout=5)
 
 
 class ProcessExecutor(Executor):
