@@ -508,7 +508,7 @@ def test_platform_leaks_are_declared_in_the_molecule(path):
     assert set(plat[C.ID]) <= set(mine.loc[mine["known"].astype(bool), C.ID])
     if path.parent.name == "mosunetuzumab":
         assert "IL6_Emax" in set(plat[C.ID]) and not plat["known"].any()
-        with pytest.raises(SpecError, match="IL6_Emax|hosseini 2020"):
+        with pytest.raises(SpecError, match=r"IL6_Emax|hosseini 2020"):
             check_no_undeclared_leak(PLATFORM_PROV, out)
     else:
         assert plat.empty

@@ -50,9 +50,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+import workbench.mabel.traditional as M
 from workbench import columns as C
 from workbench.errors import SpecError
-from workbench.mabel import traditional as M
 
 __all__ = ["DEFAULT_FACTORS", "Decision", "DecisionSettings", "active_share_dose", "decide",
            "statistic_value",

@@ -51,12 +51,12 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+import workbench.verify._checks as K
 from workbench import columns as C
 from workbench.core.dosing import Subject
 from workbench.core.model import Model, load_model
 from workbench.errors import SpecError, WorkbenchError
 from workbench.sim._engine import IntegratorSettings
-from workbench.verify import _checks as K
 from workbench.verify._checks import dose_grid as dose_grid  # re-exported (former home)
 from workbench.verify.check_result import STATUSES as STATUSES  # re-exported (former home)
 from workbench.verify.check_result import CheckResult, PlotData
