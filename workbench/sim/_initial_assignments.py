@@ -231,26 +231,12 @@ class ParameterInitialAssignments:
         """
         if not self.order or not values:
             return {}
-        env = dict(base)
-        env.update(values)
-        changed = set(values)
-        out: dict[str, float] = {}
-        for p in self.order:
-            if p in values:
-                continue
-            fn, reads = self._ias[p]
-            if reads & changed:
-                try:
-                    env[p] = out[p] = float(fn(env))
-                except (KeyError, ValueError, ZeroDivisionError, OverflowError):
-                    continue
-                changed.add(p)
-        return out
+        return self.plan(list(values), base).evaluate(list(values.values()))
 
     def plan(self, ids: Sequence[str], base: Mapping[str, float]) -> DependentPlan:
         """The :class:`DependentPlan` of setting ``ids`` on top of ``base`` (the model's
         loaded values): the assignments not set themselves that (transitively) read an
-        id, in evaluation order. Gives the same values as :meth:`dependent_values`."""
+        id, in evaluation order (:meth:`dependent_values` is a plan used once)."""
         ids = tuple(ids)
         changed, steps = set(ids), []
         for p in self.order:
