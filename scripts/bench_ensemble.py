@@ -2,7 +2,7 @@
 """Ensemble speed: the same samples of one reference model through five ways of running.
 
 Usage: .venv/bin/python scripts/bench_ensemble.py [--n 10000] [--n-tellurium 100]
-                                                   [--workers N] [--no-sobol] [--no-memory]
+                                                   [--workers N] [--no-sobol] [--no-memory] [--rtol R]
 
 Reference model: tests/data/bench_tmdd_il6.ant (two-compartment antibody with
 TMDD on a membrane target, a soluble target and an IL-6 chain: 12 species, 27
@@ -24,7 +24,8 @@ Then: a Sobol analysis with N = 1024 over 20 parameters with second-order
 indices (43,008 runs; metric max(RO) on 50 points; the worker pool is shut down
 first, so starting the workers and building their models is inside the time), and the peak memory of
 100,000 samples with scalar metrics (in a child process; 20 points).
-Integrator settings: workbench.IntegratorSettings() defaults for every variant.
+Integrator settings: workbench.IntegratorSettings() defaults for every variant, or the
+relative tolerance of --rtol (to compare releases whose defaults differ at equal tolerance).
 
 Run it on an idle machine: Linux shares CPU time between sessions
 (sched_autogroup), so while other sessions keep the cores busy, all workers of
@@ -49,6 +50,15 @@ MODEL = ROOT / "tests" / "data" / "bench_tmdd_il6.ant"
 DOSE = "0.1 mg/kg iv q1w x2"
 END, POINTS = 672.0, 200
 METRICS = ["max(RO)", "max(IL6)", "auc(L)"]
+#: relative tolerance of every variant (None: the IntegratorSettings default); set by --rtol
+RTOL: float | None = None
+
+
+def _settings():
+    import workbench as wb
+
+    return (wb.IntegratorSettings() if RTOL is None
+            else wb.IntegratorSettings(relative_tolerance=RTOL))
 
 
 def varied_parameters(model) -> pd.DataFrame:
@@ -83,7 +93,7 @@ def metrics_of(t, ro, il6, lig):
 def run_tellurium(model, table: pd.DataFrame) -> float:
     import tellurium as te
 
-    settings = __import__("workbench").IntegratorSettings()
+    settings = _settings()
     grid, ev = grid_and_dose(model)
     seg1, seg2 = grid[grid <= 168], grid[grid >= 168]
     text = MODEL.read_text()
@@ -107,7 +117,7 @@ def run_tellurium(model, table: pd.DataFrame) -> float:
 def run_plain(model, table: pd.DataFrame) -> float:
     import roadrunner
 
-    settings = __import__("workbench").IntegratorSettings()
+    settings = _settings()
     grid, ev = grid_and_dose(model)
     seg1, seg2 = list(grid[grid <= 168]), list(grid[grid >= 168])
     rr = roadrunner.RoadRunner(model.sbml)
@@ -138,7 +148,7 @@ def run_workbench(model, table, **kw) -> float:
 
     t0 = time.perf_counter()
     res = wb.run_ensemble(model, table, DOSE, target="L", mw="150 kDa", end=END, points=POINTS,
-                          metrics=METRICS, progress=False, **kw)
+                          metrics=METRICS, progress=False, integrator=_settings(), **kw)
     dt = time.perf_counter() - t0
     assert (res["status"] == "ok").all(), res["status"].value_counts()
     return len(table) / dt
@@ -218,10 +228,14 @@ def main() -> None:
     ap.add_argument("--n-tellurium", type=int, default=100)
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ap.add_argument("--no-sobol", action="store_true")
+    ap.add_argument("--rtol", type=float, help="relative tolerance of every variant "
+                    "(default: the IntegratorSettings default)")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--memory-n", type=int, default=100_000)
     ap.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    global RTOL
+    RTOL = a.rtol
     if a.memory_child:
         memory_child(a.memory_child, a.workers)
         return
@@ -233,7 +247,7 @@ def main() -> None:
     table = samples(m, a.n)
     print(f"model {MODEL.name}: {len(m.species)} species, {table.shape[1]} varied parameters, "
           f"{DOSE}, {POINTS} points; libroadrunner {roadrunner.__version__}; "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {wb.IntegratorSettings()}")
+          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; {_settings()}")
     if os.getloadavg()[0] > 0.5:
         print(f"warning: load {os.getloadavg()[0]:.1f}: other work competes for the cores; "
               "the parallel ratios are not meaningful (see the docstring)")

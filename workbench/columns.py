@@ -140,6 +140,7 @@ PARAMETER_SPACE_COLUMNS = (ID, DISTRIBUTION, LOW, HIGH, NOMINAL, FOLD, SD, UNIT)
 # else NaN) let time-resolved indices be plotted over time; RANK 1 = most influential
 PARAMETER = "parameter"
 RANK = "rank"
+WHERE = "where"                 # where in the decision a sensitivity is computed (QSP MABEL, ladder level k)
 SENSITIVITY = "sensitivity"      # local: normalized coefficient d ln(metric) / d ln(parameter)
 LOCAL_COLUMNS = (METRIC, OUTPUT, TIME, PARAMETER, NOMINAL, VALUE, UNIT, SENSITIVITY, RANK)
 MU = "mu"

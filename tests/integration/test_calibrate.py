@@ -51,6 +51,21 @@ def test_profile_of_identifiable_parameter_is_bounded(decay_fit):
     assert p.at["k", C.CI_HIGH] == pytest.approx(wald[1], rel=0.05)
 
 
+def test_fitted_curves_are_the_closed_form_at_the_best_fit(decay_fit):
+    """The fit figure's dense curve is a0 exp(-k t) at the fitted a0, k (scale 1), from 0 to
+    the last measurement, and passes through the fit table's simulations at the data."""
+    p = decay_fit.parameters.set_index(C.PARAMETER)[C.FINAL_VALUE]
+    dense = decay_fit.fitted_curves(points=50)
+    t = dense["time"].to_numpy(float)
+    assert t.min() == 0.0 and t.max() == pytest.approx(10.0)
+    assert len(dense) == len(np.unique(np.r_[np.linspace(0, 10, 50),
+                                              decay_fit.fit[C.TIME].to_numpy(float)]))
+    np.testing.assert_allclose(dense["simulation"], p["a0"] * np.exp(-p["k"] * t), rtol=1e-6)
+    at = dense.set_index("time")["simulation"]
+    fit = decay_fit.fit
+    np.testing.assert_allclose(at.loc[fit[C.TIME]].to_numpy(), fit[C.SIMULATION], rtol=1e-9)
+
+
 def test_profile_of_non_identifiable_parameter_is_flat(tmp_path):
     """observed = scale * A with A(0) = a0: only scale * a0 is determined."""
     yaml = decay_problem(tmp_path, seed=1, scale_estimated=True)

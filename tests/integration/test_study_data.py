@@ -293,9 +293,9 @@ def test_apply_carries_the_calibrated_values_into_every_later_stage(tmp_path):
     assert obs[C.PREDICTED].to_numpy() == pytest.approx(expected, rel=1e-5)
     e = run.qsp.estimates[0]
     assert e.dose == pytest.approx(5 * fit["Kd"] / 9 * 150 / 70, rel=1e-3)
-    assert "replace the model's" in " ".join(b for k, b in
-                                            __import__("workbench.study.data", fromlist=["x"])
-                                            .report_blocks(sd) if k == "p")
+    from workbench.study.plots import study_data_blocks
+
+    assert "replace the model's" in " ".join(b for k, b in study_data_blocks(sd) if k == "p")
 
 
 def test_population_study_validates_against_the_band_of_individual_patients(tmp_path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -61,3 +62,37 @@ def test_refine_errors_name_the_fix(tmp_path, capsys):
     assert main(["refine", str(BUNDLED_STUDY), "--data", str(COHORT), "--ladder", str(lad),
                  "--n", "8"]) == 1
     assert "top of the ladder" in capsys.readouterr().err
+
+
+def test_refine_study_uses_the_study_model_values(tmp_path):
+    """A platform study's ``model.set`` values are the model the refinement re-predicts
+    with: the study with set values predicts exactly what the same model file with the
+    values written into it predicts, and not what the file as given predicts."""
+    from workbench.study.schema import Study, read_study
+
+    st = read_study(BUNDLED_STUDY)
+    changes = {"f_TAA_blood": 1.0, "f_TAA_tumour": 0.0}  # target cells in blood
+
+    def with_model(file: str, set_values: dict) -> Study:
+        d = dict(st.data)
+        d["model"] = {**st.data["model"], "file": file, "set": set_values}
+        return Study(st.path, st.name, st.question, st.context_of_use, st.influence,
+                     st.consequence, file, d)
+
+    text = Path(st.sections.model.file).read_text(encoding="utf-8")
+    for pid, v in changes.items():
+        assert f"  {pid} = " in text
+        text = text.replace(f"  {pid} = ", f"  {pid} = {v}; // was ", 1)
+    baked = tmp_path / "baked.ant"
+    baked.write_text(text, encoding="utf-8")
+
+    def predicted(study: Study) -> pd.Series:
+        r = refine_study(study, COHORT, next_dose="0.3 ug/kg", n=8)
+        return r.prediction.set_index(C.METRIC)[C.PRIOR_MEDIAN]
+
+    with_set = predicted(with_model(str(st.sections.model.file), changes))
+    written = predicted(with_model(str(baked), {}))
+    as_given = predicted(with_model(str(st.sections.model.file), {}))
+    pd.testing.assert_series_equal(with_set, written, rtol=1e-9)
+    # TAA occupancy: target cells in blood (set) vs in the tumour only (file as given)
+    assert not np.allclose(with_set["max(RO_TAA)"], as_given["max(RO_TAA)"], rtol=0.1)

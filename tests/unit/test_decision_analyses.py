@@ -11,9 +11,9 @@ from workbench.core.model import load_model
 from workbench.mabel.decision_analyses import (
     WHERE,
     sensitivity_at_levels,
-    sensitivity_blocks,
     sobol_converged,
 )
+from workbench.mabel.plots import sensitivity_blocks
 
 #: y = a + 2 b, a, b ~ U(0, 1): Var y = 1/12 + 4/12, S1 = ST = 0.2 (a) and 0.8 (b)
 ADDITIVE = """model additive

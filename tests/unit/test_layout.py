@@ -86,3 +86,84 @@ def test_no_module_of_the_package_imports_through_an_alias():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "workbench").rglob("*.py")
                  if p.stem not in shims and pat.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+#: old home -> public names that moved into a subpackage's plots module. Where the old
+#: home draws (writes figures) it imports the new name; elsewhere the old name resolves
+#: lazily with a DeprecationWarning, so the results never import their figures.
+MOVED_TO_PLOTS = {
+    "mabel.population": {"plot_mabel_distributions": "mabel.plots.plot_mabel_distributions"},
+    "mabel.stepup": {"plot_stepup": "mabel.plots.plot_stepup",
+                     "report_blocks": "mabel.plots.stepup_blocks"},
+    "mabel.decision_analyses": {"sensitivity_blocks": "mabel.plots.sensitivity_blocks"},
+    "verify.suite": {"plot_verification": "verify.plots.plot_verification"},
+    "study.data": {"report_blocks": "study.plots.study_data_blocks",
+                   "png_figure": "study.plots.png_figure"},
+    "study.benchmark": {"plot_benchmark": "study.plots.plot_benchmark"},
+}
+#: old homes that write figures themselves (the name is a plain import, no warning)
+DRAWING_HOMES = {"verify.suite", "study.benchmark"}
+
+
+@pytest.mark.parametrize("home", sorted(MOVED_TO_PLOTS))
+def test_moved_plot_functions_keep_their_old_names(home):
+    import warnings
+
+    old = importlib.import_module(f"workbench.{home}")
+    for name, new in MOVED_TO_PLOTS[home].items():
+        mod, attr = new.rsplit(".", 1)
+        want = getattr(importlib.import_module(f"workbench.{mod}"), attr)
+        if home in DRAWING_HOMES:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                assert getattr(old, name) is want
+        else:
+            with pytest.warns(DeprecationWarning, match=rf"{attr}; the old name goes"):
+                assert getattr(old, name) is want
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        old.not_a_name  # noqa: B018
+
+
+def _runtime_workbench_imports(path: Path) -> set[str]:
+    """Modules of the package that ``path`` imports outside ``if TYPE_CHECKING:`` blocks
+    (function-level imports count: they run when the figure is drawn)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
+                   and "TYPE_CHECKING" in ast.unparse(node.test) for n in ast.walk(node)}
+    mods = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("workbench"):
+            mods |= ({f"{node.module}.{a.name}" for a in node.names}
+                     if node.module == "workbench" else {node.module})
+        elif isinstance(node, ast.Import):
+            mods |= {a.name for a in node.names if a.name.startswith("workbench")}
+    return mods
+
+
+def test_plots_modules_only_draw():
+    """Every plot function of a subpackage lives in its ``plots.py``, and a plots module runs
+    no analysis: at run time it imports only columns, errors, the core helpers (figures,
+    units, statistics, regimen text for labels, model loading for unit labels) and named
+    constants; result types are imported for annotations only."""
+    import ast
+
+    drawing = {"workbench.columns", "workbench.errors"}
+    core_ok = ("workbench.core.",)
+    constants = {"workbench.calibrate._profile"}  # PROFILE_THRESHOLD
+    bad = []
+    for path in sorted((ROOT / "workbench").glob("*/plots.py")):
+        for mod in _runtime_workbench_imports(path):
+            if mod in drawing or mod.startswith(core_ok) or mod in constants:
+                continue
+            bad.append(f"{path.relative_to(ROOT)} imports {mod}")
+    for path in sorted((ROOT / "workbench").glob("*/*.py")):
+        if path.name == "plots.py" or path.parent.name == "report":
+            continue  # the report draws its own layout figures
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        bad += [f"{path.relative_to(ROOT)} defines {n.name}" for n in tree.body
+                if isinstance(n, ast.FunctionDef) and n.name.startswith("plot_")]
+    assert bad == []

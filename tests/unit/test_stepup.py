@@ -12,13 +12,13 @@ import pytest
 from workbench import columns as C
 from workbench.core.model import load_model
 from workbench.errors import SpecError
+from workbench.mabel.plots import stepup_blocks as report_blocks
 from workbench.mabel.stepup import (
     StepUpSchedule,
     StepUpSettings,
     evaluate_stepup,
     lint_stepup,
     parse_stepup,
-    report_blocks,
     search_schedules,
 )
 

@@ -385,7 +385,7 @@ def _dose_search(m: Model, q: DoseFor, grid: np.ndarray, unit: str, route: str, 
 
 
 def compare_variants(base: Model | str | os.PathLike[str], variants: Sequence[Variant], *,
-                     regimens: Sequence[str] = (), metrics: Sequence[str] = (),
+                     regimens: Sequence[Regimen | str] = (), metrics: Sequence[str] = (),
                      dose_for: Sequence[DoseFor] | Mapping[str, float] = (),
                      dose_range: tuple[str, str] = ("0.001 ug/kg", "100 mg/kg"),
                      grid_points: int = 17, reference: str | None = None,
@@ -454,7 +454,7 @@ def compare_variants(base: Model | str | os.PathLike[str], variants: Sequence[Va
         for mt in metrics:
             for reg in regimens:
                 val, u = _metric_value(m, mt, reg, kw)
-                rows.append({C.VARIANT: v.name, C.QUANTITY: mt, C.REGIMEN: reg, C.VALUE: val,
+                rows.append({C.VARIANT: v.name, C.QUANTITY: mt, C.REGIMEN: str(reg), C.VALUE: val,
                              C.UNIT: u})
         for q in dfs:
             dose, vals = _dose_search(m, q, dgrid, unit, route, kw, 1e-4 / math.log(10))

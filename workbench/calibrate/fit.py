@@ -120,6 +120,38 @@ class CalibrationResult:
         """The parameter table of the record."""
         return self.parameters
 
+    def fitted_curves(self, points: int = 200) -> pd.DataFrame:
+        """The model at the best fit on a dense time grid, for figures.
+
+        One row per (observable, conditions, overrides) group of the measurement table and
+        time point: ``points`` equally spaced times from 0 to the group's last measurement,
+        plus the measured times themselves. Columns: the PEtab keys ``observableId``,
+        ``preequilibrationConditionId``, ``simulationConditionId``,
+        ``observableParameters``, ``noiseParameters``, then ``time``, ``measurement``
+        (NaN) and ``simulation`` (the observable at ``x_best``, in the measurement
+        table's units).
+        """
+        keys = ["observableId", "preequilibrationConditionId", "simulationConditionId",
+                "observableParameters", "noiseParameters"]
+        m = self.problem.measurements.copy()
+        for k in keys[1:]:
+            m[k] = m[k].astype(object).where(m[k].notna(), "")
+        rows = []
+        for key, g in m.groupby(keys, sort=False, dropna=False):
+            t = g["time"].to_numpy(dtype=float)
+            t = t[np.isfinite(t)]
+            if not len(t):
+                continue
+            grid = np.unique(np.concatenate([np.linspace(0.0, float(t.max()), points), t]))
+            rows += [dict(zip(keys, key, strict=True), time=tt, measurement=np.nan)
+                     for tt in grid]
+        dense = pd.DataFrame(rows, columns=[*keys, "time", "measurement"])
+        for k in keys[1:]:
+            dense[k] = dense[k].replace("", np.nan)
+        obj = Objective(self.problem, self.settings, measurements=dense)
+        dense["simulation"] = obj.evaluate(self.x_best)["simulation"]
+        return dense
+
     @property
     def method_text(self) -> str:
         """One line describing the method, for reports and the provenance table."""

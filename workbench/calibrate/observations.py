@@ -47,8 +47,9 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.analysis.regimens import weighted_quantile
+from workbench.calibrate.plots import plot_data_check
 from workbench.core import units as U
-from workbench.core.dosing import Subject
+from workbench.core.dosing import Regimen, Subject
 from workbench.core.model import Model, load_model
 from workbench.errors import CalibrationError, InputFileError, UnitError, WorkbenchError
 from workbench.sim._engine import IntegratorSettings
@@ -413,7 +414,7 @@ class Refinement:
 
 def refine(model: Model | str | os.PathLike[str], data: pd.DataFrame | str | os.PathLike[str],
            samples: pd.DataFrame | str | os.PathLike[str], *,
-           next_regimens: Sequence[str] = (), metrics: Sequence[str] = (),
+           next_regimens: Sequence[Regimen | str] = (), metrics: Sequence[str] = (),
            sd_log: float = 0.3, level: float = 0.9, n_posterior: int | None = None,
            seed: int = 0, parameters: dict[str, float] | None = None,
            end: float | str | None = None, points: int = 201, blq: str = "m3",
@@ -427,7 +428,9 @@ def refine(model: Model | str | os.PathLike[str], data: pd.DataFrame | str | os.
     model, data, samples, parameters, level
         As for :func:`check_data` (``samples`` required: the prior sample).
     next_regimens
-        Dose texts of the next cohort(s) (``"1 mg/kg iv"``).
+        Regimens of the next cohort(s): :class:`~workbench.core.dosing.Regimen` objects
+        (from a dose as a number, :meth:`workbench.Dosing.regimen`) or texts
+        (``"1 mg/kg iv"``); the table's regimen column holds their text.
     metrics
         Metric texts to re-predict at each next regimen (``"max(RO)"``).
     sd_log
@@ -522,7 +525,7 @@ def _dose_response(m, s, w, regimens, metrics, lo_q, hi_q, kw) -> pd.DataFrame:
             v = np.where(ok, res[col].to_numpy(dtype=float), np.nan)
             a = _quantiles(v, [lo_q, 0.5, hi_q])
             b = _quantiles(v, [lo_q, 0.5, hi_q], w)
-            rows.append({C.REGIMEN: reg, C.METRIC: col,
+            rows.append({C.REGIMEN: str(reg), C.METRIC: col,
                          C.UNIT: res.attrs.get("units", {}).get(col, ""),
                          C.PRIOR_LOWER: a[0], C.PRIOR_MEDIAN: a[1], C.PRIOR_UPPER: a[2],
                          C.POSTERIOR_LOWER: b[0], C.POSTERIOR_MEDIAN: b[1],
@@ -534,51 +537,6 @@ def _dose_response(m, s, w, regimens, metrics, lo_q, hi_q, kw) -> pd.DataFrame:
 # output
 # ---------------------------------------------------------------------------
 
-def plot_observed_vs_predicted(check: DataCheck, path: str | os.PathLike[str],
-                               title: str = "") -> Path:
-    """Observed vs predicted (log-log), one panel per output, with the identity and the
-    2-fold and 3-fold lines; error bars: the prediction interval."""
-    from workbench.core.plots import _figure, _label, save_figure
-
-    t = check.table
-    outs = list(dict.fromkeys(t[C.OUTPUT]))
-    fig, axes = _figure(len(outs), 5, 4.6, ncol=3)
-    for ax, o in zip(axes, outs, strict=True):
-        g = t[(t[C.OUTPUT] == o) & (t[C.OBSERVED] > 0) & (t[C.PREDICTED] > 0)]
-        unit = g[C.UNIT].iloc[0] if len(g) else ""
-        for i, (reg, h) in enumerate(g.groupby(C.REGIMEN, sort=False)):
-            xerr = None
-            if h[C.LOWER].notna().any():
-                xerr = np.vstack([h[C.PREDICTED] - h[C.LOWER], h[C.UPPER] - h[C.PREDICTED]])
-                xerr = np.clip(np.nan_to_num(xerr), 0, None)
-            out = h[C.INSIDE_BAND] == False  # noqa: E712
-            ax.errorbar(h[C.PREDICTED], h[C.OBSERVED], xerr=xerr, fmt="o", ms=4,
-                        color=f"C{i % 10}", alpha=0.8, label=reg or "no dose", lw=0.8)
-            if out.any():
-                ax.plot(h.loc[out, C.PREDICTED], h.loc[out, C.OBSERVED], "x", color="red",
-                        ms=9, mew=2)
-        v = g[[C.PREDICTED, C.OBSERVED]].to_numpy(dtype=float).ravel()
-        if len(v):
-            lo, hi = v.min() / 4, v.max() * 4
-            xs = np.array([lo, hi])
-            ax.plot(xs, xs, "k-", lw=1, label="identity")
-            for f, ls in ((2, "--"), (3, ":")):
-                ax.plot(xs, xs * f, "k" + ls, lw=0.8, label=f"{f}-fold")
-                ax.plot(xs, xs / f, "k" + ls, lw=0.8)
-            ax.set_xscale("log")
-            ax.set_yscale("log")
-        ax.set_xlabel(_label(f"predicted {o}", unit))
-        ax.set_ylabel(_label(f"observed {o}", unit))
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=6)
-    s = check.summary.set_index(C.WHAT)[C.VALUE]
-    fig.suptitle((title + ": " if title else "") +
-                 f"GMFE {s['gmfe']:.2f}, within 2-fold {s['within_2fold']:.0%}, "
-                 f"3-fold {s['within_3fold']:.0%}" +
-                 (f", {check.level:.0%} PI coverage {s['coverage']:.0%}"
-                  if np.isfinite(s["coverage"]) else ""))
-    return save_figure(fig, path)
-
 
 def write_data_check(check: DataCheck, out: str | os.PathLike[str], prefix: str = "") -> list[Path]:
     """``check.csv``, ``check_summary.csv`` and ``observed_vs_predicted.png`` into ``out``."""
@@ -589,8 +547,9 @@ def write_data_check(check: DataCheck, out: str | os.PathLike[str], prefix: str 
     files = [d / f"{prefix}check.csv", d / f"{prefix}check_summary.csv"]
     atomic_write_text(files[0], check.table.to_csv(index=False, float_format="%.10g"))
     atomic_write_text(files[1], check.summary.to_csv(index=False, float_format="%.10g"))
-    files.append(plot_observed_vs_predicted(check, d / f"{prefix}observed_vs_predicted.png",
-                                            Path(check.source).name))
+    files.append(plot_data_check(check.table, check.summary, check.level,
+                                 d / f"{prefix}observed_vs_predicted.png",
+                                 Path(check.source).name))
     return files
 
 

@@ -15,9 +15,9 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.calibrate._profile import PROFILE_THRESHOLD
-from workbench.core.plots import _figure, pyplot, save_figure
+from workbench.core.plots import _figure, _label, pyplot, save_figure
 
-__all__ = ["plot_calibration", "plot_fit", "plot_observed_vs_predicted", "plot_profiles",
+__all__ = ["plot_calibration", "plot_data_check", "plot_fit", "plot_observed_vs_predicted", "plot_profiles",
            "plot_residuals", "plot_waterfall"]
 
 _OBS_UNIT = "observable units of the measurement table"
@@ -108,31 +108,9 @@ def plot_fit(result, path: str | os.PathLike[str], points: int = 200,
              time_label: str | None = None) -> Path:
     """Measurements and the fitted trajectory of each observable, per condition
     (``time_label``: the time axis label, default from the problem's model)."""
-    from workbench.calibrate.petab_objective import Objective
-
     pr = result.problem
     meas = pr.measurements
-    # dense grid per (observable, conditions, overrides)
-    keys = ["observableId", "preequilibrationConditionId", "simulationConditionId",
-            "observableParameters", "noiseParameters"]
-    m = meas.copy()
-    for k in keys[1:]:
-        m[k] = m[k].astype(object).where(m[k].notna(), "")
-    rows = []
-    for key, g in m.groupby(keys, sort=False, dropna=False):
-        t = g["time"].to_numpy(dtype=float)
-        t = t[np.isfinite(t)]
-        if not len(t):
-            continue
-        grid = np.unique(np.concatenate([np.linspace(0.0, float(t.max()), points), t]))
-        for tt in grid:
-            rows.append(dict(zip(keys, key, strict=True), time=tt, measurement=np.nan))
-    dense = pd.DataFrame(rows)
-    for k in keys[1:]:
-        dense[k] = dense[k].replace("", np.nan)
-    obj = Objective(pr, result.settings, measurements=dense)
-    sim = obj.evaluate(result.x_best)["simulation"]
-    dense["simulation"] = sim
+    dense = result.fitted_curves(points)
     oids = list(dict.fromkeys(meas["observableId"].astype(str)))
     fig, axes = _figure(len(oids), 5, 3.4, ncol=3)
     tl = time_label or _time_label(result)
@@ -200,3 +178,53 @@ def plot_calibration(result, out: str | os.PathLike[str]) -> list[Path]:
         paths.append(plot_profiles(result.profiles, result.parameters, d / "profiles.png",
                                    PROFILE_THRESHOLD))
     return paths
+
+
+def plot_data_check(table: pd.DataFrame, summary: pd.DataFrame, level: float,
+                    path: str | os.PathLike[str], title: str = "") -> Path:
+    """Observed vs predicted (log-log) of a comparison with independent data, one panel per
+    output, with the identity and the 2-fold and 3-fold lines; error bars: the
+    ``level`` prediction interval.
+
+    ``table`` and ``summary`` are those of a
+    :class:`~workbench.calibrate.observations.DataCheck` (columns
+    :data:`workbench.columns.CHECK_COLUMNS`; ``summary``: what/value rows with
+    ``gmfe``, ``within_2fold``, ``within_3fold`` and ``coverage``)."""
+    t = table
+    outs = list(dict.fromkeys(t[C.OUTPUT]))
+    fig, axes = _figure(len(outs), 5, 4.6, ncol=3)
+    for ax, o in zip(axes, outs, strict=True):
+        g = t[(t[C.OUTPUT] == o) & (t[C.OBSERVED] > 0) & (t[C.PREDICTED] > 0)]
+        unit = g[C.UNIT].iloc[0] if len(g) else ""
+        for i, (reg, h) in enumerate(g.groupby(C.REGIMEN, sort=False)):
+            xerr = None
+            if h[C.LOWER].notna().any():
+                xerr = np.vstack([h[C.PREDICTED] - h[C.LOWER], h[C.UPPER] - h[C.PREDICTED]])
+                xerr = np.clip(np.nan_to_num(xerr), 0, None)
+            out = h[C.INSIDE_BAND] == False  # noqa: E712
+            ax.errorbar(h[C.PREDICTED], h[C.OBSERVED], xerr=xerr, fmt="o", ms=4,
+                        color=f"C{i % 10}", alpha=0.8, label=reg or "no dose", lw=0.8)
+            if out.any():
+                ax.plot(h.loc[out, C.PREDICTED], h.loc[out, C.OBSERVED], "x", color="red",
+                        ms=9, mew=2)
+        v = g[[C.PREDICTED, C.OBSERVED]].to_numpy(dtype=float).ravel()
+        if len(v):
+            lo, hi = v.min() / 4, v.max() * 4
+            xs = np.array([lo, hi])
+            ax.plot(xs, xs, "k-", lw=1, label="identity")
+            for f, ls in ((2, "--"), (3, ":")):
+                ax.plot(xs, xs * f, "k" + ls, lw=0.8, label=f"{f}-fold")
+                ax.plot(xs, xs / f, "k" + ls, lw=0.8)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel(_label(f"predicted {o}", unit))
+        ax.set_ylabel(_label(f"observed {o}", unit))
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=6)
+    s = summary.set_index(C.WHAT)[C.VALUE]
+    fig.suptitle((title + ": " if title else "") +
+                 f"GMFE {s['gmfe']:.2f}, within 2-fold {s['within_2fold']:.0%}, "
+                 f"3-fold {s['within_3fold']:.0%}" +
+                 (f", {level:.0%} PI coverage {s['coverage']:.0%}"
+                  if np.isfinite(s["coverage"]) else ""))
+    return save_figure(fig, path)

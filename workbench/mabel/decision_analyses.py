@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.core._moved import moved_names
 from workbench.core.model import Model, load_model
 from workbench.core.options import Dosing
 from workbench.errors import SpecError
@@ -45,8 +46,11 @@ __all__ = ["LevelSensitivity", "sensitivity_at_levels", "sobol_converged", "vari
 
 log = logging.getLogger(__name__)
 
+__getattr__ = moved_names(__name__, {
+    "sensitivity_blocks": "workbench.mabel.plots.sensitivity_blocks"})
+
 #: column naming where (which dose) an index was computed
-WHERE = "where"
+WHERE = C.WHERE
 
 
 def sobol_converged(model: Model | str | os.PathLike[str], space, regimen, *,
@@ -314,29 +318,3 @@ def variant_decisions(base: Model, variants: Sequence, comparison, *, mabel_quan
         df[b] = df[a] / ref[a] if ref is not None and ref[a] else math.nan
     df.attrs["margin"] = margin
     return df
-
-
-def sensitivity_blocks(ls: LevelSensitivity, head: int = 6) -> list[tuple]:
-    """Report blocks: where, the convergence verdict, and the top indices per dose."""
-    blocks: list[tuple] = [("p", "Sensitivity is computed where the decision needs it: at the "
-                                 "QSP MABEL and at every level of the escalation ladder (not only "
-                                 "at the proposed start, where the effect is by design minimal), "
-                                 "over every parameter of the study's uncertainty."),
-                           ("table", ls.doses)]
-    if ls.skipped_text() and not len(ls.sobol):  # with Sobol indices the verdict says it
-        blocks.append(("p", ls.skipped_text()))
-    if len(ls.local):
-        lt = ls.local.sort_values([WHERE, C.METRIC, C.RANK], kind="stable")
-        lt = lt.groupby([WHERE, C.METRIC], sort=False).head(head)
-        blocks += [("p", f"Local sensitivity d ln y / d ln p, {head} most influential per dose "
-                         "and metric:"),
-                   ("table", lt[[WHERE, C.DOSE, C.METRIC, C.PARAMETER, C.SENSITIVITY, C.RANK]])]
-    if len(ls.sobol):
-        st = ls.sobol.sort_values([WHERE, C.METRIC, C.RANK], kind="stable")
-        st = st.groupby([WHERE, C.METRIC], sort=False).head(head)
-        blocks += [("p", ls.verdict()),
-                   ("p", f"Sobol indices (first order S1 and total ST with 95 % bootstrap "
-                         f"half-widths), {head} largest ST per dose and metric:"),
-                   ("table", st[[WHERE, C.DOSE, C.METRIC, C.PARAMETER, C.S1, C.S1_CONF, C.ST,
-                                 C.ST_CONF, "n_base"]])]
-    return blocks

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.core._moved import moved_names
 from workbench.core.dosing import Subject, _dose_unit_kind
 from workbench.core.model import Model
 from workbench.core.options import Dosing
@@ -52,6 +53,9 @@ __all__ = ["PopulationMabel", "PopulationSpec", "joint_samples", "overlap_by_lev
            "study_samples"]
 
 log = logging.getLogger(__name__)
+
+__getattr__ = moved_names(__name__, {
+    "plot_mabel_distributions": "workbench.mabel.plots.plot_mabel_distributions"})
 
 
 @dataclass(frozen=True)
@@ -414,40 +418,3 @@ def _at(predictions: pd.DataFrame, dose: float, dose_unit: str) -> pd.DataFrame:
         raise SpecError(f"no prediction at {dose:g} {dose_unit}", element="predictions",
                         fix="simulate every ladder dose (and dose 0 for relative thresholds)")
     return at
-
-
-def plot_mabel_distributions(result: PopulationMabel, effect_label: str, start_dose: float,
-                             uncertainty=None):
-    """Empirical CDF of the per-sample MABEL of one effect, per distribution; the
-    starting dose as a vertical line. Returns the matplotlib figure."""
-    from workbench.core.plots import pyplot
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    unit = ""
-    for label, res, style, color in (
-            ("parameter uncertainty", uncertainty, ":", "tab:blue"),
-            ("population variability", result.variability, "--", "tab:orange"),
-            ("uncertainty and variability", result.joint, "-", "tab:purple")):
-        if res is None:
-            continue
-        est = [e for e in res.estimates if e.effect.label == effect_label]
-        if not est or est[0].per_sample is None:
-            continue
-        unit = est[0].dose_unit
-        d = est[0].per_sample[C.DOSE].to_numpy(float)
-        x = np.sort(np.where(np.isfinite(d), d, np.inf))
-        y = np.arange(1, len(x) + 1) / len(x)
-        fin = np.isfinite(x)
-        ax.step(x[fin], y[fin], where="post", ls=style, color=color,
-                label=f"{label} (n = {len(x)})")
-    if math.isfinite(start_dose):
-        ax.axvline(start_dose, color="green", lw=2, label=f"starting dose {start_dose:.3g} {unit}")
-    ax.set_xscale("log")
-    ax.set_xlabel(f"MABEL of '{effect_label}' [{unit}]")
-    ax.set_ylabel("fraction of samples with a lower MABEL [1]")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    return fig

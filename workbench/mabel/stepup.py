@@ -61,15 +61,19 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.core import units as U
+from workbench.core._moved import moved_names
 from workbench.core.dosing import Subject, _dose_unit_kind, parse_regimen
 from workbench.core.model import Model, load_model
 from workbench.errors import SpecError
 from workbench.sim._engine import IntegratorSettings
 
 __all__ = ["StepUpResult", "StepUpSchedule", "StepUpSettings", "evaluate_stepup", "lint_stepup",
-           "parse_stepup", "plot_stepup", "search_schedules"]
+           "parse_stepup", "search_schedules"]
 
 log = logging.getLogger(__name__)
+
+__getattr__ = moved_names(__name__, {"plot_stepup": "workbench.mabel.plots.plot_stepup",
+                                     "report_blocks": "workbench.mabel.plots.stepup_blocks"})
 
 _KEYS = {"target_dose", "risk", "limit", "target_fraction", "horizon", "tolerance", "schedules",
          "search", "exposure"}
@@ -201,7 +205,13 @@ def search_schedules(target_dose: float, dose_unit: str, *, fractions: Sequence[
     """Step-up schedules over a grid: ``n`` priming doses from ``f x target`` rising
     geometrically to the target (``f^(k/n)``, the ratios of teclistamab for ``f = 0.04``,
     ``n = 2``: 1:5:25), consecutive doses ``interval`` apart, then the full dose on
-    ``maintenance``."""
+    ``maintenance``.
+
+    Each schedule is written as regimen text, the form a study's named schedules take,
+    so a searched schedule and a named one read, compare and report alike. Priming doses
+    are rounded to 3 significant digits (a dose a pharmacy can prepare and a label a
+    reader can check); the full dose keeps 12. The schedule is evaluated exactly as
+    written, so the reported doses are the simulated ones."""
     out = []
     for n in steps:
         for f in fractions:
@@ -209,7 +219,7 @@ def search_schedules(target_dose: float, dose_unit: str, *, fractions: Sequence[
                 doses = [target_dose * f ** ((n - k) / n) for k in range(n)]
                 parts = [f"{doses[0]:.3g} {dose_unit} {route}"]
                 parts += [f"{x:.3g} {dose_unit} after {iv}" for x in doses[1:]]
-                parts.append(f"{target_dose:.6g} {dose_unit} after {iv} {maintenance}")
+                parts.append(f"{target_dose:.12g} {dose_unit} after {iv} {maintenance}")
                 ratio = ":".join(f"{x / doses[0]:.3g}" for x in [*doses, target_dose])
                 out.append(StepUpSchedule(f"search: {n} step(s) {ratio}, every {iv}",
                                           " then ".join(parts)))
@@ -465,78 +475,3 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
                         0 if samples is None else len(samples),
                         spread or ("the given samples" if samples is not None else "none (nominal)"),
                         tu, risk_unit)
-
-
-def plot_stepup(result: StepUpResult, max_panels: int = 8):
-    """Figure per step: one panel per schedule (ranked first) with the peak of the risk
-    output after each administration (nominal dot, median bar, 5-95 % whisker to the 95th
-    percentile) and the limit; a last panel with the nominal time courses."""
-    from workbench.core.plots import pyplot
-
-    plt = pyplot()
-    s = result.settings
-    names = list(result.summary[C.SCHEDULE])[:max_panels]
-    n = len(names) + 1
-    ncol = 3
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(13, 3.3 * nrow), squeeze=False)
-    a = result.administrations
-    top = np.nanmax(np.r_[a[C.NOMINAL].to_numpy(float), a[C.UPPER].to_numpy(float)])
-    for k, name in enumerate(names):
-        ax = axes[k // ncol][k % ncol]
-        g = a[a[C.SCHEDULE] == name]
-        x = np.arange(len(g))
-        colors = ["tab:red" if f else "tab:blue" for f in g[C.FULL_DOSE]]
-        if g[C.MEDIAN].notna().any():
-            ax.bar(x, g[C.MEDIAN], color=colors, alpha=0.5, label="median")
-            ax.errorbar(x, g[C.MEDIAN], yerr=np.clip(np.vstack([np.zeros(len(g)),
-                                                               g[C.UPPER] - g[C.MEDIAN]]), 0, None),
-                        fmt="none", ecolor="k", capsize=3, label="to 95th percentile")
-        ax.plot(x, g[C.NOMINAL], "ko", ms=4, label="nominal")
-        if math.isfinite(s.limit):
-            ax.axhline(s.limit, color="tab:red", ls="--", lw=1, label=f"limit {s.limit:g}")
-        ax.set_xticks(x, [f"{d:.3g}\nd{t / 24:g}" for d, t in zip(g[C.DOSE], g[C.TIME],
-                                                                   strict=True)], fontsize=7)
-        ax.set_xlabel(f"dose [{s.dose_unit}] and day of administration")
-        ax.set_ylabel(f"peak {s.risk} [{result.risk_unit}]")
-        ax.set_ylim(0, top * 1.1 if math.isfinite(top) and top > 0 else None)
-        rank = result.summary.loc[result.summary[C.SCHEDULE] == name, C.RANK].iloc[0]
-        ax.set_title((f"#{int(rank)} " if np.isfinite(rank) else "") + name, fontsize=8)
-        ax.grid(alpha=0.3, axis="y")
-        if k == 0:
-            ax.legend(fontsize=6)
-    ax = axes[(n - 1) // ncol][(n - 1) % ncol]
-    for name in names:
-        p = result.profiles[result.profiles[C.SCHEDULE] == name]
-        ax.plot(p[C.TIME] / 24, p[C.VALUE], lw=1, label=name[:40])
-    ax.set_xlabel("time [day]")
-    ax.set_ylabel(f"{s.risk} [{result.risk_unit}] (nominal)")
-    ax.legend(fontsize=5)
-    ax.grid(alpha=0.3)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle(f"peak {s.risk} after each administration (red: full dose {s.target_dose:g} "
-                 f"{s.dose_unit})", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def report_blocks(result: StepUpResult) -> list[tuple]:
-    """Report blocks of the step-up section: the verdict, and (when priming is modelled)
-    the ranked table, the per-administration table and the figure."""
-    s = result.settings
-    blocks: list[tuple] = [("p", result.verdict())]
-    lim = f"limit {s.limit:g} {result.risk_unit}" if math.isfinite(s.limit) else "no limit"
-    if not result.priming_modelled:
-        blocks.append(("table", result.summary[[C.SCHEDULE, C.REGIMEN, C.FIRST_FULL_NOMINAL,
-                                                C.NAIVE_NOMINAL, C.REDUCTION]]))
-        return blocks
-    blocks += [("p", f"Schedules ranked by the largest probability over their administrations "
-                     f"that the {s.risk} peak exceeds the {lim}, then the 95th percentile of "
-                     "the worst peak (times in hours; exposure_ratio: median peak exposure after "
-                     "the first full dose over the unprimed dose's):"),
-               ("table", result.summary),
-               ("p", "Per administration (peak after each dose and before the next):"),
-               ("table", result.administrations.drop(columns=[C.METRIC, C.LIMIT])),
-               ("fig", plot_stepup(result))]
-    return blocks

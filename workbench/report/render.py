@@ -25,10 +25,13 @@ from workbench import columns as C
 from workbench.core._io import atomic_write, atomic_write_bytes, atomic_write_text
 from workbench.core._versions import software_versions_table as software_versions
 from workbench.core.plots import pyplot
+from workbench.mabel.plots import plot_mabel_distributions, sensitivity_blocks, stepup_blocks
 from workbench.report.diagram import diagram_figure, diagram_svg
 from workbench.report.html import report_document, write_pdf
 from workbench.report.interactive import plotly_script, slider_html, spans_decades
 from workbench.report.summary import decision_summary, model_risk_status
+from workbench.study.plots import study_data_blocks
+from workbench.verify.plots import draw_check
 
 if TYPE_CHECKING:
     from workbench.study.pipeline import MabelRun
@@ -220,8 +223,6 @@ def _variant_blocks(run) -> list:
 def _population_blocks(run) -> list:
     """Section 13: who the virtual patients are, their MABEL distributions, and the
     share reaching each effect at the first escalation levels."""
-    from workbench.mabel.population import plot_mabel_distributions
-
     pm = run.population
     pop = pm.population
     p = run.study.sections.population
@@ -330,8 +331,6 @@ def _ladder_fig(run):
 
 
 def _verify_fig(run):
-    from workbench.verify.suite import _draw
-
     plt = pyplot()
     checks = [c for c in run.verification.checks if c.plot is not None]
     if not checks:
@@ -340,7 +339,7 @@ def _verify_fig(run):
     nrow = (len(checks) + ncol - 1) // ncol
     fig, axes = plt.subplots(nrow, ncol, figsize=(13, 3.2 * nrow), squeeze=False)
     for k, c in enumerate(checks):
-        _draw(axes[k // ncol][k % ncol], c)
+        draw_check(axes[k // ncol][k % ncol], c)
     for k in range(len(checks), nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     fig.tight_layout()
@@ -434,9 +433,7 @@ def _sections(run) -> dict[str, list]:
         S["verification"].append(("fig", vf))
     cal, val = d.get("calibration") or {}, d.get("validation") or {}
     if getattr(run, "data", None) is not None and run.data.ran:
-        from workbench.study.data import report_blocks
-
-        S["calibration"] += report_blocks(run.data)
+        S["calibration"] += study_data_blocks(run.data)
     elif cal or val:
         S["calibration"].append(("p", "Calibration problem: " + str(cal.get("petab", "none")) +
                                  "; validation data: " + str(val.get("data", "none")) +
@@ -466,8 +463,6 @@ def _sections(run) -> dict[str, list]:
                                      C.STEEPNESS, C.DOSE_UNIT]])]
     sens = []
     if getattr(run, "levels", None) is not None:
-        from workbench.mabel.decision_analyses import sensitivity_blocks
-
         sens += sensitivity_blocks(run.levels)
         f = _spread_fig(run)
         if f is not None:
@@ -535,8 +530,6 @@ def _sections(run) -> dict[str, list]:
     if lf is not None:
         S["decision"].append(("fig", lf))
     if getattr(run, "stepup", None) is not None:
-        from workbench.mabel.stepup import report_blocks as stepup_blocks
-
         S["stepup"] += stepup_blocks(run.stepup)
     else:
         S["stepup"].append(("p", "No step-up schedules are named in the study (stepup block): "

@@ -37,6 +37,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.errors import InputFileError, SpecError
+from workbench.study.plots import plot_benchmark as plot_benchmark  # moved
 
 __all__ = ["REFERENCE_DIR", "Benchmark", "benchmark_markdown", "plot_benchmark", "read_outcomes",
            "reference_studies", "references_section", "retrospective", "write_benchmark"]
@@ -422,43 +423,6 @@ def retrospective(studies: Sequence[str | os.PathLike[str]] | None = None, *,
         rows.append(_evaluate(name, run, outcomes, fih, leaks))
     table = pd.DataFrame(rows, columns=list(C.BENCHMARK_COLUMNS))
     return Benchmark(table, _counts(table), runs, quick)
-
-
-def plot_benchmark(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Proposed start, historical start and first toxic dose on one log axis per molecule."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = max(len(table), 1)
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * n + 1.4))
-    y = np.arange(len(table))[::-1]
-    seen: set[str] = set()
-    for yi, (_, r) in zip(y, table.iterrows(), strict=True):
-        ax.plot([r[C.PROPOSED_START], r[C.FIRST_TOXIC_DOSE]], [yi, yi], color="0.8", lw=1, zorder=1)
-        ax.scatter(r[C.PROPOSED_START], yi, color="tab:green", marker="o", zorder=3,
-                   label="proposed start (QSP MABEL pipeline)" if yi == y[0] else None)
-        ax.scatter(r[C.HISTORICAL_START], yi, color="tab:blue", marker="s", zorder=3,
-                   label="historical FIH start" if yi == y[0] else None)
-        stand_in = str(r[C.FIRST_TOXIC_KIND]).startswith("no dose-limiting")
-        lab = ("tolerated first dose (no DLT known; stands in)" if stand_in
-               else "first DLT / grade >= 2 CRS")
-        ax.scatter(r[C.FIRST_TOXIC_DOSE], yi, color="tab:orange" if stand_in else "tab:red",
-                   marker="^" if stand_in else "x", s=50, zorder=3,
-                   label=lab if lab not in seen else None)
-        seen.add(lab)
-    ax.set_yticks(y, [str(m) for m in table[C.MOLECULE]])
-    ax.set_xscale("log")
-    ax.set_xlabel("single dose (ug/kg; flat doses / body weight)")
-    ax.grid(axis="x", which="major", color="0.9")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if n > 2 else -0.4), ncol=2,
-              fontsize=7, frameon=False)
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=130)
-    plt.close(fig)
-    return out
 
 
 def benchmark_markdown(table: pd.DataFrame, counts: pd.DataFrame) -> str:

@@ -28,12 +28,11 @@ Each result comes with a summary table (columns
 one-paragraph plain-language verdict. Errors in the data files are raised as
 the usual one-paragraph errors naming the file (never turned into a note).
 :func:`write_study_data` writes the tables (CSV) and figures (PNG) into a
-directory; :func:`report_blocks` gives the report's section.
+directory; :func:`workbench.study.plots.study_data_blocks` gives the report's section.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import math
 import os
@@ -46,20 +45,21 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.core._moved import moved_names
 from workbench.errors import WorkbenchError
 
-__all__ = ["StudyData", "apply_calibration", "png_figure", "report_blocks", "run_study_data",
-           "write_study_data"]
+__all__ = ["StudyData", "apply_calibration", "run_study_data", "write_study_data"]
 
 log = logging.getLogger(__name__)
+
+__getattr__ = moved_names(__name__, {"png_figure": "workbench.study.plots.png_figure",
+                                     "report_blocks": "workbench.study.plots.study_data_blocks"})
 
 #: calibration starts when the study does not say (``reduced``: at most REDUCED_STARTS)
 DEFAULT_STARTS = 10
 REDUCED_STARTS = 3
 #: objective distance to the best within which a start counts as having found the optimum
 NEAR_BEST = 0.1
-#: report figures of the calibration record, in order (file names of plot_calibration)
-_CALIBRATION_FIGURES = ("fit.png", "observed_vs_predicted.png", "waterfall.png", "profiles.png")
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,7 +251,8 @@ def _naming(exc: WorkbenchError, path: str, key: str) -> WorkbenchError:
 
 def _validation(st, model, val: dict, samples, workers, progress, out: dict,
                 spread: str = "parameter uncertainty") -> dict:
-    from workbench.calibrate.observations import check_data, plot_observed_vs_predicted
+    from workbench.calibrate.observations import check_data
+    from workbench.calibrate.plots import plot_data_check
     from workbench.core.dosing import Subject
 
     path = str(val["data"])
@@ -267,7 +268,8 @@ def _validation(st, model, val: dict, samples, workers, progress, out: dict,
     n_s = int(chk.predictions.shape[0]) if samples is not None else 0
     verdict = validation_verdict(summary, n_s, Path(path).name, spread)
     with tempfile.TemporaryDirectory(prefix="wb-validation-") as tmp:
-        png = plot_observed_vs_predicted(chk, Path(tmp) / "ovp.png", Path(path).name)
+        png = plot_data_check(chk.table, chk.summary, chk.level, Path(tmp) / "ovp.png",
+                              Path(path).name)
         out["figures"]["validation_observed_vs_predicted.png"] = png.read_bytes()
     out["settings"].update(level=level, n_samples=n_s, spread=spread)
     log.info("validation: %s", verdict)
@@ -460,61 +462,3 @@ def write_study_data(data: StudyData, out: str | os.PathLike[str]) -> dict[str, 
         atomic_write_bytes(d / name, png)
         paths[name] = d / name
     return paths
-
-
-def png_figure(png: bytes):
-    """A matplotlib figure showing a PNG at its own size (to place a written figure in the
-    report; the caller closes it)."""
-    from workbench.core.plots import pyplot
-
-    plt = pyplot()
-    img = plt.imread(io.BytesIO(png), format="png")
-    h, w = img.shape[:2]
-    fig = plt.figure(figsize=(w / 100, h / 100), dpi=100)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.imshow(img, interpolation="antialiased")
-    ax.axis("off")
-    return fig
-
-
-def report_blocks(data: StudyData) -> list[tuple]:
-    """Blocks of the report's calibration and validation section (kinds of
-    :func:`workbench.report.render._sections`: ("p", text), ("table", df), ("fig", figure))."""
-    blocks: list[tuple] = []
-    if data.calibration is not None:
-        blocks += [("p", data.calibration_verdict),
-                   ("p", f"Problem {data.petab_file}. Estimated parameters: value in the "
-                         "parameter table before calibration (nominal), the best start's start "
-                         "point (initial_value), the fit (final_value) and its 95 % interval; "
-                         "every table of the record in calibration_*.csv. Figures: data and "
-                         "fit, observed vs predicted, waterfall of the starts. "
-                         + (("The calibrated values of " + ", ".join(
-                             f"{k} = {v:.4g}" for k, v in data.applied.items())
-                             + " replace the model's in the validation and every later "
-                             "analysis of this report (calibration.apply).") if data.applied else
-                            "The other analyses of this report use the study's model as given "
-                            "(calibration.apply: false): to carry the calibrated values into "
-                            "them, set calibration.apply, or record them in the provenance "
-                            "table (workbench.update_provenance) and the model.")),
-                   ("table", data.calibration_summary)]
-        for name in _CALIBRATION_FIGURES:
-            png = data.figures.get(f"calibration_{name}")
-            if png is not None:
-                blocks.append(("fig", png_figure(png)))
-    else:
-        blocks.append(("p", "No calibration problem is given in the study (calibration.petab): "
-                            "the parameters come from the provenance table."))
-    if data.validation is not None:
-        blocks += [("p", data.validation_verdict),
-                   ("p", f"Data {data.data_file}. Per output: observations, those with a "
-                         "prediction band and inside it, coverage against the nominal level, "
-                         "fold errors of the median prediction; every observation in "
-                         "validation_check.csv (red crosses in the figure: outside the band)."),
-                   ("table", data.validation_summary)]
-        png = data.figures.get("validation_observed_vs_predicted.png")
-        if png is not None:
-            blocks.append(("fig", png_figure(png)))
-    else:
-        blocks.append(("p", "No validation data are given in the study (validation.data): the "
-                            "model is not validated against independent data for this drug."))
-    return blocks

@@ -158,15 +158,16 @@ def refine_study(study, data, *, ladder: str | os.PathLike[str] | None = None,
     from workbench.analysis.uncertainty import build_uncertainty
     from workbench.calibrate.observations import read_observed, refine
     from workbench.core.dosing import Subject
-    from workbench.core.model import load_model
+    from workbench.core.options import Dosing
     from workbench.core.provenance import read_provenance
     from workbench.study.schema import Study, read_study
+    from workbench.study.stages import study_model
 
     st = study if isinstance(study, Study) else read_study(study)
     drug, out, sim = st.data["drug"], st.data["outputs"], st.data["simulation"]
     unit = drug["dose_unit"]
     us = st.data["uncertainty"]
-    m = load_model(st.model)
+    m = study_model(st)  # with the study's model.set values (platform studies)
     prov = read_provenance(st.data["provenance"]) if st.data.get("provenance") else None
     if not (us.get("params") or (prov is not None and us.get("from_provenance", True))):
         raise SpecError("the study states no parameter uncertainty to refine",
@@ -189,7 +190,8 @@ def refine_study(study, data, *, ladder: str | os.PathLike[str] | None = None,
                             provenance=prov if us.get("from_provenance", True) else None)
     sd = int(us.get("seed", 0)) if seed is None else int(seed)
     prior = unc.with_model(m).sample(int(n), seed=sd, method=str(us.get("method", "lhs")))
-    reg = f"{nxt:.6g} {unit} {drug['route']} {drug['schedule']}".strip()
+    # the next level as a number: every dose of the schedule is nxt exactly
+    reg = Dosing(route=drug["route"], dose_unit=unit).regimen(nxt, drug["schedule"] or "")
     metrics = [f"max({out['exposure']})", *([f"max({out['occupancy']})"]
                                             if out.get("occupancy") else []),
                f"max({out['effect']})"]
@@ -201,7 +203,8 @@ def refine_study(study, data, *, ladder: str | os.PathLike[str] | None = None,
                  target=drug["species"], mw=drug["mw"],
                  subject=Subject(weight=float(drug["body_weight"])), workers=workers,
                  progress=progress)
-    return StudyRefinement(st, ref, nxt, unit, reg, highest, basis, ref.dose_response, len(prior))
+    return StudyRefinement(st, ref, nxt, unit, str(reg), highest, basis, ref.dose_response,
+                           len(prior))
 
 
 def write_study_refinement(r: StudyRefinement, out: str | os.PathLike[str]) -> list[Path]:

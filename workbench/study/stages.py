@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.core.dosing import Regimen
+from workbench.core.options import Dosing
 from workbench.study.schema import Study
 
 if TYPE_CHECKING:
@@ -106,6 +108,18 @@ class Setup:
         """Dosing keywords of every analysis function: target, mw, subject."""
         d = self.study.sections.drug
         return dict(target=d.species, mw=d.mw, subject=self.subject)
+
+    @property
+    def dosing(self) -> Dosing:
+        """The study's dosing as one value object (target, mw, subject, route, dose unit)."""
+        d = self.study.sections.drug
+        return Dosing(target=d.species, mw=d.mw, subject=self.subject, route=d.route,
+                      dose_unit=d.dose_unit)
+
+    def regimen(self, dose: float) -> Regimen:
+        """The study's regimen at ``dose`` (in the study's dose unit), built from the number:
+        every dose of the schedule is ``dose`` exactly (no text round trip)."""
+        return self.dosing.regimen(dose, self.study.sections.drug.schedule)
 
     @property
     def run(self) -> dict:
@@ -268,19 +282,28 @@ def draws_stage(setup: Setup, model: Model, unc: UncertaintyOutcome, seeds: Stag
 # stages
 # ---------------------------------------------------------------------------
 
+def study_model(study: Study) -> Model:
+    """The study's model with the study's values (``model.set``: one platform model, the
+    drug's own parameter values); every analysis of the study starts from it."""
+    from workbench.core.model import load_model
+
+    s = study.sections
+    m = load_model(s.model.file)
+    if s.model.set:
+        from workbench.analysis.variants import Variant, build_variant
+
+        m = build_variant(m, Variant("study values", set=dict(s.model.set)))
+    return m
+
+
 def setup_stage(study: Study, *, reduced: bool = False, workers: int = 1,
                 progress: bool | None = None) -> Setup:
     """Load the model (with the study's platform values) and the provenance table."""
     from workbench.core.dosing import Subject
-    from workbench.core.model import load_model
     from workbench.core.provenance import read_provenance
 
     s = study.sections
-    m = load_model(s.model.file)
-    if s.model.set:  # one platform model, the drug's own values
-        from workbench.analysis.variants import Variant, build_variant
-
-        m = build_variant(m, Variant("study values", set=dict(s.model.set)))
+    m = study_model(study)
     prov = read_provenance(s.provenance) if s.provenance else None
     return Setup(study, m, prov, Subject(weight=float(s.drug.body_weight)), reduced=reduced,
                  workers=workers, progress=progress)
@@ -419,20 +442,22 @@ def population_levels_stage(setup: Setup, model: Model, popm: PopulationMabel,
                    overlap=overlap_by_level(ladder, pred, exposure, dose_unit=unit))
 
 
-def _regimen(dose: float, setup: Setup, fmt: str) -> str:
+def _label(dose: float, setup: Setup) -> str:
+    """A short label of the study's regimen at ``dose`` (figure legends; never parsed)."""
     d = setup.study.sections.drug
-    return f"{dose:{fmt}} {d.dose_unit} {d.route} {d.schedule}".strip()
+    return f"{dose:.4g} {d.dose_unit} {d.route} {d.schedule}".strip()
 
 
 def profiles_stage(setup: Setup, model: Model, dec: DecisionOutcome) -> dict[str, pd.DataFrame]:
-    """PK/PD profiles at 0.1x, 1x, 10x and 100x the start (regimen text -> trajectory)."""
+    """PK/PD profiles at 0.1x, 1x, 10x and 100x the start (regimen label -> trajectory;
+    each simulated from the dose as a number)."""
     from workbench.sim.simulate import simulate
 
     s = setup.study.sections
     out = {}
     for f in (0.1, 1.0, 10.0, 100.0):
-        reg = _regimen(dec.start * f, setup, ".4g")
-        out[reg] = simulate(model, reg, end=s.simulation.end, points=int(s.simulation.points),
+        dose = dec.start * f
+        out[_label(dose, setup)] = simulate(model, setup.regimen(dose), end=s.simulation.end, points=int(s.simulation.points),
                             outputs=s.outputs.profile_outputs, **setup.common)
     return out
 
@@ -493,7 +518,7 @@ def variants_stage(setup: Setup, model: Model, dec: DecisionOutcome) -> Variants
 
     s = setup.study.sections
     best = dec.best
-    start_reg = _regimen(dec.start, setup, ".6g")
+    start_reg = setup.regimen(dec.start)
     # the base model first: relative differences refer to it
     var = compare_variants(model, [Variant(BASE_VARIANT, description="the study model"),
                                    *read_variants(s.model.variants)],
@@ -557,7 +582,7 @@ def export_stage(setup: Setup, model: Model, dec: DecisionOutcome, package_dir) 
 
     s = setup.study.sections
     return export_archive(model, package_dir, provenance=setup.provenance,
-                          regimens=[_regimen(dec.start, setup, ".6g")],
+                          regimens=[setup.regimen(dec.start)],
                           outputs=s.outputs.profile_outputs, end=s.simulation.end,
                           **setup.common,
                           description=f"{setup.study.name}: QSP MABEL study package")

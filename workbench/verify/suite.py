@@ -44,177 +44,25 @@ Chem 81:2340, doi:10.1021/j100540a008).
 from __future__ import annotations
 
 import logging
-import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-
-import pandas as pd
+from dataclasses import replace
 
 import workbench.verify._checks as K
-from workbench import columns as C
 from workbench.core.dosing import Subject
 from workbench.core.model import Model, load_model
 from workbench.errors import SpecError, WorkbenchError
-from workbench.sim._engine import IntegratorSettings
 from workbench.verify._checks import dose_grid as dose_grid  # re-exported (former home)
+from workbench.verify.check_result import CHECKS, CheckResult, PlotData, Verification, VerifyOptions
 from workbench.verify.check_result import STATUSES as STATUSES  # re-exported (former home)
-from workbench.verify.check_result import CheckResult, PlotData
+from workbench.verify.plots import draw_check
+from workbench.verify.plots import (
+    plot_verification as plot_verification,  # re-exported (former home)
+)
 
 __all__ = ["CHECKS", "CheckResult", "PlotData", "Verification", "VerifyOptions",
            "plot_verification", "verify", "write_verification"]
 
 log = logging.getLogger(__name__)
-
-#: The checks, in the order of the table.
-CHECKS = ("baseline", "steady_state", "high_dose_occupancy", "high_dose_plateau",
-          "monotone_dose_response", "non_negative", "conservation", "units",
-          "solver_convergence", "dose_proportionality", "stochastic")
-@dataclass(frozen=True)
-class VerifyOptions:
-    """Settings of :func:`verify`; every tolerance is documented with its check.
-
-    Attributes
-    ----------
-    doses
-        Dose levels of the single-bolus dose grid, texts such as ``"1 ug/kg"``;
-        default: ``n_doses`` log-spaced levels over ``dose_range``.
-    dose_range, n_doses
-        Lowest and highest dose of the default grid (same kind of unit), and
-        the number of levels (default one per decade, 0.001 ug/kg to 100 mg/kg).
-    route
-        Route of the grid doses in the regimen text (``"iv"``).
-    end, points
-        Simulated span (number in model time units or ``"672 h"``) and the
-        number of evenly spaced output points (log-spaced early points are added).
-    baseline_tol
-        ``baseline``: largest drift of the effect without drug, as a fraction of
-        the larger of its baseline and its largest drug-induced change.
-    steady_state_tol
-        ``steady_state``: largest ``|dx/dt| * end / |x|`` over the state variables.
-    occupancy_min
-        ``high_dose_occupancy``: smallest acceptable peak occupancy at the highest dose.
-    plateau_tol
-        ``high_dose_plateau``: change of the effect between the two highest
-        doses, as a fraction of its range over the grid.
-    monotone_tol
-        ``monotone_dose_response``: a fall larger than this fraction of the range
-        counts as non-monotone.
-    negative_tol
-        ``non_negative``: a species may dip below zero by this fraction of its
-        largest value (solver noise) plus 10 absolute tolerances.
-    conservation_tol
-        ``conservation``: largest change of a moiety's total, relative to the sum
-        of the magnitudes of its terms.
-    solver_factor, solver_max_step, solver_tol
-        ``solver_convergence``: tolerances divided by ``solver_factor``, maximum
-        step ``solver_max_step`` (default end / 1000); pass when every output
-        changes by at most ``solver_tol`` of its largest magnitude.
-    exposure, linear_doses, proportionality_tol
-        ``dose_proportionality``: the exposure output (default: the dosed
-        species), the number of highest grid doses taken as the linear PK
-        range, and the largest acceptable ``|beta - 1|`` of the power model
-        ``AUC = a * dose^beta``.
-    stochastic, max_molecules, replicates, stochastic_z
-        ``stochastic``: True runs it, False skips it, None runs it when the
-        largest initial species count is at most ``max_molecules``;
-        ``replicates`` Gillespie runs; statistics of the first half and of all
-        replicates must agree within ``stochastic_z`` standard errors.
-    skip
-        Check name -> reason, for checks to skip (the reason is recorded).
-    integrator
-        Solver settings of every deterministic run.
-    """
-
-    doses: tuple[str, ...] | None = None
-    dose_range: tuple[str, str] = ("0.001 ug/kg", "100 mg/kg")
-    n_doses: int = 9
-    route: str = "iv"
-    end: float | str = "672 h"
-    points: int = 337
-    baseline_tol: float = 1e-6
-    steady_state_tol: float = 1e-6
-    occupancy_min: float = 0.95
-    plateau_tol: float = 0.05
-    monotone_tol: float = 0.01
-    negative_tol: float = 1e-6
-    conservation_tol: float = 1e-6
-    solver_factor: float = 100.0
-    solver_max_step: float | None = None
-    solver_tol: float = 1e-3
-    exposure: str | None = None
-    linear_doses: int = 3
-    proportionality_tol: float = 0.05
-    stochastic: bool | None = None
-    max_molecules: float = 1e6
-    replicates: int = 200
-    stochastic_z: float = 4.0
-    skip: Mapping[str, str] = field(default_factory=dict)
-    integrator: IntegratorSettings = field(default_factory=IntegratorSettings)
-
-    def __post_init__(self) -> None:
-        unknown = sorted(set(self.skip) - set(CHECKS))
-        if unknown:
-            raise SpecError(f"cannot skip unknown check(s) {', '.join(unknown)}", element="skip",
-                            fix="use the names " + ", ".join(CHECKS))
-        empty = [k for k, v in self.skip.items() if not str(v or "").strip()]
-        if empty:
-            raise SpecError(f"skipping {', '.join(empty)} needs a reason", element="skip",
-                            fix="give the reason, e.g. skip={'stochastic': 'deterministic model'}")
-        if self.n_doses < 3 and self.doses is None:
-            raise SpecError("the dose grid needs at least 3 levels", element="n_doses")
-        if self.replicates < 20:
-            raise SpecError("the stochastic check needs at least 20 replicates",
-                            element="replicates")
-
-
-@dataclass(frozen=True, eq=False)
-class Verification:
-    """Result of :func:`verify`.
-
-    Attributes
-    ----------
-    model, drug, effect, occupancy
-        What was verified.
-    checks
-        One :class:`CheckResult` per check, in the order of :data:`CHECKS`.
-    dose_response
-        The dose grid's metrics, columns :data:`workbench.columns.VERIFY_DOSE_RESPONSE_COLUMNS`.
-    options
-        The settings used.
-    """
-
-    model: str
-    drug: str
-    effect: str
-    occupancy: str | None
-    checks: tuple[CheckResult, ...]
-    dose_response: pd.DataFrame
-    options: VerifyOptions
-
-    @property
-    def passed(self) -> bool:
-        """True when no check failed."""
-        return all(c.status != "fail" for c in self.checks)
-
-    def check(self, name: str) -> CheckResult:
-        """The result of one check."""
-        for c in self.checks:
-            if c.check == name:
-                return c
-        raise KeyError(name)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The table: columns :data:`workbench.columns.VERIFY_COLUMNS`; ``plot`` names the
-        figure file :func:`write_verification` writes for the check."""
-        rows = [{C.CHECK: c.check, C.STATUS: c.status, C.VALUE: c.value, C.LIMIT: c.limit,
-                 C.UNIT: c.unit, C.EVIDENCE: c.evidence, C.REASON: c.reason,
-                 C.PLOT: f"verify_{c.check}.png" if c.plot is not None else ""}
-                for c in self.checks]
-        df = pd.DataFrame(rows, columns=list(C.VERIFY_COLUMNS))
-        df.attrs.update(model=self.model, drug=self.drug, effect=self.effect,
-                        occupancy=self.occupancy or "")
-        return df
 
 
 # ---------------------------------------------------------------------------
@@ -290,56 +138,8 @@ def verify(model: Model | str | os.PathLike[str], drug: str, effect: str,
 
 
 # ---------------------------------------------------------------------------
-# figures and files
+# files
 # ---------------------------------------------------------------------------
-
-_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "warn": "#ef6c00", "skip": "#757575"}
-
-
-def _draw(ax, check: CheckResult) -> None:
-    p = check.plot
-    ax.set_title(f"{check.check}: {check.status.upper()}", fontsize=9,
-                 color=_COLOURS[check.status])
-    if p is None:
-        import textwrap
-
-        text = textwrap.fill((check.reason or check.evidence)[:400], 60)
-        ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=6, transform=ax.transAxes)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        return
-    if p.bars:
-        label, x, y = p.series[0]
-        ax.bar(range(len(x)), y, color="#5c6bc0")
-        ax.set_xticks(range(len(x)), [str(v) for v in x], rotation=60, fontsize=6, ha="right")
-    else:
-        for label, x, y in p.series:
-            ax.plot(x, y, marker="o" if len(x) <= 20 else None, ms=3, label=label)
-        if len(p.series) > 1:
-            ax.legend(fontsize=6)
-    if p.limit is not None and math.isfinite(p.limit):
-        ax.axhline(p.limit, ls="--", color="grey", lw=0.8)
-    if p.logx:
-        ax.set_xscale("log")
-    if p.logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(p.xlabel, fontsize=7)
-    ax.set_ylabel(p.ylabel, fontsize=7)
-    ax.tick_params(labelsize=6)
-    ax.grid(alpha=0.3)
-
-
-def plot_verification(result: Verification, path: str | os.PathLike[str]) -> None:
-    """Summary figure: one small panel per check, titled with its status; written as PNG."""
-    from workbench.core.plots import _figure, save_figure
-
-    fig, axes = _figure(len(result.checks), 4.2, 3.2, ncol=4)
-    for ax, c in zip(axes, result.checks, strict=True):
-        _draw(ax, c)
-    fig.suptitle(f"verification of {os.path.basename(result.model)} (drug {result.drug}, "
-                 f"effect {result.effect})")
-    save_figure(fig, path, dpi=100)
-
 
 def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> list[str]:
     """Write ``verification.csv``, ``verification_dose_response.csv``, the summary figure
@@ -363,7 +163,7 @@ def write_verification(result: Verification, outdir: str | os.PathLike[str]) -> 
         if c.plot is None:
             continue
         fig, ax = plt.subplots(figsize=(4.2, 3.2))
-        _draw(ax, c)
+        draw_check(ax, c)
         p = os.path.join(out, f"verify_{c.check}.png")
         save_figure(fig, p, dpi=100)
         written.append(p)
