@@ -4,7 +4,11 @@ Reads the source with :mod:`ast` (nothing is imported), so every import counts:
 module level, inside functions and methods (an in-function import is still a
 dependency, often one that hides a cycle), and under ``try``. Imports under
 ``if TYPE_CHECKING:`` count too (a type one module needs from another is a
-design dependency); ``--runtime-only`` leaves them out.
+design dependency); ``--runtime-only`` leaves them out. A package's ``__init__`` counts
+where Python runs it: ``from pkg.sub import x`` depends on ``pkg/__init__`` too (it runs
+first), and ``from pkg import mod`` reads the package's attribute, so it depends on
+``pkg/__init__`` as well as on ``pkg.mod``. The root package's ``__init__`` and a
+module's own ancestors are left out (every module runs under them).
 
 Usage::
 
@@ -121,6 +125,7 @@ def _imports(tree: ast.AST, runtime_only: bool = False) -> Iterable[tuple[ast.st
 
 def _resolve(mod: str, is_pkg: bool, node: ast.stmt, known: set[str]) -> list[str]:
     """Modules of the package that an import statement reaches."""
+    root = mod.split(".")[0]
     out = []
     if isinstance(node, ast.Import):
         for a in node.names:
@@ -146,7 +151,27 @@ def _resolve(mod: str, is_pkg: bool, node: ast.stmt, known: set[str]) -> list[st
         return [head] if head else []
     for a in node.names:
         sub = f"{target}.{a.name}"
-        out.append(sub if sub in known else target)  # `from . import simulate`: the module
+        # `from pkg import sub` reads the attribute of the package: its __init__ runs and
+        # may hold the name already, so the statement depends on both (not for the root
+        # package, whose __init__ every module runs under: `from workbench import columns`)
+        if sub in known:
+            out += [sub] if target == root else [target, sub]
+        else:
+            out.append(target)
+    return out
+
+
+def _implicit_parents(mod: str, target: str, packages: set[str], package: str) -> list[str]:
+    """Packages whose ``__init__`` runs before ``target`` can be imported: its ancestors
+    below the root, except the importing module's own ancestors (already initialising
+    when it runs)."""
+    own = {mod.rsplit(".", k)[0] for k in range(1, mod.count(".") + 1)} | {mod}
+    parts = target.split(".")
+    out = []
+    for k in range(2, len(parts)):
+        anc = ".".join(parts[:k])
+        if anc != package and anc in packages and anc not in own:
+            out.append(anc)
     return out
 
 
@@ -156,13 +181,17 @@ def import_edges(package_dir: Path, package: str = "workbench", runtime_only: bo
     target module)."""
     files = module_names(package_dir, package)
     known = set(files)
+    packages = {m for m, p in files.items() if p.name == "__init__.py"}
     edges = []
     for mod, path in files.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         is_pkg = path.name == "__init__.py"
         for node, in_func in _imports(tree, runtime_only):
-            for target in dict.fromkeys(_resolve(mod, is_pkg, node, known)):
-                edges.append(Edge(mod, target, node.lineno, in_func))
+            direct = _resolve(mod, is_pkg, node, known)
+            implicit = [p for t in direct for p in _implicit_parents(mod, t, packages, package)]
+            for target in dict.fromkeys([*direct, *implicit]):
+                if target != mod:
+                    edges.append(Edge(mod, target, node.lineno, in_func))
     return sorted(files), edges
 
 

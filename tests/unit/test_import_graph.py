@@ -114,7 +114,36 @@ def test_checker_places_subpackages_and_keeps_shims_on_top(ig, tmp_path):
     modules, edges = ig.import_edges(pkg, "pkg")
     layers = (("core",), ("sim",), ("__init__", "*shims*"))
     breaches = {(e.source, e.target) for e in ig.layer_breaches(edges, layers, "pkg", pkg)}
-    assert breaches == {("pkg.core.model", "pkg.sim.run"), ("pkg.sim.uses_shim", "pkg.run")}
+    # pkg.sim: the __init__ of the package runs before pkg.sim.run can be imported
+    assert breaches == {("pkg.core.model", "pkg.sim.run"), ("pkg.core.model", "pkg.sim"),
+                        ("pkg.sim.uses_shim", "pkg.run")}
     assert ig.unplaced(modules, layers, "pkg", pkg) == []
     assert ig.unplaced(modules, (("core",), ("__init__",)), "pkg", pkg) == [
         "pkg.run", "pkg.sim", "pkg.sim.run", "pkg.sim.uses_shim"]
+
+
+def test_checker_sees_the_package_init_behind_a_from_import(ig, tmp_path):
+    """``from pkg.verify import suite`` inside the package reads the attribute of the
+    package, whose ``__init__`` imports ``suite``: a cycle (the one an external check found
+    in workbench.verify). Importing ``pkg.verify.checks`` from another subpackage runs
+    ``pkg/verify/__init__`` first: an edge to it. ``from pkg import x`` (the root) is not
+    an edge to the root's ``__init__``, which every module runs under."""
+    pkg = tmp_path / "pkg"
+    (pkg / "verify").mkdir(parents=True)
+    (pkg / "mabel").mkdir()
+    files = {
+        "__init__.py": "", "columns.py": "",
+        "verify/__init__.py": "from pkg.verify.suite import go\n",
+        "verify/suite.py": "from pkg import columns\nfrom pkg.verify import checks\ngo = 1\n",
+        "verify/checks.py": "",
+        "mabel/__init__.py": "", "mabel/uses.py": "from pkg.verify.checks import x\n",
+    }
+    for name, text in files.items():
+        (pkg / name).write_text(text)
+    modules, edges = ig.import_edges(pkg, "pkg")
+    pairs = {(e.source, e.target) for e in edges}
+    assert ("pkg.verify.suite", "pkg.verify") in pairs
+    assert ("pkg.mabel.uses", "pkg.verify") in pairs
+    assert ("pkg.verify.suite", "pkg") not in pairs
+    cycles = [c for c in ig.strongly_connected(ig.adjacency(modules, edges)) if len(c) > 1]
+    assert cycles == [["pkg.verify", "pkg.verify.suite"]]
