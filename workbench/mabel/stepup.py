@@ -376,7 +376,7 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
         raise SpecError("no step-up schedule to evaluate", element="stepup.schedules")
     tu = m.time_unit or "h"
     to_model = U.factor("h", tu)
-    naive_text = f"{s.target_dose:.6g} {s.dose_unit} {s.route}"
+    naive_text = f"{s.target_dose:.12g} {s.dose_unit} {s.route}"
     runs = [StepUpSchedule("full dose without priming (reference)", naive_text), *s.schedules]
     nominal = pd.DataFrame(index=[0])
     kw = dict(target=target, mw=mw, subject=subject, integrator=integrator, workers=workers,
