@@ -117,9 +117,10 @@ def test_progress_lines_derive_from_the_stage_list():
 
 def test_stage_seeds_are_fixed_per_stage():
     st = read_study(BUNDLED_STUDY)
-    assert dataclasses.astuple(stage_seeds(st)) == (1, 7, 1)  # the sections' own seeds
+    # the sections' own seeds (no calibration section: 0)
+    assert dataclasses.astuple(stage_seeds(st)) == (1, 7, 1, 0)
     no_seeds = _without(st, "population", "uncertainty", "sensitivity")
-    assert dataclasses.astuple(stage_seeds(no_seeds)) == (0, 0, 0)  # as always
+    assert dataclasses.astuple(stage_seeds(no_seeds)) == (0, 0, 0, 0)  # as always
     derived = _without(st, "uncertainty", "sensitivity",
                        population={k: v for k, v in st.data["population"].items()
                                    if k != "seed"}, seed=11)
@@ -127,7 +128,12 @@ def test_stage_seeds_are_fixed_per_stage():
     kids = np.random.SeedSequence(11).spawn(len(SEED_INDEX))
     want = {k: int(kids[i].generate_state(1)[0] % (2**31 - 1)) for k, i in SEED_INDEX.items()}
     assert dataclasses.asdict(seeds) == want
-    assert len(set(want.values())) == 3
+    assert len(set(want.values())) == 4
+    # a calibration section's own seed wins; without one it takes its child of the study seed
+    cal = {"petab": "problem.yaml"}
+    assert stage_seeds(_without(derived, calibration={**cal, "seed": 5})).calibration == 5
+    assert stage_seeds(_without(derived, calibration=cal)).calibration == want["calibration"]
+    assert stage_seeds(_without(st, calibration=cal)).calibration == 0  # no study seed
     # skipping the population stage leaves the other stages' seeds alone
     skipped = stage_seeds(_without(derived, "population"))
     assert (skipped.uncertainty, skipped.sensitivity) == (seeds.uncertainty, seeds.sensitivity)

@@ -116,6 +116,7 @@ def test_calibration_recovers_the_true_values(report):
     sd = run.data
     r = sd.calibration
     assert sd.settings["starts"] == 3 and len(r.starts) == 3  # reduced: at most 3 starts
+    assert sd.settings["seed"] == run.seeds.calibration  # the stage's seed reached the fit
     s = sd.calibration_summary.set_index(C.PARAMETER)
     assert list(sd.calibration_summary.columns) == list(C.CALIBRATION_SUMMARY_COLUMNS)
     for pid, v in TRUE.items():
@@ -370,3 +371,19 @@ def test_one_uncertainty_draw_for_the_mabel_the_ladder_and_the_validation(tmp_pa
     lo, hi = np.percentile(c0, [5, 95], axis=1)
     assert lad[C.EXPOSURE_LOWER].to_numpy() == pytest.approx(lo, rel=1e-5)
     assert lad[C.EXPOSURE_UPPER].to_numpy() == pytest.approx(hi, rel=1e-5)
+
+
+def test_calibration_takes_the_seed_the_study_runner_passes(tmp_path):
+    """The stage seed (StageSeeds.calibration) sets the start points; the same seed gives
+    the same starts, another seed other starts."""
+    st = read_study(_study_yaml(tmp_path, validation=None))
+    m = load_model(st.model)
+
+    def starts(seed):
+        sd = run_study_data(st, m, reduced=True, progress=False, calibration_seed=seed)
+        assert sd.settings["seed"] == seed
+        return sd.calibration.starts[C.OBJECTIVE_START].to_numpy(float)
+
+    a, b, c = starts(3), starts(3), starts(4)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(np.sort(a), np.sort(c))

@@ -150,7 +150,8 @@ class StudyData:
 def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = None,
                    samples_for=None, spread: str = "parameter uncertainty",
                    reduced: bool = False, workers: int | None = 1,
-                   progress: bool | None = None) -> StudyData:
+                   progress: bool | None = None,
+                   calibration_seed: int | None = None) -> StudyData:
     """Run the calibration and the validation a study file names (module docstring).
 
     Parameters
@@ -176,6 +177,10 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
         Processes for the calibration starts and the validation ensemble.
     progress
         Progress bars (default: when stderr is a terminal).
+    calibration_seed
+        Seed of the calibration's start points (the study runner passes
+        :attr:`workbench.study.stages.StageSeeds.calibration`); None: the section's
+        ``seed``, else 0.
 
     Returns
     -------
@@ -200,7 +205,8 @@ def run_study_data(study, model, *, uncertainty_samples: pd.DataFrame | None = N
     out: dict = {"figures": {}, "settings": {}, "seconds": {}}
     if cal.get("petab"):
         t0 = time.perf_counter()
-        out.update(_calibration(cal, reduced, workers, progress, out))
+        seed = calibration_seed if calibration_seed is not None else int(cal.get("seed") or 0)
+        out.update(_calibration(cal, seed, reduced, workers, progress, out))
         out["seconds"]["calibration"] = time.perf_counter() - t0
         if cal.get("apply"):
             model, out["applied"] = apply_calibration(model, out["calibration"])
@@ -277,7 +283,7 @@ def _validation(st, model, val: dict, samples, workers, progress, out: dict,
             "data_file": path}
 
 
-def _calibration(cal: dict, reduced: bool, workers, progress, out: dict) -> dict:
+def _calibration(cal: dict, seed: int, reduced: bool, workers, progress, out: dict) -> dict:
     from workbench.calibrate.fit import calibrate
     from workbench.calibrate.plots import plot_calibration
 
@@ -285,7 +291,6 @@ def _calibration(cal: dict, reduced: bool, workers, progress, out: dict) -> dict
     starts = int(cal.get("starts", DEFAULT_STARTS))
     if reduced:
         starts = min(starts, REDUCED_STARTS)
-    seed = int(cal.get("seed", 0))
     profiles = bool(cal.get("profiles", False))
     try:
         res = calibrate(path, starts=starts, seed=seed, workers=int(workers or 1),

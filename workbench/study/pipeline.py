@@ -280,7 +280,7 @@ def run_mabel(study: str | os.PathLike[str] | Study, *, reduced: bool = False,
             made[id(model)] = (model, draws_stage(setup, model, unc, seeds))
         return made[id(model)][1]
 
-    data = run("data", data_stage, setup, m, unc, draws_for)
+    data = run("data", data_stage, setup, m, unc, draws_for, seeds)
     if data is not None and data.model is not None:
         m = data.model  # calibration.apply: the fitted values from here on
         if unc.uncertainty is not None:

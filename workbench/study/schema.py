@@ -43,7 +43,8 @@ to the study file. Schema (``*``: required)::
     grid_points: 25
     seed: 1                                   # optional: the seed of every random stage whose
                                               # section gives none (uncertainty, population,
-                                              # sensitivity), one SeedSequence child per stage
+                                              # sensitivity, calibration), one SeedSequence
+                                              # child per stage
     traditional: [ ... ]                      # workbench.mabel.decision.traditional_estimates specs
     uncertainty: {n: 64, seed: 1, method: lhs, from_provenance: true, params: [CL=lognormal,cv=0.3]}
     population:                               # optional: virtual population (mabel_population)
@@ -63,7 +64,8 @@ to the study file. Schema (``*``: required)::
     calibration:                              # optional: run by workbench.study_data
       petab*: petab/problem.yaml              # PEtab v1 problem (workbench.calibrate)
       starts: 10                              # multi-start fits (reduced runs: at most 3)
-      seed: 0                                 # seed of the start points
+      seed: 0                                 # seed of the start points (default: from the
+                                              # study seed, else 0)
       profiles: false                         # profile-likelihood intervals (else Wald)
       apply: false                            # true: the fitted values replace the model's
                                               # in validation and every later stage

@@ -204,7 +204,9 @@ class CalibrationSection:
 
     petab: str
     starts: int = 10
-    seed: int = 0
+    #: seed of the start points; None: derived from the study seed
+    #: (workbench.study.stages.stage_seeds), else 0
+    seed: int | None = None
     profiles: bool = False
     apply: bool = False
 

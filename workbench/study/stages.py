@@ -83,7 +83,7 @@ BASE_VARIANT = "base model"
 
 #: fixed child index of each random stage under the study seed (SeedSequence(seed).spawn):
 #: a stage's index never depends on which other stages run, or in which order
-SEED_INDEX = {"uncertainty": 0, "population": 1, "sensitivity": 2}
+SEED_INDEX = {"uncertainty": 0, "population": 1, "sensitivity": 2, "calibration": 3}
 
 
 # ---------------------------------------------------------------------------
@@ -146,6 +146,8 @@ class StageSeeds:
     uncertainty: int
     population: int
     sensitivity: int
+    #: start points of the study's calibration (unused without one)
+    calibration: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,7 +247,9 @@ def stage_seeds(study: Study) -> StageSeeds:
     return StageSeeds(uncertainty=pick("uncertainty", s.uncertainty.seed),
                       population=pick("population",
                                       s.population.seed if s.population else None),
-                      sensitivity=pick("sensitivity", s.sensitivity.seed))
+                      sensitivity=pick("sensitivity", s.sensitivity.seed),
+                      calibration=pick("calibration",
+                                       s.calibration.seed if s.calibration else None))
 
 
 def population_spec(study: Study, seeds: StageSeeds) -> PopulationSpec | None:
@@ -346,7 +350,8 @@ def uncertainty_stage(setup: Setup, model: Model | None = None) -> UncertaintyOu
         return UncertaintyOutcome(None, f"no parameter uncertainty: {exc.message}")
 
 
-def data_stage(setup: Setup, model: Model, unc: UncertaintyOutcome, draws_for) -> StudyData:
+def data_stage(setup: Setup, model: Model, unc: UncertaintyOutcome, draws_for,
+               seeds: StageSeeds | None = None) -> StudyData:
     """Calibration and validation against the study's data (errors propagate).
 
     ``draws_for(model) -> Draws``: the draws on a model (the validation band of
@@ -366,7 +371,8 @@ def data_stage(setup: Setup, model: Model, unc: UncertaintyOutcome, draws_for) -
         spread = "parameter uncertainty"
     return run_study_data(setup.study, model, samples_for=samples_for, spread=spread,
                           reduced=setup.reduced, workers=setup.workers,
-                          progress=setup.progress)
+                          progress=setup.progress,
+                          calibration_seed=seeds.calibration if seeds is not None else None)
 
 
 def _effect(e):
