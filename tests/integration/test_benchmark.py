@@ -307,7 +307,9 @@ def test_full_benchmark_against_outcomes(tmp_path):
     # study's route) / the published 2.47 pg/mL
     run = res.runs["epcoritamab"]
     assert run.study.data["drug"]["species"] == "Drug_sc"
-    sim = wb.simulate(run.model, f"{160 / 70:.6g} ug/kg bolus", target="Drug_sc", mw="150 kDa",
+    # the dose as a number, as the benchmark passes it (160 ug / 70 kg, every digit)
+    reg = wb.Dosing(route="bolus", dose_unit="ug/kg").regimen(160 / 70)
+    sim = wb.simulate(run.model, reg, target="Drug_sc", mw="150 kDa",
                       subject=wb.Subject(weight=70), end="672 h", points=200, outputs=["IL6"])
     assert t.loc["epcoritamab", C.IL6_FOLD_ERROR] == pytest.approx(
         sim["IL6"].max() / 2.47, rel=1e-6)

@@ -67,6 +67,9 @@ def _sandbox(sandboxes, tmp_path_factory, doc: Path) -> Path:
         for name in ("models", "studies", "examples", "tests", "scripts", "docs", "workbench",
                      "pyproject.toml", "README.md"):
             (work / name).symlink_to(ROOT / name)
+        # blocks call `.venv/bin/python`: the environment running these tests (.venv313 on
+        # the 3.13 run)
+        (work / ".venv").symlink_to(Path(sys.prefix))
         if SHARED.is_dir():
             (base / "shared").symlink_to(SHARED)
         sandboxes[doc] = work
