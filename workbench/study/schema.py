@@ -120,6 +120,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, overload
 
 from workbench.errors import SpecError
 from workbench.study.sections import StudySections, study_sections
@@ -127,6 +128,12 @@ from workbench.study.sections import StudySections, study_sections
 __all__ = ["REQUIRED_ANALYSES", "RISK_MATRIX", "Study", "lint_study", "read_study", "risk_level"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+_V = TypeVar("_V")
+#: the type (or types) a study field must have
+_Kind = type | tuple[type, ...]
 
 LEVELS = ("low", "medium", "high")
 #: (influence, consequence) -> model risk
@@ -223,7 +230,17 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         data, root = _load_yaml(p), p.parent
     errs: list[str] = []
 
-    def need(d: dict, key: str, where: str, kind=str) -> object:
+    # need/opt return the value when it is an instance of ``kind`` (a type or a tuple of
+    # types), else None with a finding: the overloads give the value that type
+    @overload
+    def need(d: dict, key: str, where: str) -> str | None: ...
+    @overload
+    def need(d: dict, key: str, where: str, kind: type[_T]) -> _T | None: ...
+    @overload
+    def need(d: dict, key: str, where: str,
+             kind: tuple[type[_T], type[_U], type[_V]]) -> _T | _U | _V | None: ...
+
+    def need(d: dict, key: str, where: str, kind: _Kind | None = str) -> object:
         if not isinstance(d, dict) or key not in d or d[key] in (None, ""):
             errs.append(f"{where}{key}: required field is missing")
             return None
@@ -233,7 +250,14 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             return None
         return v
 
-    def opt(d: dict, key: str, where: str, kind) -> object:
+    @overload
+    def opt(d: dict, key: str, where: str, kind: type[_T]) -> _T | None: ...
+    @overload
+    def opt(d: dict, key: str, where: str, kind: tuple[type[_T], type[_U]]) -> _T | _U | None: ...
+    @overload
+    def opt(d: dict, key: str, where: str, kind: _Kind) -> object: ...
+
+    def opt(d: dict, key: str, where: str, kind: _Kind) -> object:
         if not isinstance(d, dict) or d.get(key) is None:
             return None
         if not isinstance(d[key], kind) or (isinstance(d[key], bool) and kind in (int, float)):
@@ -242,7 +266,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             return None
         return d[key]
 
-    def path_ok(v: str, where: str) -> None:
+    def path_ok(v: object, where: str) -> None:
         if isinstance(v, str) and not (root / v).exists():
             errs.append(f"{where}: file {v!r} not found (relative to {root})")
 
@@ -341,13 +365,14 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         for k in req:
             if t.get(k) in (None, ""):
                 errs.append(f"traditional[{i}].{k}: required for method {t['method']}")
-    for sec, keys in (("uncertainty", {"n": int, "seed": int}),
-                      ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list,
-                                       "sobol_n_max": int, "sobol_tol": (int, float)}),
-                      ("population", {"n": int, "seed": int, "levels": int, "bsv": dict,
-                                      "correlations": list, "clearances": list, "volumes": list,
-                                      "plausible": dict}),
-                      ("simulation", {"points": int})):
+    sections: tuple[tuple[str, dict[str, _Kind]], ...] = (
+        ("uncertainty", {"n": int, "seed": int}),
+        ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list, "sobol_n_max": int,
+                         "sobol_tol": (int, float)}),
+        ("population", {"n": int, "seed": int, "levels": int, "bsv": dict, "correlations": list,
+                        "clearances": list, "volumes": list, "plausible": dict}),
+        ("simulation", {"points": int}))
+    for sec, keys in sections:
         d = opt(data, sec, "", dict)
         for k, kind in keys.items():
             if d is not None:
@@ -434,7 +459,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
     return errs
 
 
-def _kname(kind) -> str:
+def _kname(kind: _Kind) -> str:
     if isinstance(kind, tuple):
         return " or ".join(_kname(k) for k in kind)
     return {str: "text", dict: "a mapping", list: "a list", int: "an integer",
