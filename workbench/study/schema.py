@@ -118,6 +118,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, overload
@@ -390,7 +391,9 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         for cat, table in DEFAULT_FACTORS.items():
             v = de.get(cat)
             own = (de.get("factors") or {}).get(cat, {})
-            if v is not None and v not in table and v not in own:
+            # a list or mapping is not a category word (and cannot be looked up)
+            if v is not None and (not isinstance(v, Hashable) or (v not in table
+                                                                  and v not in own)):
                 errs.append(f"decision.{cat}: {v!r} is not one of {', '.join(table)}")
         if de.get("escalation") not in (None, "half-log", "model-guided"):
             errs.append(f"decision.escalation: {de['escalation']!r} is not half-log or "
@@ -435,8 +438,8 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
     if data.get("stepup") is not None:
         from workbench.mabel.stepup import lint_stepup
 
-        errs += lint_stepup(data["stepup"], str((data.get("drug") or {}).get("dose_unit")
-                                                or "ug/kg"))
+        # dr: the drug block when it is a mapping (else already reported)
+        errs += lint_stepup(data["stepup"], str((dr or {}).get("dose_unit") or "ug/kg"))
     ca = opt(data, "calibration", "", dict)
     if ca:
         _unknown(ca, _CALIBRATION, "calibration.", errs)
@@ -532,20 +535,26 @@ def _check_population(po: dict, errs: list[str]) -> None:
                     f"({limit('population'):,}); raise it with `workbench --limit population=N`")
     if isinstance(po.get("levels"), int) and po["levels"] < 1:
         errs.append("population.levels: give at least 1 escalation level")
-    for pid, cv in dict(po.get("bsv") or {}).items():
+    # a bsv, correlations, clearances, volumes or plausible of the wrong kind is reported by
+    # lint_study's type check (e.g. "population.bsv: must be a mapping"): skipped here
+    bsv = po["bsv"] if isinstance(po.get("bsv"), dict) else {}
+    for pid, cv in bsv.items():
         if isinstance(cv, bool) or not isinstance(cv, int | float) or not 0 < cv < 10:
             errs.append(f"population.bsv.{pid}: CV {cv!r} is not a number in (0, 10), e.g. 0.3")
-    for i, c in enumerate(po.get("correlations") or []):
+    corr = po.get("correlations")
+    for i, c in enumerate(corr if isinstance(corr, list) else []):
         if (not isinstance(c, list) or len(c) != 3 or not all(isinstance(x, str) for x in c[:2])
                 or not isinstance(c[2], int | float) or not -1 < c[2] < 1):
             errs.append(f"population.correlations[{i}]: {c!r} is not [id_1, id_2, rho] with "
                         "-1 < rho < 1")
-        elif any(x not in (po.get("bsv") or {}) for x in c[:2]):
+        elif any(x not in bsv for x in c[:2]):
             errs.append(f"population.correlations[{i}]: {c[0]} and {c[1]} both need a bsv CV")
     for k in ("clearances", "volumes"):
-        if not all(isinstance(x, str) for x in (po.get(k) or [])):
+        ids = po.get(k)
+        if isinstance(ids, list) and not all(isinstance(x, str) for x in ids):
             errs.append(f"population.{k}: give a list of parameter ids")
-    for metric, rng in dict(po.get("plausible") or {}).items():
+    plausible = po["plausible"] if isinstance(po.get("plausible"), dict) else {}
+    for metric, rng in plausible.items():
         if (not isinstance(rng, list) or len(rng) != 2
                 or not all(isinstance(x, int | float) for x in rng) or not rng[0] < rng[1]):
             errs.append(f"population.plausible.{metric}: {rng!r} is not [low, high] with low < high")
