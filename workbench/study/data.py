@@ -52,6 +52,7 @@ from workbench.errors import WorkbenchError
 if TYPE_CHECKING:
     from workbench.calibrate.fit import CalibrationResult
     from workbench.calibrate.observations import DataCheck
+    from workbench.core.model import Model
 
 __all__ = ["StudyData", "apply_calibration", "run_study_data", "write_study_data"]
 
@@ -108,7 +109,7 @@ class StudyData:
     petab_file: str = ""
     settings: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
-    model: object | None = field(default=None, repr=False)
+    model: Model | None = field(default=None, repr=False)
     applied: dict = field(default_factory=dict)
 
     @property
