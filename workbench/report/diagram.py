@@ -21,8 +21,12 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from workbench import columns as C
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["DiagramGraph", "diagram_figure", "diagram_graph", "diagram_svg", "have_graphviz"]
 
@@ -138,7 +142,7 @@ def diagram_svg(model, timeout: float = 60.0) -> str | None:
     return svg[svg.find("<svg"):]  # drop the XML prolog and doctype: inlined in HTML
 
 
-def diagram_figure(model):
+def diagram_figure(model) -> Figure:
     """The same graph drawn with matplotlib when Graphviz is missing: nodes in layers by
     their distance from the first species (the dosed drug in the workbench's models)."""
     from workbench.core.plots import pyplot
@@ -168,18 +172,19 @@ def diagram_figure(model):
     pos = {n: (x, -i) for x, ns in cols.items() for i, n in enumerate(ns)}
     depth = max((len(v) for v in cols.values()), default=1)
     fig, ax = plt.subplots(figsize=(min(16, 1.6 * len(cols) + 2), min(14, 0.7 * depth + 2)))
-    for a, b, k in g.edges:
+    for a, b, edge in g.edges:
         ax.annotate("", xy=pos[b], xytext=pos[a],
                     arrowprops=dict(arrowstyle="->", lw=0.8, shrinkA=8, shrinkB=8,
-                                    ls="--" if k == "modifier" else "-",
-                                    color="#b03a2e" if k == "modifier" else "0.35"))
+                                    ls="--" if edge == "modifier" else "-",
+                                    color="#b03a2e" if edge == "modifier" else "0.35"))
     for n, (x, y) in pos.items():
-        if kinds.get(n) == "reaction":
+        kind = kinds.get(n, "")  # "": an edge end that is not a node (plain box)
+        if kind == "reaction":
             ax.plot([x], [y], "o", color="0.3", ms=3)
         else:
             ax.text(x, y, n, ha="center", va="center", fontsize=8,
                     bbox=dict(boxstyle="round,pad=0.3", ec="0.3",
-                              fc={"species": "#fff7d6", "state": "#dcebff"}.get(kinds.get(n),
+                              fc={"species": "#fff7d6", "state": "#dcebff"}.get(kind,
                                                                                 "#eeeeee")))
     ax.set_xlim(-0.8, max(cols, default=0) + 0.8)
     ax.set_ylim(-depth, 1)

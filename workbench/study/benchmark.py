@@ -181,6 +181,13 @@ def _row(df: pd.DataFrame, item: str) -> pd.Series | None:
     return sel.iloc[0] if len(sel) else None
 
 
+def _required_row(df: pd.DataFrame, item: str) -> pd.Series:
+    """The row of an item :func:`read_outcomes` requires (``fih_year``, ``fih_start``)."""
+    row = _row(df, item)
+    assert row is not None, f"read_outcomes requires the {item!r} row"
+    return row
+
+
 def _predicted(run, dose_ugkg: float, output: str) -> float:
     """max(output) of the study model at a single dose (ug/kg) with the study's settings."""
     from workbench.core.dosing import Subject
@@ -254,7 +261,7 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int,
     row_unit = UNIT + ("/day" if _rate(dec.dose_unit)[1] else "")  # a continuous infusion: rates
     proposed = _to_ug_per_kg(dec.start_dose, dec.dose_unit, w) if math.isfinite(
         dec.start_dose) else float("nan")
-    hist = _row(outcomes, "fih_start")
+    hist = _required_row(outcomes, "fih_start")
     historical = _to_ug_per_kg(hist[C.VALUE], hist[C.UNIT], w)
     tox = _row(outcomes, "first_toxic_dose")
     tolerated = _row(outcomes, "max_first_dose")
@@ -263,6 +270,8 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int,
         toxic, kind = _to_ug_per_kg(tox[C.VALUE], tox[C.UNIT], w), str(tox[C.OUTCOME_DETAIL])
     else:  # no dose-limiting first dose known: a tolerated first dose stands in (weaker test)
         stand = tolerated if tolerated is not None else rp2d
+        # read_outcomes requires first_toxic_dose, max_first_dose or rp2d
+        assert stand is not None, "no first_toxic_dose, max_first_dose or rp2d row"
         toxic = _to_ug_per_kg(stand[C.VALUE], stand[C.UNIT], w)
         kind = ("no dose-limiting first dose known; a tolerated dose stands in: "
                 + str(stand[C.OUTCOME_DETAIL]))
@@ -288,7 +297,9 @@ def _evaluate(name: str, run, outcomes: pd.DataFrame, fih_year: int,
             if item == "first_dose_cmax":  # model nM -> ng/mL with the molecular weight
                 from workbench.core.dosing import molecular_weight
 
-                pred = pred * molecular_weight(drug["mw"]) / 1e3  # nM x g/mol / 1e3 = ng/mL
+                mw = molecular_weight(drug["mw"])
+                assert mw is not None, "drug.mw is a required study field"
+                pred = pred * mw / 1e3  # nM x g/mol / 1e3 = ng/mL
                 obs = float(r[C.VALUE]) * U.factor(str(r[C.UNIT]), "ng/mL")
             else:
                 obs = float(r[C.VALUE]) * U.factor(str(r[C.UNIT]), "pg/mL")
@@ -416,7 +427,7 @@ def retrospective(studies: Sequence[str | os.PathLike[str]] | None = None, *,
     rows, runs = [], {}
     for p, study, outcomes, leaks in checked:
         name = p.parent.name if p.name == "study.yaml" else p.stem
-        fih = int(float(_row(outcomes, "fih_year")[C.VALUE]))
+        fih = int(float(_required_row(outcomes, "fih_year")[C.VALUE]))
         log.info("benchmark: %s", name)
         run = run_mabel(study, reduced=quick, workers=workers, progress=progress)
         runs[name] = run
@@ -478,14 +489,16 @@ def references_section(study, table: pd.DataFrame | str | os.PathLike[str] | Non
     names = list((study.data if hasattr(study, "data") else study).get("references") or [])
     if not names:
         return ""
-    if table is None or not isinstance(table, pd.DataFrame):
+    if isinstance(table, pd.DataFrame):
+        frame = table
+    else:
         src = Path(table) if table is not None else REFERENCE_DIR / "benchmark.csv"
         if not src.is_file():
             return ("<section id='references'><h2>Performance on reference compounds</h2>"
                     f"<p>No benchmark table at {html.escape(str(src))}; run "
                     "<code>workbench benchmark</code>.</p></section>")
-        table = pd.read_csv(src)
-    sel = table[table[C.MOLECULE].isin(names)]
+        frame = pd.read_csv(src)
+    sel = frame[frame[C.MOLECULE].isin(names)]
     absent = [n for n in names if n not in set(sel[C.MOLECULE])]
     cols = [C.MOLECULE, C.PROPOSED_START, C.HISTORICAL_START, C.FIRST_TOXIC_DOSE, C.MARGIN,
             C.SAFE, C.NOT_WASTEFUL, C.INFORMATIVE, C.VERDICT, C.WHY]

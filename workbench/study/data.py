@@ -40,6 +40,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,11 @@ import pandas as pd
 from workbench import columns as C
 from workbench.core._moved import moved_names
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.calibrate.fit import CalibrationResult
+    from workbench.calibrate.observations import DataCheck
+    from workbench.core.model import Model
 
 __all__ = ["StudyData", "apply_calibration", "run_study_data", "write_study_data"]
 
@@ -92,10 +98,10 @@ class StudyData:
         What was run: starts, seed, profiles, level, n_samples.
     """
 
-    validation: object | None = None
+    validation: DataCheck | None = None
     validation_summary: pd.DataFrame | None = field(default=None, repr=False)
     validation_verdict: str = ""
-    calibration: object | None = None
+    calibration: CalibrationResult | None = None
     calibration_summary: pd.DataFrame | None = field(default=None, repr=False)
     calibration_verdict: str = ""
     figures: dict = field(default_factory=dict, repr=False)
@@ -103,7 +109,7 @@ class StudyData:
     petab_file: str = ""
     settings: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)
-    model: object | None = field(default=None, repr=False)
+    model: Model | None = field(default=None, repr=False)
     applied: dict = field(default_factory=dict)
 
     @property
@@ -250,8 +256,11 @@ def _naming(exc: WorkbenchError, path: str, key: str) -> WorkbenchError:
         return exc
     msg = exc.message + (f" (model {exc.source})" if exc.source else "")
     new = type(exc)(msg, source=path, element=exc.element or key, fix=exc.fix)
-    if getattr(exc, "findings", None) is not None:
-        new.findings = exc.findings
+    findings = getattr(exc, "findings", None)
+    if findings is not None:
+        # new is type(exc)(...): the subclasses with findings (ModelCheckError,
+        # ProvenanceError, CalibrationError) declare the attribute, WorkbenchError does not
+        new.findings = findings  # type: ignore[attr-defined]
     return new
 
 

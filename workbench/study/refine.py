@@ -29,12 +29,17 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from workbench import columns as C
 from workbench.core import units as U
 from workbench.errors import CalibrationError, InputFileError, SpecError
+
+if TYPE_CHECKING:
+    from workbench.calibrate.observations import Refinement
+    from workbench.study.schema import Study
 
 __all__ = ["DEFAULT_LADDER", "StudyRefinement", "refine_study", "write_study_refinement"]
 
@@ -62,8 +67,8 @@ class StudyRefinement:
         :data:`workbench.columns.DOSE_RESPONSE_UPDATE_COLUMNS` at the next level.
     """
 
-    study: object
-    refinement: object
+    study: Study
+    refinement: Refinement
     next_dose: float
     dose_unit: str
     next_regimen: str

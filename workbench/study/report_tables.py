@@ -99,7 +99,7 @@ def _statistic(stat: str) -> str | float:
     takes it."""
     raw = {"5th percentile": "lower"}.get(stat, stat)
     if raw.endswith("th percentile"):
-        raw = float(raw.split("th")[0])
+        return float(raw.split("th")[0])
     return raw
 
 

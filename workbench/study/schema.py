@@ -118,8 +118,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, overload
 
 from workbench.errors import SpecError
 from workbench.study.sections import StudySections, study_sections
@@ -127,6 +129,12 @@ from workbench.study.sections import StudySections, study_sections
 __all__ = ["REQUIRED_ANALYSES", "RISK_MATRIX", "Study", "lint_study", "read_study", "risk_level"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
+_V = TypeVar("_V")
+#: the type (or types) a study field must have
+_Kind = type | tuple[type, ...]
 
 LEVELS = ("low", "medium", "high")
 #: (influence, consequence) -> model risk
@@ -223,7 +231,17 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         data, root = _load_yaml(p), p.parent
     errs: list[str] = []
 
-    def need(d: dict, key: str, where: str, kind=str) -> object:
+    # need/opt return the value when it is an instance of ``kind`` (a type or a tuple of
+    # types), else None with a finding: the overloads give the value that type
+    @overload
+    def need(d: dict, key: str, where: str) -> str | None: ...
+    @overload
+    def need(d: dict, key: str, where: str, kind: type[_T]) -> _T | None: ...
+    @overload
+    def need(d: dict, key: str, where: str,
+             kind: tuple[type[_T], type[_U], type[_V]]) -> _T | _U | _V | None: ...
+
+    def need(d: dict, key: str, where: str, kind: _Kind | None = str) -> object:
         if not isinstance(d, dict) or key not in d or d[key] in (None, ""):
             errs.append(f"{where}{key}: required field is missing")
             return None
@@ -233,7 +251,14 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             return None
         return v
 
-    def opt(d: dict, key: str, where: str, kind) -> object:
+    @overload
+    def opt(d: dict, key: str, where: str, kind: type[_T]) -> _T | None: ...
+    @overload
+    def opt(d: dict, key: str, where: str, kind: tuple[type[_T], type[_U]]) -> _T | _U | None: ...
+    @overload
+    def opt(d: dict, key: str, where: str, kind: _Kind) -> object: ...
+
+    def opt(d: dict, key: str, where: str, kind: _Kind) -> object:
         if not isinstance(d, dict) or d.get(key) is None:
             return None
         if not isinstance(d[key], kind) or (isinstance(d[key], bool) and kind in (int, float)):
@@ -242,7 +267,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
             return None
         return d[key]
 
-    def path_ok(v: str, where: str) -> None:
+    def path_ok(v: object, where: str) -> None:
         if isinstance(v, str) and not (root / v).exists():
             errs.append(f"{where}: file {v!r} not found (relative to {root})")
 
@@ -341,13 +366,14 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         for k in req:
             if t.get(k) in (None, ""):
                 errs.append(f"traditional[{i}].{k}: required for method {t['method']}")
-    for sec, keys in (("uncertainty", {"n": int, "seed": int}),
-                      ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list,
-                                       "sobol_n_max": int, "sobol_tol": (int, float)}),
-                      ("population", {"n": int, "seed": int, "levels": int, "bsv": dict,
-                                      "correlations": list, "clearances": list, "volumes": list,
-                                      "plausible": dict}),
-                      ("simulation", {"points": int})):
+    sections: tuple[tuple[str, dict[str, _Kind]], ...] = (
+        ("uncertainty", {"n": int, "seed": int}),
+        ("sensitivity", {"sobol_n": int, "seed": int, "parameters": list, "sobol_n_max": int,
+                         "sobol_tol": (int, float)}),
+        ("population", {"n": int, "seed": int, "levels": int, "bsv": dict, "correlations": list,
+                        "clearances": list, "volumes": list, "plausible": dict}),
+        ("simulation", {"points": int}))
+    for sec, keys in sections:
         d = opt(data, sec, "", dict)
         for k, kind in keys.items():
             if d is not None:
@@ -365,7 +391,9 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         for cat, table in DEFAULT_FACTORS.items():
             v = de.get(cat)
             own = (de.get("factors") or {}).get(cat, {})
-            if v is not None and v not in table and v not in own:
+            # a list or mapping is not a category word (and cannot be looked up)
+            if v is not None and (not isinstance(v, Hashable) or (v not in table
+                                                                  and v not in own)):
                 errs.append(f"decision.{cat}: {v!r} is not one of {', '.join(table)}")
         if de.get("escalation") not in (None, "half-log", "model-guided"):
             errs.append(f"decision.escalation: {de['escalation']!r} is not half-log or "
@@ -410,8 +438,8 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
     if data.get("stepup") is not None:
         from workbench.mabel.stepup import lint_stepup
 
-        errs += lint_stepup(data["stepup"], str((data.get("drug") or {}).get("dose_unit")
-                                                or "ug/kg"))
+        # dr: the drug block when it is a mapping (else already reported)
+        errs += lint_stepup(data["stepup"], str((dr or {}).get("dose_unit") or "ug/kg"))
     ca = opt(data, "calibration", "", dict)
     if ca:
         _unknown(ca, _CALIBRATION, "calibration.", errs)
@@ -434,7 +462,7 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
     return errs
 
 
-def _kname(kind) -> str:
+def _kname(kind: _Kind) -> str:
     if isinstance(kind, tuple):
         return " or ".join(_kname(k) for k in kind)
     return {str: "text", dict: "a mapping", list: "a list", int: "an integer",
@@ -507,20 +535,26 @@ def _check_population(po: dict, errs: list[str]) -> None:
                     f"({limit('population'):,}); raise it with `workbench --limit population=N`")
     if isinstance(po.get("levels"), int) and po["levels"] < 1:
         errs.append("population.levels: give at least 1 escalation level")
-    for pid, cv in dict(po.get("bsv") or {}).items():
+    # a bsv, correlations, clearances, volumes or plausible of the wrong kind is reported by
+    # lint_study's type check (e.g. "population.bsv: must be a mapping"): skipped here
+    bsv = po["bsv"] if isinstance(po.get("bsv"), dict) else {}
+    for pid, cv in bsv.items():
         if isinstance(cv, bool) or not isinstance(cv, int | float) or not 0 < cv < 10:
             errs.append(f"population.bsv.{pid}: CV {cv!r} is not a number in (0, 10), e.g. 0.3")
-    for i, c in enumerate(po.get("correlations") or []):
+    corr = po.get("correlations")
+    for i, c in enumerate(corr if isinstance(corr, list) else []):
         if (not isinstance(c, list) or len(c) != 3 or not all(isinstance(x, str) for x in c[:2])
                 or not isinstance(c[2], int | float) or not -1 < c[2] < 1):
             errs.append(f"population.correlations[{i}]: {c!r} is not [id_1, id_2, rho] with "
                         "-1 < rho < 1")
-        elif any(x not in (po.get("bsv") or {}) for x in c[:2]):
+        elif any(x not in bsv for x in c[:2]):
             errs.append(f"population.correlations[{i}]: {c[0]} and {c[1]} both need a bsv CV")
     for k in ("clearances", "volumes"):
-        if not all(isinstance(x, str) for x in (po.get(k) or [])):
+        ids = po.get(k)
+        if isinstance(ids, list) and not all(isinstance(x, str) for x in ids):
             errs.append(f"population.{k}: give a list of parameter ids")
-    for metric, rng in dict(po.get("plausible") or {}).items():
+    plausible = po["plausible"] if isinstance(po.get("plausible"), dict) else {}
+    for metric, rng in plausible.items():
         if (not isinstance(rng, list) or len(rng) != 2
                 or not all(isinstance(x, int | float) for x in rng) or not rng[0] < rng[1]):
             errs.append(f"population.plausible.{metric}: {rng!r} is not [low, high] with low < high")

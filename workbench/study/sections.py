@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import SupportsFloat
 
 __all__ = ["CalibrationSection", "DecisionSection", "DoseSearch", "DrugSection", "EffectSpec",
            "ModelSection", "OutputsSection", "PopulationSection", "SensitivitySection",
@@ -195,7 +196,11 @@ class DecisionSection:
     @property
     def risk_threshold(self) -> float | None:
         v = self.settings.get("risk_threshold")
-        return None if v is None else float(v)
+        if v is None:
+            return None
+        if not isinstance(v, SupportsFloat | str):  # lint_study: a number
+            raise TypeError(f"decision.risk_threshold must be a number, got {v!r}")
+        return float(v)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.core.dosing import Regimen
+from workbench.core.dosing import Regimen, molecular_weight
 from workbench.core.options import Dosing
 from workbench.study.schema import Study
 
@@ -113,8 +113,9 @@ class Setup:
     def dosing(self) -> Dosing:
         """The study's dosing as one value object (target, mw, subject, route, dose unit)."""
         d = self.study.sections.drug
-        return Dosing(target=d.species, mw=d.mw, subject=self.subject, route=d.route,
-                      dose_unit=d.dose_unit)
+        # drug.mw is a number or a text such as "150 kDa" (lint_study has read it): in g/mol
+        return Dosing(target=d.species, mw=molecular_weight(d.mw), subject=self.subject,
+                      route=d.route, dose_unit=d.dose_unit)
 
     def regimen(self, dose: float) -> Regimen:
         """The study's regimen at ``dose`` (in the study's dose unit), built from the number:
@@ -136,7 +137,8 @@ class Setup:
 
     @property
     def dose_range(self) -> tuple[str, str]:
-        return tuple(self.study.sections.dose_search.dose_range)
+        lo, hi = self.study.sections.dose_search.dose_range
+        return (lo, hi)
 
 
 @dataclass(frozen=True)
@@ -403,7 +405,9 @@ def population_stage(setup: Setup, model: Model, unc: UncertaintyOutcome, draws:
     from workbench.mabel.population import population_mabel
 
     effects = [_effect(e) for e in setup.study.sections.effects]
-    return population_mabel(model, effects, population_spec(setup.study, seeds),
+    pspec = population_spec(setup.study, seeds)
+    assert pspec is not None, "the population stage runs only when the study has a population"
+    return population_mabel(model, effects, pspec,
                             uncertainty=unc.uncertainty,
                             dose_unit=setup.study.sections.drug.dose_unit,
                             workers=setup.workers, progress=setup.progress,
@@ -442,7 +446,9 @@ def population_levels_stage(setup: Setup, model: Model, popm: PopulationMabel,
     relative = any(e.effect.relative for e in qsp_dec.estimates)
     pred = dose_response(model, metrics, [*([0.0] if relative else []), *ladder[C.DOSE]], unit,
                          samples=popm.joint_samples, workers=setup.workers, **setup.run)
-    levels = population_spec(setup.study, seeds).levels
+    pspec = population_spec(setup.study, seeds)
+    assert pspec is not None, "the population stages run only when the study has a population"
+    levels = pspec.levels
     return replace(popm, reach=reach_by_level(qsp_dec, ladder, pred, levels=levels,
                                               dose_unit=unit),
                    overlap=overlap_by_level(ladder, pred, exposure, dose_unit=unit))
@@ -523,17 +529,19 @@ def variants_stage(setup: Setup, model: Model, dec: DecisionOutcome) -> Variants
     from workbench.mabel.decision_analyses import variant_decisions
 
     s = setup.study.sections
+    variants = s.model.variants
+    assert variants is not None, "the variants stage runs only when the study names variants"
     best = dec.best
     start_reg = setup.regimen(dec.start)
     # the base model first: relative differences refer to it
     var = compare_variants(model, [Variant(BASE_VARIANT, description="the study model"),
-                                   *read_variants(s.model.variants)],
+                                   *read_variants(variants)],
                            reference=BASE_VARIANT, regimens=[start_reg],
                            metrics=_smetrics(setup, dec),
                            dose_for={best.effect.metric: best.threshold},
                            dose_range=setup.dose_range, route=s.drug.route,
                            end=s.simulation.end, **setup.common)
-    vlist = [Variant(BASE_VARIANT), *read_variants(s.model.variants)]
+    vlist = [Variant(BASE_VARIANT), *read_variants(variants)]
     q = f"dose for {best.effect.metric} = {best.threshold:g}"
     q = next((x for x in var.table[C.QUANTITY] if x.startswith("dose for")), q)
     vdec = variant_decisions(model, vlist, var, mabel_quantity=q, effect=best.effect.metric,
@@ -572,7 +580,7 @@ def slider_stage(setup: Setup, model: Model, qsp: QspMabelResult, dec: DecisionO
     best = dec.best
     grid = np.geomspace(*qsp.estimates[0].dose_range, setup.grid_points)
     outputs = [o for o in dict.fromkeys([out.exposure, out.occupancy, out.effect]) if o]
-    return dose_slider(model, dec.samples, grid, setup.study.sections.drug.dose_unit,
+    return dose_slider(model, dec.samples, grid.tolist(), setup.study.sections.drug.dose_unit,
                        outputs=outputs, effect=best.effect.metric, relative=best.effect.relative,
                        threshold=best.effect.threshold if best.effect.relative
                        else best.threshold, op=best.effect.op,
