@@ -150,7 +150,7 @@ class ModelIndex:
         mod = rr.model
         params = frozenset(m.getParameter(i).getId() for i in range(m.getNumParameters()))
         reactions = frozenset(m.getReaction(i).getId() for i in range(m.getNumReactions()))
-        refs = set()
+        refs: set[str] = set()
         for i in range(m.getNumReactions()):
             r = m.getReaction(i)
             for lst in (r.getListOfReactants(), r.getListOfProducts()):
