@@ -678,22 +678,31 @@ class Engine:
         sels = self._selections_of(tuple(outputs))
         times = np.asarray(times, dtype=float)
         out = []
-        with self.lock:
+
+        def gillespie():
+            # on self.rr, again after a prepare that made a new instance (delayed events):
+            # the new one has CVODE and no output selections
             rr = self.rr
+            rr.setIntegrator("gillespie")
+            integ = rr.getIntegrator()
+            integ.setValue("variable_step_size", False)
+            rr.timeCourseSelections = ["time", *sels]
+            self._selections = sels
+            return rr, integ
+
+        with self.lock:
             try:
                 with self.solver_errors("the stochastic simulation failed", fix=""):
-                    rr.setIntegrator("gillespie")
-                    integ = rr.getIntegrator()
-                    integ.setValue("variable_step_size", False)
-                    rr.timeCourseSelections = ["time", *sels]
-                    self._selections = sels
+                    rr, integ = gillespie()
                     plan = SegmentPlan.build(times, list(doses or []), False)
                     for seed in seeds:
                         self._prepare_dict(parameters)
+                        if self.rr is not rr:
+                            rr, integ = gillespie()
                         integ.setValue("seed", int(seed))
                         out.append(self.run_plan(plan))
             finally:
-                rr.setIntegrator("cvode")
+                self.rr.setIntegrator("cvode")
                 self._settings = None
         return np.stack(out)
 
