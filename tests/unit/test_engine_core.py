@@ -211,3 +211,24 @@ def test_gillespie_replicates_of_a_model_with_delayed_events():
     again = eng.run_gillespie(np.linspace(0, 50, 6), ["d", "X"], [1, 2])
     assert np.array_equal(again, res[:2])
     assert eng.rr.getIntegrator().getName() == "cvode"  # restored on the current instance
+
+
+def test_species_initial_assignment_through_an_assignment_rule_with_delayed_events():
+    # X = X0 with X0 := k / d: setting k changes X(0). The new-instance path of models with
+    # delayed events re-evaluated initial assignments only when one read a set id directly,
+    # so X started at its loaded 100 there and at 200 without the delayed event
+    model = """model m
+  compartment c = 1
+  species X in c
+  k = 20
+  d = 0.2
+  X0 := k / d
+  X = X0
+  J: X -> ; d * X
+%s
+end"""
+    for event in ("", "  E: at 1 after X > 1e9: k = 0"):
+        df = wb.simulate(wb.load_model(model % event), times=[0, 1], outputs=["X"],
+                         parameters={"k": 40.0})
+        assert df.X.iloc[0] == pytest.approx(200.0), event
+        assert df.X.iloc[1] == pytest.approx(200.0 * math.exp(-0.2), rel=1e-6), event
