@@ -382,7 +382,7 @@ def cmd_calibrate(a) -> int:
         if a.provenance:
             from workbench import read_provenance, update_provenance, write_provenance
 
-            files.append(os.path.join(stage, "provenance_calibrated.csv"))
+            files.append(stage / "provenance_calibrated.csv")
             write_provenance(update_provenance(read_provenance(a.provenance), r,
                                                a.justification or ""), files[-1])
     stages.__exit__(None, None, None)

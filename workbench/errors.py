@@ -106,7 +106,8 @@ class ModelCheckError(WorkbenchError, ValueError):
     (:class:`workbench.core.model_gate.GateFinding`).
     """
 
-    findings = ()
+    # ``object``: the errors module sits below model_gate and may not import it, even for typing
+    findings: tuple[object, ...] = ()
 
 
 class UnsupportedFeatureError(WorkbenchError, NotImplementedError):

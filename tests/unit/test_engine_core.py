@@ -179,3 +179,56 @@ def test_one_time_grid_builder():
     assert len(wb.simulate(m, end=1, outputs=["A"])) == 101
     with pytest.raises(SpecError, match="give the end time"):
         wb.simulate(m, outputs=["A"])
+
+
+# immigration-death in molecule counts: X ~ Poisson(k / d) = Poisson(100) at stationarity;
+# the delayed event never fires, but it sends every run through a new RoadRunner instance
+BIRTH_DEATH_DELAYED = """model bd
+  compartment c = 1
+  substanceOnly species X in c = 100
+  k = 20
+  d = 0.2
+  birth: => X; k
+  death: X => ; d * X
+  E: at 1 after X > 1e9: k = 0
+end"""
+
+
+def test_gillespie_replicates_of_a_model_with_delayed_events():
+    # prepare() gives models with delayed events a new RoadRunner per run; run_gillespie
+    # set the Gillespie integrator and the output selections on the old one only, so the
+    # replicates were CVODE runs of the default selections (time, X: here X sat at 100 in
+    # every replicate and the columns were the model's species, not the outputs)
+    m = wb.load_model(BIRTH_DEATH_DELAYED)
+    eng = Engine(m.sbml, (), m.source)
+    assert eng.index.delayed_events
+    res = eng.run_gillespie(np.linspace(0, 50, 6), ["d", "X"], list(range(1, 41)))
+    assert res.shape == (40, 6, 3)
+    assert np.all(res[:, :, 1] == 0.2)  # the outputs asked for, in their order
+    x = res[:, -1, 2]
+    assert len(np.unique(x)) > 5  # stochastic, not one deterministic run repeated
+    assert abs(x.mean() - 100) < 4 * 10 / math.sqrt(len(x))
+    again = eng.run_gillespie(np.linspace(0, 50, 6), ["d", "X"], [1, 2])
+    assert np.array_equal(again, res[:2])
+    assert eng.rr.getIntegrator().getName() == "cvode"  # restored on the current instance
+
+
+def test_species_initial_assignment_through_an_assignment_rule_with_delayed_events():
+    # X = X0 with X0 := k / d: setting k changes X(0). The new-instance path of models with
+    # delayed events re-evaluated initial assignments only when one read a set id directly,
+    # so X started at its loaded 100 there and at 200 without the delayed event
+    model = """model m
+  compartment c = 1
+  species X in c
+  k = 20
+  d = 0.2
+  X0 := k / d
+  X = X0
+  J: X -> ; d * X
+%s
+end"""
+    for event in ("", "  E: at 1 after X > 1e9: k = 0"):
+        df = wb.simulate(wb.load_model(model % event), times=[0, 1], outputs=["X"],
+                         parameters={"k": 40.0})
+        assert df.X.iloc[0] == pytest.approx(200.0), event
+        assert df.X.iloc[1] == pytest.approx(200.0 * math.exp(-0.2), rel=1e-6), event

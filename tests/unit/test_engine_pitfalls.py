@@ -31,6 +31,17 @@ def test_parameter_initial_assignments_follow_set_values():
     assert own.bet.iloc[0] == 1.0 and own.gam.iloc[0] == pytest.approx(3.0)
 
 
+def test_parameter_initial_assignments_read_through_assignment_rules():
+    # p = 2 * X0 with the assignment rule X0 := k / d: setting k changes p (it stayed at its
+    # loaded 200: only assignments reading a set id directly were evaluated)
+    model = ("model m\n compartment c = 1\n species X in c\n k = 20\n d = 0.2\n"
+             " X0 := k / d\n X = X0\n p = 2 * X0\n J: X -> ; d * X\nend")
+    df = simulate(model, times=[0, 1], outputs=["X0", "X", "p"], parameters={"k": 40})
+    assert df.iloc[0][["X0", "X", "p"]].tolist() == pytest.approx([200.0, 200.0, 400.0])
+    back = simulate(model, times=[0, 1], outputs=["X0", "X", "p"])
+    assert back.iloc[0][["X0", "X", "p"]].tolist() == pytest.approx([100.0, 100.0, 200.0])
+
+
 def test_selections_survive_model_regeneration():
     # setting a species' initial value can regenerate the model and reset its selections
     m = load_model(IA_MODEL)

@@ -55,7 +55,7 @@ def checked_target(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], None]) -> None:
+def atomic_write(path: str | os.PathLike[str], writer: Callable[[str], object]) -> None:
     """Call ``writer(tmp_path)`` then move the temporary file onto ``path`` (module docstring:
     permissions, links, special files)."""
     target = checked_target(path)

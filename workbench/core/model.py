@@ -189,11 +189,11 @@ def element_kinds(sbml_model) -> dict[str, str]:
     return out
 
 
-def sid_index(m) -> dict:
+def sid_index(m: libsbml.Model) -> dict[str, libsbml.SBase]:
     """id -> element of a libSBML model's compartments, species, parameters and reactions
     (libSBML's getElementBySId walks the whole model: once per id made the template
     quadratic in the number of parameters)."""
-    out = {}
+    out: dict[str, libsbml.SBase] = {}
     for lst in (m.getListOfCompartments(), m.getListOfSpecies(), m.getListOfParameters(),
                 m.getListOfReactions()):
         for i in range(lst.size()):

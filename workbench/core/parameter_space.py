@@ -97,6 +97,7 @@ class ParameterRange:
             lo, hi = self.low, self.high
         elif d in ("normal", "lognormal"):
             sd = self._sd()
+            assert nom is not None  # _sd raised otherwise
             if d == "normal":
                 lo, hi = nom - 3 * sd, nom + 3 * sd
             else:
@@ -145,6 +146,7 @@ class ParameterRange:
             return np.where(u < c, lo + np.sqrt(u * (hi - lo) * (mode - lo)),
                             hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode)))
         sd = self._sd()
+        assert self.nominal is not None  # _sd raised otherwise
         if d == "normal":
             mu, a, b = self.nominal, lo, hi
         else:

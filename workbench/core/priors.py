@@ -117,7 +117,9 @@ def _entry(g: pd.DataFrame, unit: str, centre_default: float | None):
     centre = (_conv(float(c[C.PRIOR_CENTRE]), c[C.UNIT], unit)
               if math.isfinite(c[C.PRIOR_CENTRE]) else
               (centre_default if centre_default is not None else value))
-    inform, compare, parts = [], [], []
+    inform: list[float] = []
+    compare: list[float] = []
+    parts: list[str] = []
     for i, r in g.iterrows():
         if i == ci or not math.isfinite(r[C.VALUE]):
             continue

@@ -14,8 +14,22 @@ import logging
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 __all__ = ["Stages"]
+
+
+class _Bar(Protocol):
+    """The part of a tqdm bar :class:`Stages` uses."""
+
+    total: float
+    n: float
+
+    def update(self, n: float = 1) -> object: ...
+
+    def set_description_str(self, desc: str | None = None, refresh: bool = True) -> None: ...
+
+    def close(self) -> None: ...
 
 log = logging.getLogger("workbench.progress")
 
@@ -33,7 +47,7 @@ class Stages:
     bar: bool | None = None
     _k: int = 0
     _t0: float = field(default_factory=time.perf_counter)
-    _tqdm: object | None = None
+    _tqdm: _Bar | None = None
 
     def __enter__(self) -> Stages:
         on = self.bar if self.bar is not None else (sys.stderr.isatty()

@@ -187,8 +187,8 @@ def _annotation_rows(sb) -> list[dict] | None:
         return None
     rows = []
     for cand in prov.findall(f"{{{PROVENANCE_NS}}}candidate"):
-        row = {c: cand.get(_xml_attr(c), "") for c in C.PROVENANCE_COLUMNS
-               if c not in (C.KIND, C.ID, C.SCOPE, C.NAME)}
+        row: dict[str, str | bool] = {c: cand.get(_xml_attr(c), "") for c in C.PROVENANCE_COLUMNS
+                                      if c not in (C.KIND, C.ID, C.SCOPE, C.NAME)}
         row[C.CHOSEN] = str(row[C.CHOSEN]).lower() == "true"
         rows.append(row)
     return rows
@@ -204,7 +204,7 @@ def _xml_attr(column: str) -> str:
 # ---------------------------------------------------------------------------
 
 def _empty_row() -> dict:
-    row = {c: "" for c in C.PROVENANCE_COLUMNS}
+    row: dict[str, str | bool | float] = {c: "" for c in C.PROVENANCE_COLUMNS}
     row.update({C.CHOSEN: False, C.VALUE: math.nan, C.INITIAL_VALUE: math.nan,
                 C.CALIBRATED_VALUE: math.nan, C.PRIOR_CENTRE: math.nan})
     return row

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from workbench.errors import UnitError
 
@@ -45,7 +45,7 @@ def registry() -> pint.UnitRegistry:
     """Return the workbench's pint unit registry (built once, on first use)."""
     import pint
 
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("item = mole / avogadro_number = cells = cell = molecules")
     ureg.define("w = week")
     ureg.define("wk = week")
@@ -76,7 +76,8 @@ def _units(text: str) -> pint.Unit:
         name = f"_u{abs(hash(text))}"
         ureg.define(f"{name} = {q.magnitude!r} * {q.units}")
         return ureg.parse_units(name)
-    return q.units
+    # pint types Quantity.units as its facet base PlainUnit; a registry's units are pint.Unit
+    return cast("pint.Unit", q.units)
 
 
 def factor(from_unit: str, to_unit: str) -> float:

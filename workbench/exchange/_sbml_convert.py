@@ -74,7 +74,7 @@ def _cv(el) -> set[tuple[str, str]]:
 
 def _other_annotations(el) -> set[str]:
     """Top-level annotation children other than RDF (namespace + name)."""
-    out = set()
+    out: set[str] = set()
     ann = el.getAnnotation() if el.isSetAnnotation() else None
     if ann is None:
         return out

@@ -301,8 +301,8 @@ class Engine:
         if self._holder is not a:
             self._restore(a)
             full = True
-        for setter, pos, idx in a.init:
-            setter(mod, idx, values[pos])
+        for setter, at, idx in a.init:
+            setter(mod, idx, values[at])
         if len(dep) < len(a.dependents):
             full = True  # an assignment could not be evaluated: back to its loaded value
         if full:
@@ -371,8 +371,8 @@ class Engine:
         if not a.ids:
             return
         mod = rr.model
-        for setter, pos, idx in a.init:
-            setter(mod, idx, values[pos])
+        for setter, at, idx in a.init:
+            setter(mod, idx, values[at])
         for pos, sid in a.compartments_current:  # the current size too, before any reset
             rr.setValue(sid, float(values[pos]))
         gi, gv = self._globals(a, values, dep)
@@ -466,7 +466,7 @@ class Engine:
         integ.setValue("stiff", bool(s.stiff))
         integ.setValue("relative_tolerance", float(s.relative_tolerance))
         integ.setValue("absolute_tolerance", float(s.absolute_tolerance))
-        integ.setValue("maximum_time_step", float(s.max_step))
+        integ.setValue("maximum_time_step", float(ms))  # s.max_step, resolved above
         integ.setValue("maximum_num_steps", int(s.max_num_steps))
         self._settings = s
 
@@ -475,6 +475,8 @@ class Engine:
         """Integrate segment by segment, applying each segment's doses (amounts and rates
         times ``dose_scale``) at its start."""
         rr = self.rr
+        sels = self._selections
+        assert sels is not None, "the output selections are set before a run"
         rows = []
         for s, opts in zip(plan.segments, self._simulate_options(plan), strict=True):
             for d in s.doses:
@@ -493,7 +495,7 @@ class Engine:
             if len(last) and last[-1, 0] == tend:
                 post = self._snapshot(tend)
                 rows[-1] = np.vstack([last, post]) if plan.predose else np.vstack([last[:-1], post])
-        res = np.vstack(rows) if rows else np.empty((0, len(self._selections) + 1))
+        res = np.vstack(rows) if rows else np.empty((0, len(sels) + 1))
         return self._check(res) if check_finite else res
 
     def _simulate_options(self, plan: SegmentPlan) -> list:
@@ -523,6 +525,7 @@ class Engine:
 
     def _snapshot(self, t: float) -> np.ndarray:
         rr = self.rr
+        assert self._selections is not None, "the output selections are set before a run"
         vals = [t] + [rr.getValue(s) for s in self._selections]
         return np.array([vals], dtype=float)
 
@@ -548,6 +551,7 @@ class Engine:
 
     def _check(self, res: np.ndarray) -> np.ndarray:
         if not np.all(np.isfinite(res)):
+            assert self._selections is not None, "the output selections are set before a run"
             bad = [self._selections[j - 1] for j in range(1, res.shape[1])
                    if not np.all(np.isfinite(res[:, j]))]
             raise SimulationError(f"the simulation produced non-finite values in {', '.join(bad)}",
@@ -674,22 +678,31 @@ class Engine:
         sels = self._selections_of(tuple(outputs))
         times = np.asarray(times, dtype=float)
         out = []
-        with self.lock:
+
+        def gillespie():
+            # on self.rr, again after a prepare that made a new instance (delayed events):
+            # the new one has CVODE and no output selections
             rr = self.rr
+            rr.setIntegrator("gillespie")
+            integ = rr.getIntegrator()
+            integ.setValue("variable_step_size", False)
+            rr.timeCourseSelections = ["time", *sels]
+            self._selections = sels
+            return rr, integ
+
+        with self.lock:
             try:
                 with self.solver_errors("the stochastic simulation failed", fix=""):
-                    rr.setIntegrator("gillespie")
-                    integ = rr.getIntegrator()
-                    integ.setValue("variable_step_size", False)
-                    rr.timeCourseSelections = ["time", *sels]
-                    self._selections = sels
+                    rr, integ = gillespie()
                     plan = SegmentPlan.build(times, list(doses or []), False)
                     for seed in seeds:
                         self._prepare_dict(parameters)
+                        if self.rr is not rr:
+                            rr, integ = gillespie()
                         integ.setValue("seed", int(seed))
                         out.append(self.run_plan(plan))
             finally:
-                rr.setIntegrator("cvode")
+                self.rr.setIntegrator("cvode")
                 self._settings = None
         return np.stack(out)
 

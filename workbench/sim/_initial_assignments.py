@@ -11,6 +11,7 @@ values being set, so callers can pass the dependent values along.
 from __future__ import annotations
 
 import ast as pyast
+import copy
 import logging
 import math
 import operator
@@ -101,6 +102,29 @@ def _compile_node(node) -> Callable[[_Env], float]:
     raise NotImplementedError(f"unsupported math: {pyast.dump(node)[:80]}")
 
 
+class _InlineRules(pyast.NodeTransformer):
+    """Replace the variables of assignment rules by their formulas (transitively): an
+    initial assignment reading ``X0 := k / d`` reads ``k`` and ``d``."""
+
+    def __init__(self, rules: Mapping[str, pyast.expr]) -> None:
+        self.rules = rules
+        self.path: tuple[str, ...] = ()
+
+    def visit_Call(self, node: pyast.Call) -> pyast.AST:
+        node.args = [self.visit(a) for a in node.args]  # the function name is no variable
+        return node
+
+    def visit_Name(self, node: pyast.Name) -> pyast.AST:
+        rule = self.rules.get(node.id)
+        if rule is None or node.id in self.path:
+            return node
+        self.path = (*self.path, node.id)
+        try:
+            return self.visit(copy.deepcopy(rule))
+        finally:
+            self.path = self.path[:-1]
+
+
 def _parse(formula: str):
     """Python expression tree of an SBML L3 infix formula (``libsbml.formulaToL3String``)."""
     text = (formula.replace("!=", "\x00").replace("&&", " and ").replace("||", " or ")
@@ -175,6 +199,15 @@ class ParameterInitialAssignments:
             doc.convert(props)
         m = doc.getModel()
         params = {m.getParameter(i).getId() for i in range(m.getNumParameters())}
+        rules: dict[str, pyast.expr] = {}
+        for i in range(m.getNumRules()):
+            r = m.getRule(i)
+            if r.isAssignment() and r.getMath() is not None:
+                try:
+                    rules[r.getVariable()] = _parse(libsbml.formulaToL3String(r.getMath())).body
+                except NotImplementedError:
+                    continue  # kept as a name: an initial assignment reads its loaded value
+        inline = _InlineRules(rules)
         self._ias: dict[str, tuple[Callable[[_Env], float], set[str]]] = {}
         for i in range(m.getNumInitialAssignments()):
             ia = m.getInitialAssignment(i)
@@ -183,7 +216,7 @@ class ParameterInitialAssignments:
                 continue
             formula = libsbml.formulaToL3String(ia.getMath())
             try:
-                tree = _parse(formula)
+                tree = inline.visit(_parse(formula))
                 fn = _compile_node(tree)
                 names = {n.id for n in pyast.walk(tree) if isinstance(n, pyast.Name)}
             except NotImplementedError as exc:

@@ -99,7 +99,7 @@ class ModelIndex:
     initial_assigned
         Ids with an initial assignment.
     ia_reads
-        Every id an initial assignment reads.
+        Every id an initial assignment reads, directly or through assignment rules.
     parameter_ias
         The parameter initial assignments, evaluated in Python.
     ia_base
@@ -150,7 +150,7 @@ class ModelIndex:
         mod = rr.model
         params = frozenset(m.getParameter(i).getId() for i in range(m.getNumParameters()))
         reactions = frozenset(m.getReaction(i).getId() for i in range(m.getNumReactions()))
-        refs = set()
+        refs: set[str] = set()
         for i in range(m.getNumReactions()):
             r = m.getReaction(i)
             for lst in (r.getListOfReactants(), r.getListOfProducts()):
@@ -160,6 +160,15 @@ class ModelIndex:
         arules = {r.getVariable(): libsbml.formulaToL3String(r.getMath()) if r.getMath() else ""
                   for r in rules if r.isAssignment()}
         ias = [m.getInitialAssignment(i) for i in range(m.getNumInitialAssignments())]
+        ia_reads = names(a.getMath() for a in ias)
+        rule_math = {r.getVariable(): r.getMath() for r in rules
+                     if r.isAssignment() and r.getMath() is not None}
+        todo = [v for v in ia_reads if v in rule_math]
+        while todo:  # an initial assignment reading X0 := k / d reads k too
+            for n in names([rule_math[todo.pop()]]) - ia_reads:
+                ia_reads.add(n)
+                if n in rule_math:
+                    todo.append(n)
         events = [m.getEvent(i) for i in range(m.getNumEvents())]
         gids = list(mod.getGlobalParameterIds())
         gpos = {g: i for i, g in enumerate(gids)}
@@ -195,7 +204,7 @@ class ModelIndex:
             parameters=params, reactions=reactions, species_references=frozenset(refs),
             assignment_rules=MappingProxyType(arules),
             initial_assigned=frozenset(a.getSymbol() for a in ias),
-            ia_reads=frozenset(names(a.getMath() for a in ias)), parameter_ias=pias,
+            ia_reads=frozenset(ia_reads), parameter_ias=pias,
             ia_base=MappingProxyType({}), setters=MappingProxyType(setters),
             dose_index=MappingProxyType({s: np.array([i], np.int32) for s, i in fpos.items()
                                          if s not in ruled}),

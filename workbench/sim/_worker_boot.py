@@ -29,7 +29,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from types import TracebackType
+from types import FrameType, TracebackType
 
 __all__ = ["in_forkserver", "quiet_excepthook", "start_forkserver"]
 
@@ -78,7 +78,7 @@ def start_forkserver() -> None:
 
 def _called_from_forkserver_main() -> bool:
     """True when ``multiprocessing.forkserver.main`` is importing us (its preload)."""
-    f = sys._getframe(1)
+    f: FrameType | None = sys._getframe(1)
     while f is not None:
         if f.f_code.co_name == "main" and f.f_code.co_filename.endswith("forkserver.py"):
             return True

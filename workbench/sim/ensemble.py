@@ -217,11 +217,11 @@ def run_ensemble(model: Model | str | os.PathLike[str], samples,
     dose_starts = tuple(sorted({e.time for e in events if e.amount > 0 or e.rate > 0}))
     t0 = resolve_time(tgrid.start, m, "start")
     t1 = resolve_time(tgrid.end, m, "end") if tgrid.end is not None else None
-    grid = _time_grid(mlist, t0, t1, tgrid.points, times, dose_starts)
-    _check_metric_times(mlist, grid, dose_starts)
+    out_times = _time_grid(mlist, t0, t1, tgrid.points, times, dose_starts)
+    _check_metric_times(mlist, out_times, dose_starts)
     outs = tuple(dict.fromkeys(mt.output for mt in mlist))
     spec = _Spec(sbml=m.sbml, infusion_targets=tuple(sorted({e.target for e in events if e.rate})),
-                 source=m.source, ids=tuple(ids[:-1] if scaled else ids), times=grid,
+                 source=m.source, ids=tuple(ids[:-1] if scaled else ids), times=out_times,
                  outputs=outs, doses=tuple(events), dose_starts=dose_starts,
                  metrics=tuple(mlist), dose_scaled=scaled).with_token()
     nrow = len(values)

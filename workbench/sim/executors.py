@@ -144,6 +144,7 @@ def _new_pool(workers: int, context: Any = None, preload: Sequence[str] = ()):
     """A process pool whose workers start quietly and die with this process."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
     if getattr(mp.current_process(), "_inheriting", False):
         # a worker starting up re-imports the caller's script; without a `__main__`
@@ -151,12 +152,14 @@ def _new_pool(workers: int, context: Any = None, preload: Sequence[str] = ()):
         # (SystemExit prints no traceback): the caller then reports the broken pool
         # once, with the fix.
         raise SystemExit(1)
+    ctx: BaseContext
     if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(list(dict.fromkeys((*_PRELOAD, *preload))))
+        fs = mp.get_context("forkserver")
+        fs.set_forkserver_preload(list(dict.fromkeys((*_PRELOAD, *preload))))
         from workbench.sim._worker_boot import start_forkserver
 
         start_forkserver()  # SIGINT ignored there (a terminal's Ctrl-C hits the group)
+        ctx = fs
     else:  # pragma: no cover - Windows, macOS without forkserver
         ctx = mp.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_pool_init,

@@ -207,7 +207,7 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
     if isinstance(regimen, str):
         regimen = parse_regimen(regimen, target=target)
     # explicit times replace end/points
-    grid = time_grid(grid_spec, default_points=DEFAULT_POINTS, model=m)
+    out_times = time_grid(grid_spec, default_points=DEFAULT_POINTS, model=m)
     if outputs is None:
         outputs = list(m.species["id"])
     outputs = list(outputs)
@@ -227,13 +227,13 @@ def simulate(model: Model | str | os.PathLike[str], regimen: Regimen | str | Non
         raise SpecError("a parameter value is not a number", source=m.source,
                         element="parameters") from None
     engine = engine_for(m.sbml, infusion_targets, m.source)
-    row = BatchRunner(engine, list(params), grid, outputs, events, predose)
+    row = BatchRunner(engine, list(params), out_times, outputs, events, predose)
     arr = row.run(values, integrator, check_finite=check_finite)
     from workbench.sim.convergence import check_simulation, report_of, resolve_options
 
     conv = None
     if check_finite:
-        conv = check_simulation(engine, grid, outputs, arr, parameters=params,
+        conv = check_simulation(engine, out_times, outputs, arr, parameters=params,
                                 doses=events, settings=integrator, predose=predose,
                                 opts=resolve_options(convergence_check), source=m.source)
     df = pd.DataFrame(arr, columns=["time", *outputs])

@@ -114,8 +114,9 @@ def simulate_case(model, case_dir: Path, integrator=None) -> tuple[str, str]:
     try:
         st = read_settings(case_dir)
         if st["duration"] is None or not st["steps"]:
-            bad = unsupported_features(model.sim_document)
-            return ("unsupported", f"unsupported: {bad[0][0]}") if bad else ("error", "no time course")
+            feats = unsupported_features(model.sim_document)
+            return (("unsupported", f"unsupported: {feats[0][0]}") if feats
+                    else ("error", "no time course"))
         species = set(model.species["id"])
         outputs = [f"[{v}]" if v in species and v in st["concentration"]
                    else f"amount({v})" if v in species else v for v in st["variables"]]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.core import units as U
-from workbench.core.dosing import Regimen, Subject
+from workbench.core.dosing import Regimen, Subject, molecular_weight
 from workbench.core.model import Model, load_model
 from workbench.core.options import Dosing
 from workbench.core.stoichiometry import conserved_moieties, moiety_text, stoichiometry
@@ -24,7 +24,7 @@ from workbench.errors import SimulationError, SpecError, UnitError
 from workbench.sim._engine import Engine, IntegratorSettings, get_engine
 from workbench.sim.metrics import auc
 from workbench.sim.simulate import DoseContext, doses_to_events, resolve_time, simulate
-from workbench.verify.check_result import CheckResult, PlotData
+from workbench.verify.check_result import CheckResult, PlotData, VerifyOptions
 
 AVOGADRO = 6.02214076e23
 # libSBML findings meaning "units undeclared, cannot be checked" (not an inconsistency)
@@ -66,7 +66,7 @@ class Context:
     exposure: str
     mw: float | str | None
     subject: Subject
-    o: object                    # VerifyOptions
+    o: VerifyOptions
     seed: int
     levels: np.ndarray
     dose_unit: str
@@ -135,7 +135,7 @@ class Context:
             base = {C.DOSE: float(d), C.DOSE_UNIT: self.dose_unit}
             rows.append({**base, C.OUTPUT: self.effect, C.METRIC: "peak_change",
                          C.VALUE: self.peak[i], C.UNIT: self.unit(self.effect)})
-            if self.occ_max is not None:
+            if self.occ_max is not None and self.occupancy is not None:  # set together
                 rows.append({**base, C.OUTPUT: self.occupancy, C.METRIC: "max",
                              C.VALUE: self.occ_max[i], C.UNIT: self.unit(self.occupancy)})
             eu, tu = self.unit(self.exposure), self.m.time_unit
@@ -207,6 +207,7 @@ def check_high_dose_occupancy(ctx: Context):
     if not ctx.occupancy:
         return _result("skip", reason="no occupancy output given (occupancy=..., --occupancy)")
     occ = ctx.occ_max
+    assert occ is not None  # Context.build fills it whenever an occupancy output is given
     top = float(occ[-1])
     ev = (f"peak {ctx.occupancy} is {_g(occ[0])} at {ctx.dose_label(0)}, {_g(occ[ctx.ref])} at "
           f"{ctx.dose_label(ctx.ref)} and {top:.4f} at the highest dose {ctx.dose_label(-1)}")
@@ -636,10 +637,12 @@ def check_stochastic(ctx: Context):
     if not counts:
         return _result("skip", reason="species amounts have no substance unit convertible to "
                                       "moles, so their molecule counts are unknown")
-    big = max(counts, key=counts.get)
+    big = max(counts, key=lambda s: counts[s])
     n_big = counts[big]
     reg = ctx.regimen(ctx.ref)
-    events = doses_to_events(ctx.m, reg, DoseContext(mw=ctx.mw, subject=ctx.subject))
+    # the runs of Context.build have read ctx.mw (a number or a text such as "150 kDa")
+    events = doses_to_events(ctx.m, reg, DoseContext(mw=molecular_weight(ctx.mw),
+                                                     subject=ctx.subject))
     if o.stochastic is None and n_big > o.max_molecules:
         return _repeatability(ctx, eng, events, big, n_big)
     times = np.linspace(0.0, ctx.end, 51)
