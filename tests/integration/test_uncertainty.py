@@ -10,6 +10,7 @@ compares levels (1.5/n: a CV taken as the sd of ln CL would already miss by 5e-3
 from __future__ import annotations
 
 import math
+from collections import UserList
 
 import numpy as np
 import pandas as pd
@@ -117,6 +118,17 @@ def test_dose_response_bands_scale_with_dose(model):
         cmax = b[(b.quantity == "max(Drug)") & (b.regimen == f"{d:g} nmol iv")].value
         assert cmax.to_numpy() == pytest.approx(d / V)
     assert set(b.unit[b.quantity == "auc(Drug)"]) == {"nmol/L*h"}
+
+
+def test_regimens_in_any_sequence_are_levels(model):
+    # the signature takes a Sequence of regimens: one that is not a list or tuple is still
+    # one regimen per level (it used to be passed on whole, as a single regimen)
+    texts = ["10 nmol iv", "100 nmol iv"]
+    kw = dict(metrics=["max(Drug)"], target="Drug", end=24, n=8, seed=1, workers=1)
+    res = propagate(model, lognormal_cl(), UserList(texts), **kw)
+    ref = propagate(model, lognormal_cl(), texts, **kw)
+    assert list(dict.fromkeys(res.bands.regimen)) == texts
+    pd.testing.assert_frame_equal(res.bands, ref.bands)
 
 
 def test_cv_bounds_and_correlations():

@@ -123,9 +123,12 @@ class IndexTables(Protocol):
     :class:`workbench.analysis.sensitivity.SensitivityResult`): the figures depend on the tables,
     not on the analysis module, which imports this one to draw them."""
 
-    method: str
-    indices: pd.DataFrame
-    samples: pd.DataFrame
+    @property
+    def method(self) -> str: ...
+    @property
+    def indices(self) -> pd.DataFrame: ...
+    @property
+    def samples(self) -> pd.DataFrame: ...
 
 
 def plot_indices(result: IndexTables, out_dir: str | os.PathLike[str]) -> list[Path]:
@@ -310,11 +313,16 @@ class BandTables(Protocol):
     """What :func:`plot_bands` reads of a result (a
     :class:`workbench.analysis.uncertainty.UncertaintyResult`)."""
 
-    bands: pd.DataFrame
-    samples: pd.DataFrame
-    percentiles: tuple[float, ...]
-    time_unit: str
-    method: str
+    @property
+    def bands(self) -> pd.DataFrame: ...
+    @property
+    def samples(self) -> pd.DataFrame: ...
+    @property
+    def percentiles(self) -> tuple[float, ...]: ...
+    @property
+    def time_unit(self) -> str: ...
+    @property
+    def method(self) -> str: ...
 
 
 def _dose_of(regimen_text: str) -> tuple[float, str] | None:
@@ -350,10 +358,11 @@ def plot_bands(result: BandTables, path: str | os.PathLike[str], *,
             piv = bq.pivot_table(index=C.REGIMEN, columns=C.PERCENTILE, values=C.VALUE,
                                  sort=False)
             doses = [_dose_of(r) for r in piv.index]
-            if all(d is not None for d in doses) and len({d[1] for d in doses}) == 1:
-                x = [d[0] for d in doses]
+            read = [d for d in doses if d is not None]
+            if len(read) == len(doses) and len({d[1] for d in read}) == 1:
+                x = [d[0] for d in read]
                 ax.set_xscale("log")
-                ax.set_xlabel(f"dose [{doses[0][1]}]")
+                ax.set_xlabel(f"dose [{read[0][1]}]")
             else:
                 x = list(range(len(piv)))
                 ax.set_xticks(x, list(piv.index), rotation=30, fontsize=7, ha="right")
@@ -380,9 +389,12 @@ class VariantTables(Protocol):
     """What :func:`plot_variants` reads of a result (a
     :class:`workbench.analysis.variants.VariantComparison`)."""
 
-    table: pd.DataFrame
-    curves: pd.DataFrame
-    reference: str
+    @property
+    def table(self) -> pd.DataFrame: ...
+    @property
+    def curves(self) -> pd.DataFrame: ...
+    @property
+    def reference(self) -> str: ...
 
 
 def plot_variants(result: VariantTables, path: str | os.PathLike[str]) -> None:

@@ -439,7 +439,8 @@ def compare_regimens(model: Model | str | os.PathLike[str], population: Populati
         texts = list(dict.fromkeys(plan.label_to_text.values()))
         log.info("regimen %s: %d subjects", label, len(samples))
         res = run_ensemble(m, samples, reg, metrics=texts, dosing=replace(dosing, subject=subject),
-                           grid=TimeGrid(start=0.0, times=plan.times), run=run)
+                           grid=TimeGrid(start=0.0, times=tuple(float(t) for t in plan.times)),
+                           run=run)
         out = pop.table[keep].reset_index(drop=True).copy()
         out.insert(0, C.REGIMEN, label)
         for lab, t in plan.label_to_text.items():

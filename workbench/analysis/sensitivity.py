@@ -220,7 +220,10 @@ def _seeds(seed: int | None, k: int) -> list[int]:
 
 
 def _meta(mt: Metric) -> tuple[str, float]:
-    return mt.output, (mt.time if mt.kind == "value" else float("nan"))
+    if mt.kind == "value":
+        assert mt.time is not None  # parse_metric gives every value metric its time
+        return mt.output, mt.time
+    return mt.output, float("nan")
 
 
 def _rank(df: pd.DataFrame, by: str) -> pd.DataFrame:

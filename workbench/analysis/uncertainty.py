@@ -228,7 +228,7 @@ def parse_distribution(text: str) -> ParameterRange:
         if dist.lower().replace("-", "") == "lognormal":
             sd = _sd_from_cv(kw["cv"])
         elif "mean" in kw or "nominal" in kw:
-            sd = kw["cv"] * abs(kw.get("mean", kw.get("nominal")))
+            sd = kw["cv"] * abs(kw["mean"] if "mean" in kw else kw["nominal"])
         else:
             raise SpecError(f"{text!r}: a normal with a CV needs its mean", element=sid)
     nominal = kw.get("median", kw.get("mean", kw.get("nominal")))
@@ -467,8 +467,9 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
     if len(pcts) < 2 or not all(0 <= p <= 100 for p in pcts) or len(set(pcts)) != len(pcts):
         raise SpecError(f"percentiles {percentiles} must be at least two distinct values in "
                         "[0, 100]", element="percentiles")
-    regs = list(regimens) if isinstance(regimens, list | tuple) else [regimens]
-    regs = [parse_regimen(r, target=target) if isinstance(r, str) else r for r in regs]
+    given = ([regimens] if regimens is None or isinstance(regimens, str | Regimen)
+             else list(regimens))
+    regs = [parse_regimen(r, target=target) if isinstance(r, str) else r for r in given]
     mtexts = list(metrics or [])
     tc: list[tuple[str, float]] = []
     if outputs is not None and times is None and tgrid.end is not None:
@@ -510,11 +511,14 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
                              m.time_unit)
 
 
-def _bands(runs, mtexts, tc, pcts, units, n, tol):
+def _bands(runs: pd.DataFrame, mtexts: list[str], tc: list[tuple[str, float]],
+           pcts: tuple[float, ...], units: Mapping[str, str], n: int, tol: float
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bands of every quantity and regimen, and their convergence (n/2 vs n)."""
     half = n // 2
     brows, crows = [], []
     lo_i, hi_i = int(np.argmin(pcts)), int(np.argmax(pcts))
-    out_units = {}
+    out_units: dict[str, str] = {}
     for o, t in tc:
         out_units.setdefault(o, units.get(_value_text(o, t), ""))
     for reg, g in runs.groupby(C.REGIMEN, sort=False):

@@ -35,6 +35,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -240,11 +241,12 @@ def _local_fit(obj: Objective, x0: np.ndarray, method: str, max_evaluations: int
 
 # the objective of the running tasks is the executor's context (workbench.sim.executors):
 # one Objective, with its private engine, per worker process; _TIGHT caches its polishing twin
-_TIGHT: dict[str, object] = {}
+_TIGHT: dict[str, Objective] = {}
 
 
 def _objective() -> Objective:
-    return worker_context()  # type: ignore[no-any-return]
+    # the executor's context is untyped; here it is always the Objective given to _run_tasks
+    return cast(Objective, worker_context())
 
 
 def _worker_start(i: int, x0: np.ndarray, method: str, max_evaluations: int, seed: int):
@@ -261,7 +263,7 @@ def _tight(obj: Objective) -> Objective:
     if _TIGHT.get("of") is not obj:
         _TIGHT["tight"] = Objective(obj.problem, _polish_settings(obj.settings))
         _TIGHT["of"] = obj
-    return _TIGHT["tight"]  # type: ignore[return-value]
+    return _TIGHT["tight"]
 
 
 def _worker_polish(i: int, x0: np.ndarray, method: str, max_evaluations: int):

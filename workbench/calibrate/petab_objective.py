@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -54,6 +56,25 @@ _SIGMA_OFFSET = 70.0
 #: objective returned for a failed simulation (finite, so gradient-free steps can back off)
 FAILED_OBJECTIVE = 1e12
 
+#: what a symbol of an observable or noise formula stands for: a placeholder
+#: (``"ph"``, ``"observable"``/``"noise"``, its number), a model entity (``"model"``, its
+#: id), a parameter (``"par"``, its index in the full parameter vector), or the time
+_Symbol = (tuple[Literal["ph"], str, int] | tuple[Literal["model"], str]
+           | tuple[Literal["par"], int] | tuple[Literal["time"]])
+#: a compiled formula: the lambdified expression and what each of its arguments stands for
+_Compiled = tuple[Callable[..., np.ndarray], list[_Symbol]]
+
+
+class _ObservableFormulas(TypedDict):
+    """The compiled formulas of one observable and its noise model."""
+
+    transformation: str
+    noise: str
+    obs: _Compiled
+    sigma: _Compiled
+    obs_params: bool    # the formula depends on parameters or model values
+    sigma_params: bool
+
 
 @dataclass
 class _Source:
@@ -71,6 +92,11 @@ class _Source:
 
     def as_dict(self, p: np.ndarray) -> dict[str, float]:
         return dict(zip(self.ids, self.values(p).tolist(), strict=True))
+
+
+def _has_params(formula: _Compiled) -> bool:
+    """True when the formula depends on parameters or model values (not only on time)."""
+    return any(k[0] in ("ph", "par", "model") for k in formula[1])
 
 
 @dataclass
@@ -151,35 +177,38 @@ class Objective:
         meas = self.meas
         obs = pr.observables
         # observables: compiled formulas
-        self._obs: dict[str, dict] = {}
+        self._obs: dict[str, _ObservableFormulas] = {}
         model_syms: dict[str, int] = {}
         for oid in dict.fromkeys(map(str, meas["observableId"])):
             r = obs.loc[oid]
-            entry = {"transformation": str(r["observableTransformation"]),
-                     "noise": str(r["noiseDistribution"])}
-            for key, col in (("obs", "observableFormula"), ("sigma", "noiseFormula")):
+            compiled: dict[str, _Compiled] = {}
+            for part, col in (("obs", "observableFormula"), ("sigma", "noiseFormula")):
                 text = r[col]
                 expr = sympify_petab(text if isinstance(text, str) else float(text))
                 syms = sorted(expr.free_symbols, key=str)
                 names = [str(s) for s in syms]
-                kinds_ = []
-                for n in names:
-                    m = _PLACEHOLDER.match(n)
+                kinds_: list[_Symbol] = []
+                for name in names:
+                    m = _PLACEHOLDER.match(name)
                     if m:
                         kinds_.append(("ph", m.group(1), int(m.group(2))))
-                    elif n in kinds:
-                        model_syms.setdefault(n, len(model_syms))
-                        kinds_.append(("model", n))
-                    elif n in self._pidx:
-                        kinds_.append(("par", self._pidx[n]))
-                    elif n in ("t", "time"):
+                    elif name in kinds:
+                        model_syms.setdefault(name, len(model_syms))
+                        kinds_.append(("model", name))
+                    elif name in self._pidx:
+                        kinds_.append(("par", self._pidx[name]))
+                    elif name in ("t", "time"):
                         kinds_.append(("time",))
                     else:  # lint catches this; defensive
-                        raise CalibrationError(f"{col} of {oid!r} refers to unknown {n!r}",
+                        raise CalibrationError(f"{col} of {oid!r} refers to unknown {name!r}",
                                                source=pr.source, element=oid)
-                entry[key] = (sp.lambdify(syms, expr, modules="numpy"), kinds_)
-                entry[key + "_params"] = any(k[0] in ("ph", "par", "model") for k in kinds_)
-            self._obs[oid] = entry
+                compiled[part] = (sp.lambdify(syms, expr, modules="numpy"), kinds_)
+            self._obs[oid] = _ObservableFormulas(
+                transformation=str(r["observableTransformation"]),
+                noise=str(r["noiseDistribution"]),
+                obs=compiled["obs"], sigma=compiled["sigma"],
+                obs_params=_has_params(compiled["obs"]),
+                sigma_params=_has_params(compiled["sigma"]))
         self._model_syms = model_syms
         # placeholders: per row and (kind, k): constant or parameter index
         n = len(meas)
@@ -187,13 +216,13 @@ class Objective:
         for col, kind in (("observableParameters", "observable"), ("noiseParameters", "noise")):
             for i, cell in enumerate(meas[col].tolist()):
                 for k, v in enumerate(_split_overrides(cell), start=1):
-                    key = (kind, k)
-                    if key not in self._ph:
-                        self._ph[key] = (np.full(n, np.nan), np.full(n, -1, dtype=int))
+                    slot = (kind, k)
+                    if slot not in self._ph:
+                        self._ph[slot] = (np.full(n, np.nan), np.full(n, -1, dtype=int))
                     if isinstance(v, str):
-                        self._ph[key][1][i] = self._pidx[v]
+                        self._ph[slot][1][i] = self._pidx[v]
                     else:
-                        self._ph[key][0][i] = v
+                        self._ph[slot][0][i] = v
         self._rows_by_obs = {oid: np.flatnonzero(meas["observableId"].astype(str).to_numpy() == oid)
                              for oid in self._obs}
         self._y = meas["measurement"].to_numpy(dtype=float)
@@ -208,7 +237,8 @@ class Objective:
             rows = np.flatnonzero((pre == key[0]) & (sim == key[1]))
             times = np.unique(self._t[rows])
             outs = sorted({s for oid in set(meas["observableId"].astype(str).to_numpy()[rows])
-                           for f in ("obs", "sigma") for k in self._obs[oid][f][1]
+                           for f in (self._obs[oid]["obs"], self._obs[oid]["sigma"])
+                           for k in f[1]
                            if k[0] == "model" for s in [k[1]]})
             sim_src = self._source(key[1], model_pars, skip_nan=True)
             pre_src = self._source(key[0], model_pars, skip_nan=True) if key[0] else None
@@ -291,10 +321,11 @@ class Objective:
             elif k[0] == "time":
                 args.append(self._t[rows])
             else:
-                const, pidx = self._ph.get((k[1], k[2]), (None, None))
-                if const is None:
+                found = self._ph.get((k[1], k[2]))
+                if found is None:
                     raise CalibrationError(f"{k[1]}Parameter{k[2]} has no value in the "
                                            "measurement table", source=self.problem.source)
+                const, pidx = found
                 v = const[rows].copy()
                 m = pidx[rows] >= 0
                 v[m] = p[pidx[rows][m]]

@@ -491,10 +491,10 @@ def read_petab(path: str | os.PathLike[str]) -> PetabProblem:
     if len(env):  # the environment, not the problem: say how to get a reader
         from workbench.errors import PetabVersionError
 
-        err = PetabVersionError(str(env[C.MESSAGE].iloc[0]), source=str(p),
-                                fix=str(env[C.FIX].iloc[0]))
-        err.findings = findings
-        raise err
+        verr = PetabVersionError(str(env[C.MESSAGE].iloc[0]), source=str(p),
+                                 fix=str(env[C.FIX].iloc[0]))
+        verr.findings = findings
+        raise verr
     if len(errors):
         lines = [f"{r[C.TABLE]}" + (f" line {int(r[C.LINE])}" if pd.notna(r[C.LINE]) else "")
                  + f": {r[C.MESSAGE]}" for _, r in errors.iterrows()]

@@ -8,6 +8,7 @@ model's time unit (``undeclared`` when the SBML declares none).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,10 @@ __all__ = ["plot_calibration", "plot_data_check", "plot_fit", "plot_observed_vs_
            "plot_residuals", "plot_waterfall"]
 
 _OBS_UNIT = "observable units of the measurement table"
+
+#: a parameter value on its PEtab scale, by scale name
+_TO_SCALE: dict[str, Callable[[float], float]] = {"lin": lambda v: v, "log": np.log,
+                                                  "log10": np.log10}
 
 
 def _time_label(result) -> str:
@@ -144,7 +149,7 @@ def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
         g = profiles[profiles[C.PARAMETER] == pid].sort_values(C.VALUE)
         p = parameters[parameters[C.PARAMETER] == pid].iloc[0]
         sc = str(p[C.SCALE])
-        tf = {"lin": lambda v: v, "log": np.log, "log10": np.log10}[sc]
+        tf = _TO_SCALE[sc]
         ax.plot(g[C.SCALED_VALUE], g[C.DELTA_OBJECTIVE], "o-", ms=3)
         # retried long steps can rise far above the threshold: keep the interval readable
         top = float(np.nanmax(g[C.DELTA_OBJECTIVE])) if len(g) else threshold

@@ -306,8 +306,8 @@ def traditional_estimates(specs: Sequence[Mapping], *, dose_unit: str, mw=None,
             inputs = (f"NOAEL {s['noael']} in {h.species} (Km {h.km_animal:g}) -> HED {h.hed}; "
                       f"safety factor {sf:g}")
         elif method == "animal_dose":
-            h = M.animal_to_human_dose(s["dose"], s["species"])
-            dose = h.to(dose_unit)
+            hd = M.animal_to_human_dose(s["dose"], s["species"])
+            dose = hd.to(dose_unit)
             inputs = f"animal dose {s['dose']} in {s['species']} -> HED by body-surface area"
         else:
             raise SpecError(f"traditional estimate {name!r}: unknown method {method!r}",
@@ -420,7 +420,7 @@ def decide(qsp, traditional: pd.DataFrame, settings: DecisionSettings | None = N
         return Decision(pd.DataFrame(rows, columns=list(C.DECISION_COLUMNS)), math.nan, unit,
                         _empty_ladder(), "none", qdose, stat)
     if (novel or disagree or not math.isfinite(qdose) or not qsp_in) and len(cands) > 1:
-        basis = min(cands, key=cands.get)
+        basis = min(cands, key=cands.__getitem__)
         mabel = cands[basis]
         why = ("the target is novel" if novel else "the estimates disagree") \
             if math.isfinite(qdose) else "the model gives no MABEL"

@@ -111,7 +111,7 @@ def dose_slider(model, samples: pd.DataFrame | None, doses: Sequence[float], dos
         bands[o] = arr
     n = int((tab[C.DOSE] == grid[0]).sum())
     eff = np.full((len(grid), n), math.nan)
-    base = 1.0
+    base: float | np.ndarray = 1.0
     if relative:
         g0 = tab[tab[C.DOSE] == 0.0]
         base = np.where(g0[C.STATUS] == C.STATUS_OK, g0[effect].to_numpy(float), math.nan)

@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,9 @@ from workbench import columns as C
 from workbench.core.model import Model, load_model
 from workbench.errors import SpecError
 from workbench.mabel.decision import HALF_LOG, DecisionSettings, _empty_ladder, _round_down
+
+if TYPE_CHECKING:
+    from workbench.mabel.qsp import EffectDefinition
 
 __all__ = ["escalation_ladder", "patients_below_active", "risk_profile", "start_tradeoff",
            "tolerable_dose"]
@@ -66,9 +70,10 @@ def _ok(tab: pd.DataFrame, metric: str) -> np.ndarray:
     return tab.loc[tab[C.STATUS] == C.STATUS_OK, metric].to_numpy(float)
 
 
-def risk_profile(model: Model, doses: Sequence[float], dose_unit: str, *, effect: str,
-                 exposure: str, settings: DecisionSettings, samples: pd.DataFrame | None = None,
-                 active: tuple[str, object] | None = None, percentiles=(5, 95), **run
+def risk_profile(model: Model, doses: Sequence[float] | np.ndarray, dose_unit: str, *,
+                 effect: str, exposure: str, settings: DecisionSettings,
+                 samples: pd.DataFrame | None = None,
+                 active: tuple[str, EffectDefinition] | None = None, percentiles=(5, 95), **run
                  ) -> pd.DataFrame:
     """The quantities the ladder rules need at each dose (module docstring).
 
@@ -253,7 +258,7 @@ def escalation_ladder(model: Model | str, start: float, dose_unit: str, *, effec
                       dose_cap: float | None = None, percentiles: tuple[float, float] = (5, 95),
                       effect_span: float | None = None, steepness_ratio: float = math.nan,
                       profile: pd.DataFrame | None = None, per_decade: int = 10,
-                      active: tuple[str, object] | None = None, **run) -> pd.DataFrame:
+                      active: tuple[str, EffectDefinition] | None = None, **run) -> pd.DataFrame:
     """Dose levels from ``start`` (module docstring) with predicted exposure, occupancy,
     effect, risk and their 5-95 % intervals over ``samples``.
 

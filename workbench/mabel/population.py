@@ -319,12 +319,13 @@ def population_mabel(model: Model, effects: Sequence, spec: PopulationSpec, *,
                                               dose_unit=dosing.dose_unit,
                                               subject=dosing.subject, n=n, workers=run.workers)
     # the QSP MABEL's unit is that of its dose range, as before
-    bund = dict(dosing=replace(dosing, dose_unit=None), grid=grid, run=run)
-    var = qsp_mabel(model, effects, samples=ps, **bund, **mabel_kw)
+    qdosing = replace(dosing, dose_unit=None)
+    var = qsp_mabel(model, effects, samples=ps, dosing=qdosing, grid=grid, run=run, **mabel_kw)
     var = replace(var, settings={**var.settings, "distribution": "population variability"})
     joint = None
     if uncertainty is not None:
-        joint = qsp_mabel(model, effects, samples=samples, **bund, **mabel_kw)
+        joint = qsp_mabel(model, effects, samples=samples, dosing=qdosing, grid=grid, run=run,
+                          **mabel_kw)
         joint = replace(joint, settings={**joint.settings,
                                          "distribution": "parameter uncertainty and population "
                                                          "variability"})
@@ -362,9 +363,12 @@ def reach_by_level(result, ladder: pd.DataFrame, predictions: pd.DataFrame, *,
         for e in effs:
             ok = (at[C.STATUS] == C.STATUS_OK).to_numpy()
             v = at[e.metric].to_numpy(float)
-            thr = (e.absolute(base[e.metric].to_numpy(float),
-                              predictions.attrs.get("units", {}).get(e.metric, ""))
-                   if e.relative else np.full(len(v), e.threshold))
+            if e.relative:
+                assert base is not None  # read above whenever a threshold is relative
+                thr = e.absolute(base[e.metric].to_numpy(float),
+                                 predictions.attrs.get("units", {}).get(e.metric, ""))
+            else:
+                thr = np.full(len(v), e.threshold)
             hit = np.array([e.reached(x, t) for x, t in zip(v, thr, strict=True)])[ok]
             n_ok = int(ok.sum())
             frac = float(hit.mean()) if n_ok else math.nan

@@ -427,8 +427,9 @@ def dose_response(model: Model | str | os.PathLike[str], metrics: Sequence[str],
                      metrics)
 
 
-def _at_doses(r: _Runner, samples: pd.DataFrame, doses: Sequence[float], metrics: Sequence[str],
-              progress: bool | None = False, desc: str = "doses") -> pd.DataFrame:
+def _at_doses(r: _Runner, samples: pd.DataFrame, doses: Sequence[float] | np.ndarray,
+              metrics: Sequence[str], progress: bool | None = False,
+              desc: str = "doses") -> pd.DataFrame:
     """The table of :func:`dose_response`: one ensemble of ``samples`` per dose."""
     from tqdm.auto import tqdm
 
@@ -606,7 +607,7 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     if not 0 < lo < hi or grid_points < 3:
         raise SpecError(f"the dose range {dose_range} must be positive and increasing, with at "
                         "least 3 grid points", element="dose_range")
-    grid = np.geomspace(lo, hi, int(grid_points))
+    dgrid = np.geomspace(lo, hi, int(grid_points))
     dosing = replace(dosing, dose_unit=unit)
     r = _runner(m, dosing, schedule, tgrid, run)
     metrics = list(dict.fromkeys(e.metric for e in effs))
@@ -614,13 +615,13 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
     base = r.run(nominal, None, metrics)
     units = base.attrs.get("units", {})
     baseline = {mt: float(base[mt].iloc[0]) for mt in metrics}
-    nom = _at_doses(r, nominal, grid, metrics)
+    nom = _at_doses(r, nominal, dgrid, metrics)
     band = None
     pct = tuple(float(p) for p in percentiles)
     if uncertainty is not None:
         samples = uncertainty.with_model(m).sample(n, seed=seed, method=method)
     if samples is not None:
-        band = _at_doses(r, samples, grid, metrics, progress, "QSP MABEL grid")
+        band = _at_doses(r, samples, dgrid, metrics, progress, "QSP MABEL grid")
         sbase = r.run(samples, None, metrics)
     rows = []
     for d, g in nom.groupby(C.DOSE, sort=True):
@@ -644,13 +645,13 @@ def qsp_mabel(model: Model | str | os.PathLike[str], effects: Sequence[str | Eff
             return float(r.run(_tab, dose, [_mt])[_mt].iloc[0])
 
         vals = nom[eff.metric].to_numpy(float)
-        dose, status = _search(f, grid, vals, eff, thr, xtol)
-        steep = _steepness(f, grid, vals, b, dose, steep_ratio)
+        dose, status = _search(f, dgrid, vals, eff, thr, xtol)
+        steep = _steepness(f, dgrid, vals, b, dose, steep_ratio)
         est = dict(effect=eff, threshold=thr, unit=units.get(eff.metric, ""), baseline=b,
                    dose=dose, dose_unit=unit, status=status, dose_range=(float(lo), float(hi)),
                    steepness=steep)
         if band is not None:
-            est.update(_sample_mabels(r, eff, samples, sbase, band, grid, xtol, pct, progress))
+            est.update(_sample_mabels(r, eff, samples, sbase, band, dgrid, xtol, pct, progress))
         estimates.append(MabelEstimate(**est))
         log.info("QSP MABEL for %s: %s", eff.text, estimates[-1].dose_text())
     settings = dict(route=dosing.route, schedule=schedule, dose_range=tuple(dose_range),

@@ -55,6 +55,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -342,6 +343,17 @@ def _grid(windows: list[tuple[float, float]], to_model: float) -> list[float]:
     return sorted(out)
 
 
+class _EnsembleKeywords(TypedDict):
+    """The older keywords of :func:`workbench.run_ensemble` that :func:`evaluate_stepup` passes on."""
+
+    target: str | None
+    mw: float | str | None
+    subject: Subject | None
+    integrator: IntegratorSettings | None
+    workers: int | None
+    progress: bool | None
+
+
 def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSettings, *,
                     samples: pd.DataFrame | None = None, spread: str = "", target: str | None = None,
                     mw: float | str | None = None, subject: Subject | None = None,
@@ -379,8 +391,8 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
     naive_text = f"{s.target_dose:.12g} {s.dose_unit} {s.route}"
     runs = [StepUpSchedule("full dose without priming (reference)", naive_text), *s.schedules]
     nominal = pd.DataFrame(index=[0])
-    kw = dict(target=target, mw=mw, subject=subject, integrator=integrator, workers=workers,
-              progress=progress)
+    kw = _EnsembleKeywords(target=target, mw=mw, subject=subject, integrator=integrator,
+                           workers=workers, progress=progress)
     rows, prof = [], []
     naive: dict[str, float] = {}
     risk_unit = ""
