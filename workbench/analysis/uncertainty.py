@@ -476,7 +476,7 @@ def propagate(model: Model | str | os.PathLike[str], uncertainty: Uncertainty,
         from workbench.sim.simulate import resolve_time
 
         t0, t1 = resolve_time(tgrid.start, m, "start"), resolve_time(tgrid.end, m, "end")
-        times = np.linspace(t0, t1, int(tgrid.points or 101)).tolist()
+        times = tuple(np.linspace(t0, t1, int(tgrid.points or 101)).tolist())
     if outputs is not None or times is not None:
         if not outputs or times is None or not len(times):
             raise SpecError("time-course bands need outputs and times (or end)",

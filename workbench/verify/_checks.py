@@ -269,7 +269,7 @@ def check_monotone(ctx: Context):
     u = ctx.unit(ctx.effect)
     rng = float(mag.max() - mag.min())
     falls = (mag[:-1] - mag[1:]) / rng if rng > 0 else np.zeros(len(mag) - 1)
-    worst = float(max(falls.max(), 0.0))
+    worst = float(np.max(falls, initial=0.0))  # max(largest fall, 0)
     imax = int(np.argmax(mag))
     ev = (f"peak change of {ctx.effect} over {len(mag)} doses {ctx.dose_label(0)}-"
           f"{ctx.dose_label(-1)}: largest {_g(mag[imax])} {u} at {ctx.dose_label(imax)}, "
