@@ -54,3 +54,25 @@ def test_valid_shapes_keep_their_findings(tmp_path):
                      "need a bsv CV", "population.volumes: give a list of parameter ids",
                      "population.plausible.value(R, 0):", "decision.severity: 'awful'"):
         assert expected in text, expected
+
+
+@pytest.mark.parametrize(("factors", "finding"), [
+    ("3", "decision.factors: must be a mapping of category -> {word: factor}, got int 3"),
+    ("[severe]", "decision.factors: must be a mapping"),
+    ("{severity: 10}", "decision.factors.severity: must be a mapping of word -> factor"),
+    ("{toxicity: {bad: 3}}", "decision.factors.toxicity: unknown category"),
+    ("{severity: {severe: 0.5}}", "decision.factors.severity.severe: 0.5 is not a safety factor"),
+    ("{severity: {severe: x}}", "decision.factors.severity.severe: 'x' is not a safety factor"),
+    ("{severity: {severe: .inf}}", "decision.factors.severity.severe: inf is not a safety"),
+])
+def test_decision_factors_of_the_wrong_kind_are_findings(tmp_path, factors, finding):
+    p = tmp_path / "study.yaml"
+    p.write_text(_BASE + f"decision: {{severity: severe, factors: {factors}}}\n")
+    errs = lint_study(p)
+    assert any(finding in e for e in errs), errs
+
+
+def test_own_factor_words_are_accepted(tmp_path):
+    p = tmp_path / "study.yaml"
+    p.write_text(_BASE + "decision: {severity: grave, factors: {severity: {grave: 10}}}\n")
+    assert not [e for e in lint_study(p) if e.startswith("decision")]

@@ -117,8 +117,9 @@ beside what was done.
 from __future__ import annotations
 
 import logging
+import math
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, overload
@@ -388,9 +389,10 @@ def lint_study(source: str | os.PathLike[str] | dict, base: str | os.PathLike[st
         _unknown(de, _DECISION, "decision.", errs)
         from workbench.mabel.decision import DEFAULT_FACTORS
 
+        factors = _check_factors(de.get("factors"), DEFAULT_FACTORS, errs)
         for cat, table in DEFAULT_FACTORS.items():
             v = de.get(cat)
-            own = (de.get("factors") or {}).get(cat, {})
+            own = factors.get(cat, {})
             # a list or mapping is not a category word (and cannot be looked up)
             if v is not None and (not isinstance(v, Hashable) or (v not in table
                                                                   and v not in own)):
@@ -467,6 +469,35 @@ def _kname(kind: _Kind) -> str:
         return " or ".join(_kname(k) for k in kind)
     return {str: "text", dict: "a mapping", list: "a list", int: "an integer",
             float: "a number", bool: "true or false"}.get(kind, kind.__name__)
+
+
+def _check_factors(f: object, defaults: Mapping[str, Mapping[str, float]],
+                   errs: list[str]) -> dict[str, dict]:
+    """``decision.factors``: category -> word -> safety factor (a number >= 1: a safety
+    factor divides the dose, it never raises it). Returns the well-formed part (for the
+    category checks); every problem goes to ``errs``."""
+    if f is None:
+        return {}
+    if not isinstance(f, dict):
+        errs.append(f"decision.factors: must be a mapping of category -> {{word: factor}}, "
+                    f"got {type(f).__name__} {f!r}"[:200])
+        return {}
+    good: dict[str, dict] = {}
+    for cat, table in f.items():
+        if cat not in defaults:
+            errs.append(f"decision.factors.{cat}: unknown category (known: "
+                        f"{', '.join(defaults)})")
+            continue
+        if not isinstance(table, dict):
+            errs.append(f"decision.factors.{cat}: must be a mapping of word -> factor, e.g. "
+                        f"{{severe: 10}}, got {type(table).__name__} {table!r}"[:200])
+            continue
+        for word, v in table.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 1 <= v < math.inf:
+                errs.append(f"decision.factors.{cat}.{word}: {v!r} is not a safety factor "
+                            "(a number >= 1 dividing the dose)")
+        good[cat] = table
+    return good
 
 
 def read_study(path: str | os.PathLike[str]) -> Study:
