@@ -3,7 +3,8 @@
 ``lint_study`` promises every problem of a study file at once; before these fixes a
 ``drug`` that is not a mapping (with a ``stepup`` block), a population ``bsv``,
 ``correlations``, ``clearances``, ``volumes`` or ``plausible`` of the wrong kind, or a
-decision category given as a list raised AttributeError/TypeError/ValueError (a traceback
+decision category given as a list, or ``decision.factors`` of the wrong kind, raised
+AttributeError/TypeError/ValueError (a traceback
 for the user) instead of the one-paragraph error listing the findings.
 """
 
@@ -32,6 +33,18 @@ _BASE = ("name: x\nquestion: q\ncontext_of_use: c\n"
     ("population: {volumes: 2.5}\n", "population.volumes: must be a list, got float 2.5"),
     ("decision: {severity: [severe]}\n", "decision.severity: ['severe'] is not one of"),
     ("decision: {novelty: {a: 1}}\n", "decision.novelty: {'a': 1} is not one of"),
+    *((f"decision: {{severity: severe, factors: {factors}}}\n", finding)
+      for factors, finding in [
+          ("3", "decision.factors: must be a mapping of category -> {word: factor}, got int 3"),
+          ("[severe]", "decision.factors: must be a mapping"),
+          ("{severity: 10}", "decision.factors.severity: must be a mapping of word -> factor"),
+          ("{toxicity: {bad: 3}}", "decision.factors.toxicity: unknown category"),
+          ("{severity: {severe: 0.5}}",
+           "decision.factors.severity.severe: 0.5 is not a safety factor"),
+          ("{severity: {severe: x}}",
+           "decision.factors.severity.severe: 'x' is not a safety factor"),
+          ("{severity: {severe: .inf}}", "decision.factors.severity.severe: inf is not a safety"),
+      ]),
 ])
 def test_block_of_the_wrong_kind_is_a_finding(tmp_path, extra, finding):
     p = tmp_path / "study.yaml"
@@ -54,22 +67,6 @@ def test_valid_shapes_keep_their_findings(tmp_path):
                      "need a bsv CV", "population.volumes: give a list of parameter ids",
                      "population.plausible.value(R, 0):", "decision.severity: 'awful'"):
         assert expected in text, expected
-
-
-@pytest.mark.parametrize(("factors", "finding"), [
-    ("3", "decision.factors: must be a mapping of category -> {word: factor}, got int 3"),
-    ("[severe]", "decision.factors: must be a mapping"),
-    ("{severity: 10}", "decision.factors.severity: must be a mapping of word -> factor"),
-    ("{toxicity: {bad: 3}}", "decision.factors.toxicity: unknown category"),
-    ("{severity: {severe: 0.5}}", "decision.factors.severity.severe: 0.5 is not a safety factor"),
-    ("{severity: {severe: x}}", "decision.factors.severity.severe: 'x' is not a safety factor"),
-    ("{severity: {severe: .inf}}", "decision.factors.severity.severe: inf is not a safety"),
-])
-def test_decision_factors_of_the_wrong_kind_are_findings(tmp_path, factors, finding):
-    p = tmp_path / "study.yaml"
-    p.write_text(_BASE + f"decision: {{severity: severe, factors: {factors}}}\n")
-    errs = lint_study(p)
-    assert any(finding in e for e in errs), errs
 
 
 def test_own_factor_words_are_accepted(tmp_path):
