@@ -236,11 +236,14 @@ def _terminate(ex) -> None:
         if p.is_alive():
             p.terminate()
     ex.shutdown(wait=False, cancel_futures=True)
+    # Wait on each worker's sentinel (ready once the process has exited), not on
+    # Process.is_alive(): the pool's own thread reaps the workers too, and when it wins
+    # the race is_alive() sees ECHILD and reports a dead worker as alive (Python 3.11).
+    from multiprocessing.connection import wait
     for p in procs:
-        p.join(timeout=5)
-        if p.is_alive():  # SIGTERM can be lost while a spawned worker is still starting
+        if not wait([p.sentinel], timeout=5):  # SIGTERM can be lost while a spawned worker starts
             p.kill()
-            p.join(timeout=5)
+            wait([p.sentinel], timeout=5)
 
 
 class ProcessExecutor(Executor):
