@@ -97,6 +97,21 @@ def test_relative_differences_ignore_values_below_solver_resolution():
     assert t.loc["b", "max_rel_diff"] < 1e-6  # 2e-20 against the 1e-12 floor
 
 
+def test_relative_differences_say_where_the_worst_difference_sits():
+    """The table keeps the reference value at the worst point and the column's largest, so
+    the warning can say a 3 % difference sits on a value 1e5-fold below the rest."""
+    from workbench.sim.convergence import _where
+
+    ref = np.array([[1e-5], [2e-11]])
+    val = np.array([[1e-5], [2.07e-11]])
+    t = relative_differences(val, ref, ["c"]).set_index("output")
+    assert t.loc["c", "max_rel_diff"] == pytest.approx(0.035)
+    assert t.loc["c", "reference"] == 2e-11 and t.loc["c", "largest"] == 1e-5
+    assert _where(t.loc["c"]) == " (at 2e-11 of largest 1e-05)"
+    t2 = relative_differences(np.array([[1.1], [1.0]]), np.array([[1.0], [1.0]]), ["d"])
+    assert _where(t2.iloc[0]) == ""  # the worst point is the largest value: nothing to add
+
+
 def test_check_blowup_names_non_finite_and_huge():
     check_blowup(["a"], np.array([[1e29]]), source="m", limit=1e30)
     with pytest.raises(BlowUpError, match=r"b \(not finite\).*c \(reaches 2e\+31\)"):

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 
 #: columns of the convergence table
 OUTPUT, MAX_REL_DIFF, AT_TIME, REFERENCE = "output", "max_rel_diff", "at_time", "reference"
+LARGEST = "largest"
 
 
 class ConvergenceWarning(UserWarning):
@@ -194,7 +195,10 @@ def relative_differences(values: np.ndarray, reference: np.ndarray, names: Seque
     column, floor)``; ``floor`` is the absolute tolerance (values below it are not
     resolved by the solver).
 
-    Columns: ``output``, ``max_rel_diff``, ``at_time`` (when ``times`` are given).
+    Columns: ``output``, ``max_rel_diff``, ``at_time`` (when ``times`` are given),
+    ``reference`` (the reference value where the difference is largest) and ``largest``
+    (the largest |reference| of the column): a reader sees whether a large relative
+    difference sits on a value that matters or on one a million times below the rest.
     """
     a = np.asarray(values, float)
     b = np.asarray(reference, float)
@@ -211,8 +215,9 @@ def relative_differences(values: np.ndarray, reference: np.ndarray, names: Seque
             d = np.zeros_like(d)
         k = int(np.argmax(d)) if len(d) else 0
         rows.append({OUTPUT: name, MAX_REL_DIFF: float(d[k]) if len(d) else 0.0,
-                     AT_TIME: float(times[k]) if times is not None and len(d) else math.nan})
-    return pd.DataFrame(rows, columns=[OUTPUT, MAX_REL_DIFF, AT_TIME])
+                     AT_TIME: float(times[k]) if times is not None and len(d) else math.nan,
+                     REFERENCE: float(y[k]) if len(d) else math.nan, LARGEST: float(scale)})
+    return pd.DataFrame(rows, columns=[OUTPUT, MAX_REL_DIFF, AT_TIME, REFERENCE, LARGEST])
 
 
 def check_blowup(names: Sequence[str], values: np.ndarray, *, source: str | None,
@@ -254,6 +259,15 @@ def engine_state(engine) -> tuple[list[str], np.ndarray]:
     return ids, np.asarray(vals, float)
 
 
+def _where(row: pd.Series) -> str:
+    """`` (at 2.1e-11 of largest 7.8e-07)`` when the worst difference sits on a value far
+    (over 100-fold) below the largest of its output: the reader judges whether it matters."""
+    ref, big = row.get(REFERENCE, math.nan), row.get(LARGEST, math.nan)
+    if not (math.isfinite(ref) and math.isfinite(big)) or abs(ref) * 100 >= big:
+        return ""
+    return f" (at {ref:.2g} of largest {big:.2g})"
+
+
 def _report(table: pd.DataFrame, opts: ConvergenceOptions, settings: IntegratorSettings,
             source: str | None, what: str) -> pd.DataFrame:
     worst = table.sort_values(MAX_REL_DIFF, ascending=False).iloc[0] if len(table) else None
@@ -266,7 +280,8 @@ def _report(table: pd.DataFrame, opts: ConvergenceOptions, settings: IntegratorS
                  opts.factor)
         return table
     bad = table[table[MAX_REL_DIFF] > opts.threshold]
-    listed = ", ".join(f"{r[OUTPUT]} {r[MAX_REL_DIFF]:.2g}" for _, r in bad.head(5).iterrows())
+    listed = ", ".join(f"{r[OUTPUT]} {r[MAX_REL_DIFF]:.2g}{_where(r)}"
+                       for _, r in bad.head(5).iterrows())
     extra = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
     ref = table.attrs.get("reference_note", "")
     msg = (f"{what} not converged: at {opts.factor:g}-fold tighter tolerances (rtol "
