@@ -56,6 +56,27 @@ def test_dosing_converts_the_molecular_weight_to_g_per_mol():
     assert Dosing(subject=None).subject == Subject()
 
 
+def test_dosing_constructor_takes_what_its_fields_name():
+    """The written-out constructor (typed for text and None) keeps the dataclass contract:
+    parameters in field order, replace() keeps the converted values, equal objects hash
+    alike, and the object stays frozen."""
+    import dataclasses
+    import inspect
+
+    params = list(inspect.signature(Dosing).parameters)
+    assert params == [f.name for f in dataclasses.fields(Dosing)]
+    d = Dosing("Drug", "150 kDa", None, "iv", "ug/kg")
+    assert (d.target, d.mw, d.subject, d.dose_unit) == ("Drug", 150000.0, Subject(), "ug/kg")
+    e = dataclasses.replace(d, target="Drug2")
+    assert e.mw == 150000.0 and e.subject == Subject() and e.target == "Drug2"
+    assert dataclasses.replace(e, target="Drug") == d and hash(dataclasses.replace(d)) == hash(d)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        d.mw = 1.0  # type: ignore[misc]
+    with pytest.raises(DoseError) as err:
+        dataclasses.replace(d, mw="fast")
+    assert err.value.element == "Dosing.mw"
+
+
 @pytest.mark.parametrize("kw, field", [
     ({"points": 1}, "TimeGrid.points"),
     ({"points": 2.5}, "TimeGrid.points"),

@@ -159,7 +159,22 @@ def _unit_template(dose_unit: str, route: str, schedule: str) -> Regimen:
     return parse_regimen(" ".join(x for x in ("1", dose_unit, route, schedule) if x))
 
 
-@dataclass(frozen=True)
+def _grams_per_mole(mw: float | str | None) -> float | None:
+    """``Dosing.mw`` in g/mol: a number, or a text such as ``"150 kDa"``; None stays None."""
+    if mw is None:
+        return None
+    try:
+        return molecular_weight(mw)
+    except WorkbenchError as e:
+        raise DoseError(e.message, element="Dosing.mw",
+                        fix=e.fix or "give the molecular weight in g/mol or as '150 kDa'") from None
+    except (TypeError, ValueError):
+        raise DoseError(f"the molecular weight {mw!r} is not a number or a quantity",
+                        element="Dosing.mw",
+                        fix="give it in g/mol (150000) or as '150 kDa'") from None
+
+
+@dataclass(frozen=True, init=False)
 class Dosing:
     """What turns a dose into model amounts: where it goes, the drug, the subject, the route.
 
@@ -202,31 +217,29 @@ class Dosing:
     dose_unit: str | None = field(default=None, metadata=cli(
         CliFlag("--dose-unit", "unit of the doses given as numbers, e.g. 'ug/kg'")))
 
-    def __post_init__(self) -> None:
-        if self.target is not None and not (isinstance(self.target, str)
-                                            and self.target.isidentifier()):
-            raise SpecError(f"the dosed species must be a species id, got {self.target!r}",
+    def __init__(self, target: str | None = None, mw: float | str | None = None,
+                 subject: Subject | None = None, route: str = "iv",
+                 dose_unit: str | None = None) -> None:
+        # Written out (not generated) so that the constructor is typed for what it accepts,
+        # a molecular weight as text and no subject, while the fields hold what readers
+        # get: mw in g/mol or None, a Subject. dataclasses.replace() passes every field.
+        if target is not None and not (isinstance(target, str) and target.isidentifier()):
+            raise SpecError(f"the dosed species must be a species id, got {target!r}",
                             element="Dosing.target",
                             fix="give the id of the species receiving the doses, e.g. "
                                 "target='Drug' (--into Drug)")
-        if self.mw is not None:
-            try:
-                mw = molecular_weight(self.mw)
-            except WorkbenchError as e:
-                raise DoseError(e.message, element="Dosing.mw",
-                                fix=e.fix or "give the molecular weight in g/mol or as "
-                                             "'150 kDa'") from None
-            except (TypeError, ValueError):
-                raise DoseError(f"the molecular weight {self.mw!r} is not a number or a "
-                                "quantity", element="Dosing.mw",
-                                fix="give it in g/mol (150000) or as '150 kDa'") from None
-            object.__setattr__(self, "mw", mw)
-        subject = Subject() if self.subject is None else self.subject
+        grams = _grams_per_mole(mw)
+        subject = Subject() if subject is None else subject
         if not isinstance(subject, Subject):
             raise DoseError(f"the subject must be a Subject, got {type(subject).__name__}",
                             element="Dosing.subject",
                             fix="pass workbench.Subject(weight=70, height=170)")
-        object.__setattr__(self, "subject", subject)
+        for name, value in (("target", target), ("mw", grams),
+                            ("subject", subject), ("route", route), ("dose_unit", dose_unit)):
+            object.__setattr__(self, name, value)
+        self._check_route_and_unit()
+
+    def _check_route_and_unit(self) -> None:
         if not (isinstance(self.route, str) and self.route.strip()):
             raise DoseError(f"the route must be regimen text such as 'iv', got {self.route!r}",
                             element="Dosing.route", fix="use 'iv' or 'iv infusion 2 h'")

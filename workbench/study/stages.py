@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
-from workbench.core.dosing import Regimen, molecular_weight
+from workbench.core.dosing import Regimen
 from workbench.core.options import Dosing
 from workbench.study.schema import Study
 
@@ -113,8 +113,8 @@ class Setup:
     def dosing(self) -> Dosing:
         """The study's dosing as one value object (target, mw, subject, route, dose unit)."""
         d = self.study.sections.drug
-        # drug.mw is a number or a text such as "150 kDa" (lint_study has read it): in g/mol
-        return Dosing(target=d.species, mw=molecular_weight(d.mw), subject=self.subject,
+        # drug.mw is a number or a text such as "150 kDa": Dosing converts it to g/mol
+        return Dosing(target=d.species, mw=d.mw, subject=self.subject,
                       route=d.route, dose_unit=d.dose_unit)
 
     def regimen(self, dose: float) -> Regimen:

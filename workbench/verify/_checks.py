@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.core import units as U
-from workbench.core.dosing import Regimen, Subject, molecular_weight
+from workbench.core.dosing import Regimen, Subject
 from workbench.core.model import Model, load_model
 from workbench.core.options import Dosing
 from workbench.core.stoichiometry import conserved_moieties, moiety_text, stoichiometry
@@ -640,9 +640,8 @@ def check_stochastic(ctx: Context):
     big = max(counts, key=lambda s: counts[s])
     n_big = counts[big]
     reg = ctx.regimen(ctx.ref)
-    # the runs of Context.build have read ctx.mw (a number or a text such as "150 kDa")
-    events = doses_to_events(ctx.m, reg, DoseContext(mw=molecular_weight(ctx.mw),
-                                                     subject=ctx.subject))
+    # ctx.mw is a number or a text such as "150 kDa": DoseContext converts it to g/mol
+    events = doses_to_events(ctx.m, reg, DoseContext(mw=ctx.mw, subject=ctx.subject))
     if o.stochastic is None and n_big > o.max_molecules:
         return _repeatability(ctx, eng, events, big, n_big)
     times = np.linspace(0.0, ctx.end, 51)
