@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,19 @@ SBML_SUITE = SHARED / "sbml-test-suite" / "semantic"
 PETAB_BENCH = SHARED / "models-external" / "petab-benchmark"
 MODELS = ROOT / "models"
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the test run a terminal's Ctrl-C, also when it was started in the background.
+
+    A command started with ``&`` by a shell without job control (a script, ``(cmd &)``)
+    inherits SIGINT as ignored (POSIX), and so does every CLI the tests start: the Ctrl-C
+    tests then see the run finish with exit 0 (the workbench CLI rightly keeps an
+    inherited ignore, as under ``nohup``). With a handler here, each child starts with
+    SIGINT at its default, as a terminal's foreground job does.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
