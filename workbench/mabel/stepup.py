@@ -55,7 +55,6 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -343,17 +342,6 @@ def _grid(windows: list[tuple[float, float]], to_model: float) -> list[float]:
     return sorted(out)
 
 
-class _EnsembleKeywords(TypedDict):
-    """The older keywords of :func:`workbench.run_ensemble` that :func:`evaluate_stepup` passes on."""
-
-    target: str | None
-    mw: float | str | None
-    subject: Subject | None
-    integrator: IntegratorSettings | None
-    workers: int | None
-    progress: bool | None
-
-
 def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSettings, *,
                     samples: pd.DataFrame | None = None, spread: str = "", target: str | None = None,
                     mw: float | str | None = None, subject: Subject | None = None,
@@ -380,7 +368,9 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
     StepUpResult
     """
     from workbench.analysis.regimens import _wilson
+    from workbench.core.options import Dosing
     from workbench.sim.ensemble import run_ensemble
+    from workbench.sim.options import RunOptions
 
     m = model if isinstance(model, Model) else load_model(model)
     s = settings
@@ -391,8 +381,9 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
     naive_text = f"{s.target_dose:.12g} {s.dose_unit} {s.route}"
     runs = [StepUpSchedule("full dose without priming (reference)", naive_text), *s.schedules]
     nominal = pd.DataFrame(index=[0])
-    kw = _EnsembleKeywords(target=target, mw=mw, subject=subject, integrator=integrator,
-                           workers=workers, progress=progress)
+    # the bundles of run_ensemble, built (and checked) once for every schedule
+    dosing = Dosing(target=target, mw=mw, subject=subject)
+    ropts = RunOptions(integrator=integrator, workers=workers, progress=progress)
     rows, prof = [], []
     naive: dict[str, float] = {}
     risk_unit = ""
@@ -409,9 +400,10 @@ def evaluate_stepup(model: Model | str | os.PathLike[str], settings: StepUpSetti
         # one nominal run gives the peaks and (after the reference) the time course of the
         # figure: the risk output at every grid time, read as value metrics of the same run
         nom = run_ensemble(m, nominal, reg, metrics=mets, times=grid,
-                           outputs=[s.risk] if k else None, **kw)
+                           outputs=[s.risk] if k else None, dosing=dosing, run=ropts)
         risk_unit = nom.attrs.get("units", {}).get(risk_m[0], risk_unit)
-        smp = (run_ensemble(m, samples, reg, metrics=mets, times=grid, **kw)
+        smp = (run_ensemble(m, samples, reg, metrics=mets, times=grid, dosing=dosing,
+                            run=ropts)
                if samples is not None and len(samples) else None)
         ok = (smp[C.STATUS] == C.STATUS_OK).to_numpy() if smp is not None else None
         if k:
