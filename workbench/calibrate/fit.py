@@ -45,9 +45,10 @@ from workbench.calibrate._profile import PROFILE_THRESHOLD
 from workbench.calibrate._profile import profile_ci as _profile_ci
 from workbench.calibrate._profile import scan as _scan
 from workbench.calibrate.petab_objective import FAILED_OBJECTIVE, Objective
-from workbench.calibrate.petab_problem import PetabProblem, read_petab, unscale
+from workbench.calibrate.petab_problem import PetabProblem, read_petab
 from workbench.calibrate.plots import plot_calibration
 from workbench.core._versions import __version__
+from workbench.core.parameter_space import unscale
 from workbench.errors import CalibrationError, SpecError
 from workbench.sim._engine import IntegratorSettings
 from workbench.sim.executors import (  # _terminate: the Ctrl-C path, tested from here

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import columns as C
+from workbench.core.parameter_space import scale, unscale
 from workbench.errors import CalibrationError, WorkbenchError
 
 __all__ = ["PetabProblem", "lint_petab", "read_petab", "scale", "unscale"]
@@ -35,18 +36,6 @@ _PRIOR_TYPES = ("uniform", "normal", "laplace", "logNormal", "logLaplace", "para
                 "parameterScaleNormal", "parameterScaleLaplace")
 _NOISE = ("normal", "laplace")
 _PLACEHOLDER = re.compile(r"^(observable|noise)Parameter(\d+)_(.+)$")
-
-
-def scale(x, s: str):
-    """Value(s) ``x`` on parameter scale ``s`` (lin, log, log10)."""
-    x = np.asarray(x, dtype=float)
-    return x if s == "lin" else np.log(x) if s == "log" else np.log10(x)
-
-
-def unscale(x, s: str):
-    """Inverse of :func:`scale`."""
-    x = np.asarray(x, dtype=float)
-    return x if s == "lin" else np.exp(x) if s == "log" else np.power(10.0, x)
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,6 @@ model's time unit (``undeclared`` when the SBML declares none).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +15,13 @@ import pandas as pd
 
 from workbench import columns as C
 from workbench.calibrate._profile import PROFILE_THRESHOLD
+from workbench.core.parameter_space import scale
 from workbench.core.plots import _figure, _label, pyplot, save_figure
 
 __all__ = ["plot_calibration", "plot_data_check", "plot_fit", "plot_observed_vs_predicted", "plot_profiles",
            "plot_residuals", "plot_waterfall"]
 
 _OBS_UNIT = "observable units of the measurement table"
-
-#: a parameter value on its PEtab scale, by scale name
-_TO_SCALE: dict[str, Callable[[float], float]] = {"lin": lambda v: v, "log": np.log,
-                                                  "log10": np.log10}
 
 
 def _time_label(result) -> str:
@@ -149,7 +145,6 @@ def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
         g = profiles[profiles[C.PARAMETER] == pid].sort_values(C.VALUE)
         p = parameters[parameters[C.PARAMETER] == pid].iloc[0]
         sc = str(p[C.SCALE])
-        tf = _TO_SCALE[sc]
         ax.plot(g[C.SCALED_VALUE], g[C.DELTA_OBJECTIVE], "o-", ms=3)
         # retried long steps can rise far above the threshold: keep the interval readable
         top = float(np.nanmax(g[C.DELTA_OBJECTIVE])) if len(g) else threshold
@@ -158,8 +153,8 @@ def plot_profiles(profiles: pd.DataFrame, parameters: pd.DataFrame,
         ax.axhline(threshold, color="tab:red", ls="--", lw=1, label="95 % threshold")
         for v in (p[C.CI_LOW], p[C.CI_HIGH]):
             if np.isfinite(v) and (v > 0 or sc == "lin"):
-                ax.axvline(tf(v), color="tab:gray", ls=":", lw=1)
-        ax.axvline(tf(p[C.FINAL_VALUE]), color="k", lw=0.8)
+                ax.axvline(float(scale(v, sc)), color="tab:gray", ls=":", lw=1)
+        ax.axvline(float(scale(p[C.FINAL_VALUE], sc)), color="k", lw=0.8)
         v = p[C.IDENTIFIABLE]
         ident = "identifiable" if (not pd.isna(v) and bool(v)) else "not identifiable"
         ax.set_title(f"{pid} ({ident}; dotted: 95 % CI)", fontsize=9)

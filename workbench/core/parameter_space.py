@@ -41,12 +41,24 @@ from workbench.core.textin import read_table
 from workbench.errors import InputFileError, SpecError
 
 __all__ = ["DISTRIBUTIONS", "ParameterRange", "ParameterSpace", "model_value",
-           "read_parameter_space"]
+           "read_parameter_space", "scale", "unscale"]
 
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular")
 _ALIASES = {"log-uniform": "loguniform", "log_uniform": "loguniform", "log uniform": "loguniform",
             "log-normal": "lognormal", "log_normal": "lognormal", "gaussian": "normal",
             "triang": "triangular"}
+
+
+def scale(x, s: str):
+    """Value(s) ``x`` on parameter scale ``s`` (lin, log, log10)."""
+    x = np.asarray(x, dtype=float)
+    return x if s == "lin" else np.log(x) if s == "log" else np.log10(x)
+
+
+def unscale(x, s: str):
+    """Inverse of :func:`scale`."""
+    x = np.asarray(x, dtype=float)
+    return x if s == "lin" else np.exp(x) if s == "log" else np.power(10.0, x)
 
 
 def _num(v) -> float | None:
