@@ -529,19 +529,19 @@ def variants_stage(setup: Setup, model: Model, dec: DecisionOutcome) -> Variants
     from workbench.mabel.decision_analyses import variant_decisions
 
     s = setup.study.sections
-    variants = s.model.variants
-    assert variants is not None, "the variants stage runs only when the study names variants"
+    assert s.model.variants is not None, "the variants stage runs only when the study names variants"
+    listed = read_variants(s.model.variants)  # the file read once, for both analyses
     best = dec.best
     start_reg = setup.regimen(dec.start)
     # the base model first: relative differences refer to it
     var = compare_variants(model, [Variant(BASE_VARIANT, description="the study model"),
-                                   *read_variants(variants)],
+                                   *listed],
                            reference=BASE_VARIANT, regimens=[start_reg],
                            metrics=_smetrics(setup, dec),
                            dose_for={best.effect.metric: best.threshold},
                            dose_range=setup.dose_range, route=s.drug.route,
                            end=s.simulation.end, **setup.common)
-    vlist = [Variant(BASE_VARIANT), *read_variants(variants)]
+    vlist = [Variant(BASE_VARIANT), *listed]
     q = f"dose for {best.effect.metric} = {best.threshold:g}"
     q = next((x for x in var.table[C.QUANTITY] if x.startswith("dose for")), q)
     vdec = variant_decisions(model, vlist, var, mabel_quantity=q, effect=best.effect.metric,
