@@ -37,6 +37,9 @@ def model():
     ({"mw": "150 kDa/h"}, DoseError, "Dosing.mw"),
     ({"mw": -5}, DoseError, "Dosing.mw"),
     ({"mw": [1]}, DoseError, "Dosing.mw"),
+    ({"mw": True}, DoseError, "Dosing.mw"),  # it read as 1 g/mol
+    ({"mw": float("inf")}, DoseError, "Dosing.mw"),  # every mass dose became 0 moles
+    ({"mw": "inf g/mol"}, DoseError, "Dosing.mw"),
     ({"target": "1 Drug"}, SpecError, "Dosing.target"),
     ({"subject": 70}, DoseError, "Dosing.subject"),
     ({"route": ""}, DoseError, "Dosing.route"),

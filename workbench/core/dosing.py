@@ -157,6 +157,9 @@ def molecular_weight(mw: float | str | None) -> float | None:
     """Molecular weight in g/mol from a number (g/mol) or a string ("150 kDa", "54000 g/mol")."""
     if mw is None:
         return None
+    if isinstance(mw, bool):  # True is an int to Python, not a molecular weight
+        raise DoseError(f"molecular weight {mw!r} is not a number or a quantity",
+                        fix="give it in g/mol (150000) or as '150 kDa'")
     if isinstance(mw, int | float):
         value = float(mw)
     else:
@@ -170,8 +173,9 @@ def molecular_weight(mw: float | str | None) -> float | None:
             except UnitError:
                 raise DoseError(f"molecular weight {mw!r} is not a mass per amount",
                                 fix="write it like '150 kDa' or '150000 g/mol'") from None
-    if not value > 0:
-        raise DoseError(f"molecular weight must be positive, got {mw!r}")
+    if not 0 < value < math.inf:  # an infinite one would turn every mass dose into 0 moles
+        raise DoseError(f"molecular weight must be a positive finite number, got {mw!r}",
+                        fix="give it in g/mol (150000) or as '150 kDa'")
     return value
 
 
